@@ -1,0 +1,41 @@
+// swift-tools-version:5.9
+import PackageDescription
+
+let package = Package(
+    name: "mlv",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "mlv", targets: ["mlv"]),
+        .library(name: "MLVCore", targets: ["MLVCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"4.0.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CGit2",
+            pkgConfig: "libgit2",
+            providers: [.apt(["libgit2-dev"])]
+        ),
+        .target(name: "MLVGit", dependencies: ["CGit2"]),
+        .target(
+            name: "MLVCore",
+            dependencies: [
+                "MLVGit",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "MLVCLI",
+            dependencies: [
+                "MLVCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "mlv", dependencies: ["MLVCLI"]),
+        .testTarget(name: "MLVGitTests", dependencies: ["MLVGit"]),
+        .testTarget(name: "MLVCoreTests", dependencies: ["MLVCore", "MLVGit"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["MLVCore"]),
+    ]
+)

@@ -1,0 +1,48 @@
+/// One damaged or absent object found by `fsck`.
+public struct ObjectProblem: Sendable, Equatable {
+    public enum Kind: String, Sendable { case missing, corrupted }
+    public let id: ObjectID
+    public let kind: Kind
+    /// Tracked paths (and files inside them) that need the object; empty for an unused one.
+    public let usedBy: [String]
+}
+
+/// The outcome of `fsck`.
+public struct FsckResult: Sendable, Equatable {
+    public let checkedObjects: Int
+    public let checkedBytes: Int64
+    public let problems: [ObjectProblem]
+}
+
+/// Rehashes cache objects: those the work tree's pointers need, or every object with `all`
+/// (`mlv fsck`). Reports each missing or corrupted object with the paths that use it.
+public func fsck(all: Bool, project: Project) throws -> FsckResult {
+    var collector = ReferenceCollector(project: project)
+    try collector.addWorkspace()
+    var toCheck = Set(collector.usedBy.keys)
+    if all { for object in try project.store.allObjects() { toCheck.insert(object.id) } }
+    var problems: [ObjectProblem] = []
+    for missing in collector.missingManifests {
+        toCheck.remove(missing.id)
+        problems.append(ObjectProblem(id: missing.id, kind: .missing, usedBy: [missing.usedBy]))
+    }
+    let ids = toCheck.sorted()
+    let store = project.store
+    let total = Int64(ids.count)
+    let outcomes = try ParallelWork.map(ids.count, progress: { done in
+        project.reporter.progress(phase: "fsck", done: done, total: total)
+    }) { index, hasher -> (ObjectProblem.Kind?, Int64) in
+        let id = ids[index]
+        guard let size = store.size(of: id) else { return (.missing, 0) }
+        return (try store.verify(id, hasher: hasher) ? nil : .corrupted, size)
+    }
+    var bytes: Int64 = 0
+    for (id, outcome) in zip(ids, outcomes) {
+        bytes += outcome.1
+        if let kind = outcome.0 {
+            problems.append(ObjectProblem(id: id, kind: kind, usedBy: (collector.usedBy[id] ?? []).sorted()))
+        }
+    }
+    problems.sort { $0.id < $1.id }
+    return FsckResult(checkedObjects: ids.count, checkedBytes: bytes, problems: problems)
+}

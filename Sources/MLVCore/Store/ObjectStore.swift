@@ -1,0 +1,235 @@
+import Crypto
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The content-addressed cache: each object is a read-only file `ROOT/ab/cdef…` named by its
+/// SHA-256. Objects appear only by rename from a fully written, synced temporary file.
+public final class ObjectStore: @unchecked Sendable {
+    /// The cache folder.
+    public let root: String
+    /// Where objects are written before they are renamed into place (same filesystem).
+    public let temporaryDirectory: String
+
+    public init(root: String, temporaryDirectory: String) {
+        self.root = root
+        self.temporaryDirectory = temporaryDirectory
+    }
+
+    /// Where the object lives, whether or not it is present.
+    public func path(for id: ObjectID) -> String {
+        let hex = id.hex
+        return "\(root)/\(hex.prefix(2))/\(hex.dropFirst(2))"
+    }
+
+    public func contains(_ id: ObjectID) -> Bool {
+        FileSystem.lstatFile(path(for: id))?.kind == .file
+    }
+
+    /// The size of a present object.
+    public func size(of id: ObjectID) -> Int64? {
+        FileSystem.lstatFile(path(for: id)).map(\.size)
+    }
+
+    /// Reads a small object whole (manifests) and checks its bytes against its id.
+    public func readVerified(_ id: ObjectID, limit: Int = 1 << 30) throws -> [UInt8] {
+        let objectPath = path(for: id)
+        guard FileSystem.exists(objectPath) else { throw StoreError.missing(id) }
+        let bytes = try FileSystem.readFile(objectPath, limit: limit)
+        guard ObjectID.of(bytes) == id else { throw StoreError.corrupted(id, path: objectPath) }
+        return bytes
+    }
+
+    /// Rehashes a present object; returns false when its bytes no longer match its id.
+    public func verify(_ id: ObjectID, hasher: FileHasher) throws -> Bool {
+        let objectPath = path(for: id)
+        guard FileSystem.exists(objectPath) else { throw StoreError.missing(id) }
+        return try hasher.hash(path: objectPath).id == id
+    }
+
+    /// Every object id in the cache, with its size. Temporary and foreign files are skipped.
+    public func allObjects() throws -> [(id: ObjectID, size: Int64)] {
+        guard FileSystem.exists(root) else { return [] }
+        var result: [(ObjectID, Int64)] = []
+        for shard in try FileSystem.listDirectory(root) where shard.utf8.count == 2 {
+            let shardPath = root + "/" + shard
+            guard FileSystem.lstatFile(shardPath)?.kind == .directory else { continue }
+            for name in try FileSystem.listDirectory(shardPath) {
+                guard let id = ObjectID(hex: shard + name),
+                      let st = FileSystem.lstatFile(shardPath + "/" + name), st.kind == .file else { continue }
+                result.append((id, st.size))
+            }
+        }
+        return result
+    }
+
+    /// Deletes an object (gc). The file is read-only, which `unlink` does not mind.
+    public func remove(_ id: ObjectID) throws {
+        let objectPath = path(for: id)
+        guard unlink(objectPath) == 0 || errno == ENOENT else {
+            throw WorkspaceError.io(path: objectPath, operation: "delete", errno: errno)
+        }
+    }
+
+    // MARK: Writing
+
+    /// A new temporary file in the cache's temporary folder, opened for writing.
+    func createTemporary() throws -> (fd: Int32, path: String) {
+        try FileSystem.createDirectory(temporaryDirectory)
+        let name = "\(temporaryDirectory)/obj-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        let fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
+        guard fd >= 0 else { throw WorkspaceError.io(path: name, operation: "create", errno: errno) }
+        return (fd, name)
+    }
+
+    /// Copies the file at `source` into a temporary file while hashing it, in one pass.
+    /// Returns the id and size; the object is staged in `batch` unless the cache already has it.
+    public func ingest(file source: String, hasher: FileHasher, batch: ObjectBatch) throws -> (id: ObjectID, size: Int64) {
+        // Small files: one read, hash, and only write when the object is new.
+        if let result = try hasher.hashSmall(path: source, body: { id, bytes -> (ObjectID, Int64) in
+            if !batch.isKnown(id) && !contains(id) {
+                let temp = try createTemporary()
+                defer { close(temp.fd) }
+                do { try FileSystem.writeAll(temp.fd, bytes, path: temp.path) } catch { unlink(temp.path); throw error }
+                batch.stage(temp.path, as: id, final: path(for: id))
+            }
+            return (id, Int64(bytes.count))
+        }) {
+            return result
+        }
+        // Large files: stream through SHA-256 and into the temporary file together.
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw WorkspaceError.io(path: source, operation: "open", errno: errno) }
+        defer { close(input) }
+        let temp = try createTemporary()
+        var closed = false
+        defer { if !closed { close(temp.fd) } }
+        do {
+            let (id, size) = try hasher.copyHashing(from: input, sourcePath: source, to: temp.fd, destinationPath: temp.path)
+            close(temp.fd)
+            closed = true
+            if batch.isKnown(id) || contains(id) {
+                unlink(temp.path)
+            } else {
+                batch.stage(temp.path, as: id, final: path(for: id))
+            }
+            return (id, size)
+        } catch {
+            unlink(temp.path)
+            throw error
+        }
+    }
+
+    /// Stores bytes already in memory (a manifest) under their id.
+    public func ingest(bytes: [UInt8], batch: ObjectBatch) throws -> ObjectID {
+        let id = ObjectID.of(bytes)
+        if batch.isKnown(id) || contains(id) { return id }
+        let temp = try createTemporary()
+        defer { close(temp.fd) }
+        do { try FileSystem.writeAll(temp.fd, bytes, path: temp.path) } catch { unlink(temp.path); throw error }
+        batch.stage(temp.path, as: id, final: path(for: id))
+        return id
+    }
+}
+
+extension FileHasher {
+    /// Reads `input` to its end, hashing and writing each block to `output`.
+    func copyHashing(from input: Int32, sourcePath: String, to output: Int32, destinationPath: String) throws -> (ObjectID, Int64) {
+        var sha = SHA256()
+        var total: Int64 = 0
+        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: FileHasher.blockSize, alignment: 64)
+        defer { block.deallocate() }
+        while true {
+            let n = read(input, block.baseAddress, block.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw WorkspaceError.io(path: sourcePath, operation: "read", errno: errno)
+            }
+            if n == 0 { break }
+            let chunk = UnsafeRawBufferPointer(rebasing: block[0..<n])
+            sha.update(bufferPointer: chunk)
+            try FileSystem.writeAll(output, chunk, path: destinationPath)
+            total += Int64(n)
+        }
+        return (ObjectID(digest: sha.finalize()), total)
+    }
+}
+
+/// Objects written to temporary files and waiting to be made durable and renamed into place
+/// together; one `syncfs` for the whole batch instead of an `fsync` per small file.
+public final class ObjectBatch: @unchecked Sendable {
+    private let lock = NSLock()
+    private var staged: [(temp: String, final: String)] = []
+    private var ids: Set<ObjectID> = []
+
+    public init() {}
+
+    public var count: Int { lock.withLock { staged.count } }
+
+    /// The total size of the staged temporary files.
+    func stagedBytes() -> Int64 {
+        lock.withLock { staged.reduce(0) { $0 + (FileSystem.lstatFile($1.temp)?.size ?? 0) } }
+    }
+
+    func isKnown(_ id: ObjectID) -> Bool { lock.withLock { ids.contains(id) } }
+
+    func stage(_ temp: String, as id: ObjectID, final: String) {
+        let duplicate = lock.withLock { () -> Bool in
+            if ids.contains(id) { return true }
+            ids.insert(id)
+            staged.append((temp, final))
+            return false
+        }
+        if duplicate { unlink(temp) }
+    }
+
+    /// Flushes every staged file to disk, then renames each into the cache and flushes the
+    /// renames. An interruption before this leaves only temporary files, never a partial object.
+    public func commit() throws {
+        let items = lock.withLock { staged }
+        guard let first = items.first else { return }
+        try syncFilesystem(containing: first.temp)
+        var madeShards = Set<String>()
+        for item in items {
+            let shard = (item.final as NSString).deletingLastPathComponent
+            if !madeShards.contains(shard) {
+                try FileSystem.createDirectory(shard)
+                madeShards.insert(shard)
+            }
+            guard rename(item.temp, item.final) == 0 else {
+                throw WorkspaceError.io(path: item.final, operation: "rename object into the cache", errno: errno)
+            }
+        }
+        try syncFilesystem(containing: first.final)
+        lock.withLock { staged.removeAll() }
+    }
+
+    /// Deletes the temporary files of a batch that will not be committed.
+    public func discard() {
+        for item in lock.withLock({ staged }) { unlink(item.temp) }
+        lock.withLock { staged.removeAll(); ids.removeAll() }
+    }
+
+    private func syncFilesystem(containing path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw WorkspaceError.io(path: path, operation: "open", errno: errno) }
+        defer { close(fd) }
+        guard LinuxCalls.syncfs(fd) == 0 else { throw WorkspaceError.io(path: path, operation: "sync", errno: errno) }
+    }
+}
+
+/// Problems with objects in the cache.
+public enum StoreError: UserFacingError, Equatable {
+    case missing(ObjectID)
+    case corrupted(ObjectID, path: String)
+
+    public var description: String {
+        switch self {
+        case .missing(let id):
+            return "object \(id.short) is missing from the cache; run `mlv fetch` if a remote has it, or `mlv fsck` to see what uses it."
+        case .corrupted(let id, let path):
+            return "object \(id.short) in the cache is corrupted (its bytes no longer hash to its id): \(path); delete it and fetch or re-add it."
+        }
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What mlv needs to know of a file from `lstat`.
+public struct FileStat: Equatable, Sendable {
+    public enum Kind: Sendable { case file, directory, symlink, other }
+    public let kind: Kind
+    public let inode: UInt64
+    public let size: Int64
+    public let mtimeNanoseconds: Int64
+    public let mode: UInt32
+
+    public var isExecutable: Bool { mode & 0o111 != 0 }
+
+    init(_ st: stat) {
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: kind = .file
+        case S_IFDIR: kind = .directory
+        case S_IFLNK: kind = .symlink
+        default: kind = .other
+        }
+        inode = UInt64(st.st_ino)
+        size = Int64(st.st_size)
+        mtimeNanoseconds = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+        mode = UInt32(st.st_mode & 0o7777)
+    }
+}
+
+/// Thin POSIX helpers; every write mlv makes to a user-visible file goes through `writeAtomically`.
+public enum FileSystem {
+    /// `lstat`, or nil when nothing is at `path`.
+    public static func lstatFile(_ path: String) -> FileStat? {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return nil }
+        return FileStat(st)
+    }
+
+    /// `stat` (following links), or nil.
+    public static func statFile(_ path: String) -> FileStat? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return FileStat(st)
+    }
+
+    public static func exists(_ path: String) -> Bool { lstatFile(path) != nil }
+
+    /// Names in a directory (without `.` and `..`), via `readdir`.
+    public static func listDirectory(_ path: String) throws -> [String] {
+        guard let dir = opendir(path) else { throw WorkspaceError.io(path: path, operation: "read directory", errno: errno) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// `mkdir -p`.
+    public static func createDirectory(_ path: String) throws {
+        if let st = statFile(path), st.kind == .directory { return }
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw WorkspaceError.io(path: path, operation: "create directory", errno: EIO)
+        }
+    }
+
+    /// `realpath`, or nil when the path does not resolve.
+    public static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// Reads a whole small file (pointers, manifests, config); refuses files over `limit` bytes.
+    public static func readFile(_ path: String, limit: Int = 1 << 30) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw WorkspaceError.io(path: path, operation: "open", errno: errno) }
+        defer { close(fd) }
+        var result: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw WorkspaceError.io(path: path, operation: "read", errno: errno)
+            }
+            if n == 0 { break }
+            result.append(contentsOf: buffer[0..<n])
+            if result.count > limit { throw FileTooLarge(path: path, limit: limit) }
+        }
+        return result
+    }
+
+    /// Raised by `readFile` for a file over its limit.
+    public struct FileTooLarge: Error { public let path: String; public let limit: Int }
+
+    /// Writes `bytes` to a temporary file beside `path`, fsyncs it, and renames it over `path`,
+    /// so readers see either the old or the new content, never a mix.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        let temp = "\(directory.isEmpty ? "." : directory)/.\((path as NSString).lastPathComponent).mlv-tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw WorkspaceError.io(path: temp, operation: "create", errno: errno) }
+        do {
+            try writeAll(fd, bytes, path: temp)
+            guard fsync(fd) == 0 else { throw WorkspaceError.io(path: temp, operation: "fsync", errno: errno) }
+            close(fd)
+        } catch {
+            close(fd)
+            unlink(temp)
+            throw error
+        }
+        guard rename(temp, path) == 0 else {
+            let code = errno
+            unlink(temp)
+            throw WorkspaceError.io(path: path, operation: "rename into place", errno: code)
+        }
+    }
+
+    /// `write` until every byte is written.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
+        try bytes.withUnsafeBytes { raw in
+            try writeAll(fd, raw, path: path)
+        }
+    }
+
+    static func writeAll(_ fd: Int32, _ raw: UnsafeRawBufferPointer, path: String) throws {
+        var offset = 0
+        while offset < raw.count {
+            let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw WorkspaceError.io(path: path, operation: "write", errno: errno)
+            }
+            offset += n
+        }
+    }
+
+    /// Removes `directory` and then each empty parent up to (not including) `stop`.
+    static func removeEmptyDirectories(from directory: String, upTo stop: String) {
+        var current = directory
+        while current.count > stop.count, current.hasPrefix(stop) {
+            guard rmdir(current) == 0 else { return }
+            current = (current as NSString).deletingLastPathComponent
+        }
+    }
+}

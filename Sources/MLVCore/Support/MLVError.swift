@@ -1,0 +1,59 @@
+/// An error mlv reports to a user: a message that says what went wrong and what to do next.
+public protocol UserFacingError: Error, CustomStringConvertible {}
+
+/// Problems with the repository itself or with paths a user named.
+public enum WorkspaceError: UserFacingError, Equatable {
+    case notInGitWorkTree(String)
+    case notInitialized(String)
+    case outsideRepository(String)
+    case insideGitOrMLV(String)
+    case trackedByGit(String)
+    case insideTrackedDirectory(path: String, pointer: String)
+    case containsPointers(path: String, pointers: [String])
+    case symlinkRefused(String)
+    case symlinkedParentEscapes(path: String, resolved: String)
+    case unsupportedFileType(String)
+    case unsafePathName(String)
+    case noSuchPath(String)
+    case notTracked(String)
+    case io(path: String, operation: String, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case .notInGitWorkTree(let dir):
+            return "\(dir) is not inside a Git work tree; run `git init` first, then `mlv init`."
+        case .notInitialized(let root):
+            return "mlv is not initialized in \(root); run `mlv init`."
+        case .outsideRepository(let path):
+            return "\(path) is outside the repository; mlv tracks only paths inside the work tree."
+        case .insideGitOrMLV(let path):
+            return "\(path) is inside .git or .mlv, which mlv never tracks."
+        case .trackedByGit(let path):
+            return "\(path) is already tracked by Git; run `git rm -r --cached \(path)` first, then `mlv add \(path)`."
+        case .insideTrackedDirectory(let path, let pointer):
+            return "\(path) is inside a directory mlv already tracks (\(pointer)); add or change the whole directory instead."
+        case .containsPointers(let path, let pointers):
+            return "\(path) contains paths mlv already tracks (\(pointers.joined(separator: ", "))); remove those pointers first or add them separately."
+        case .symlinkRefused(let path):
+            return "\(path) is a symbolic link; mlv stores file contents, not links. Add the link's target instead, or replace the link with a copy."
+        case .symlinkedParentEscapes(let path, let resolved):
+            return "\(path) goes through a symbolic link that leads out of the repository (to \(resolved)); refusing to read or write there."
+        case .unsupportedFileType(let path):
+            return "\(path) is not a regular file or directory (a socket, FIFO or device); mlv cannot track it."
+        case .unsafePathName(let path):
+            return "\(path) has a name mlv cannot store safely (a newline, tab, NUL or non-UTF-8 byte); rename it."
+        case .noSuchPath(let path):
+            return "\(path) does not exist."
+        case .notTracked(let path):
+            return "\(path) is not tracked by mlv (no \(path).mlv pointer); see `mlv status` for what is."
+        case .io(let path, let operation, let code):
+            return "\(operation) \(path) failed: \(String(cString: strerror(code)))."
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

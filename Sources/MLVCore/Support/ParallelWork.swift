@@ -1,0 +1,47 @@
+import Foundation
+
+/// Runs per-item work on every core, each worker with its own `FileHasher` buffer.
+enum ParallelWork {
+    static var workerCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+    /// Calls `body` for each index in `0..<count` across workers and returns the results in
+    /// order. The first error stops handing out new items and is rethrown.
+    static func map<T>(_ count: Int, progress: ((Int64) -> Void)? = nil,
+                       _ body: (Int, FileHasher) throws -> T) throws -> [T] {
+        guard count > 0 else { return [] }
+        let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
+        results.initialize(repeating: nil)
+        defer { results.deinitialize(); results.deallocate() }
+        let lock = NSLock()
+        var next = 0
+        var done: Int64 = 0
+        var failure: Error?
+        let workers = min(workerCount, count)
+        withoutActuallyEscaping(body) { body in
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                let hasher = FileHasher()
+                defer { hasher.release() }
+                while true {
+                    let index: Int? = lock.withLock {
+                        guard failure == nil, next < count else { return nil }
+                        next += 1
+                        return next - 1
+                    }
+                    guard let index else { return }
+                    do {
+                        results[index] = try body(index, hasher)
+                        if let progress {
+                            let finished = lock.withLock { done += 1; return done }
+                            if finished % 64 == 0 || finished == Int64(count) { progress(finished) }
+                        }
+                    } catch {
+                        lock.withLock { if failure == nil { failure = error } }
+                        return
+                    }
+                }
+            }
+        }
+        if let failure { throw failure }
+        return results.map { $0! }
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Options for `checkout`.
+public struct CheckoutOptions: Sendable {
+    /// Overwrite or delete workspace files whose content is not in the cache.
+    public var force = false
+    /// Print nothing about paths already up to date (hooks).
+    public init(force: Bool = false) { self.force = force }
+}
+
+/// What `checkout` did for one tracked path.
+public struct CheckedOutPath: Sendable, Equatable {
+    public let dataPath: String
+    public let written: Int
+    public let deleted: Int
+    public let bytesWritten: Int64
+    /// Objects that could not be materialized: missing from the cache or corrupted.
+    public let missing: [ObjectID]
+    public let corrupted: [ObjectID]
+    public var failed: Bool { !missing.isEmpty || !corrupted.isEmpty }
+}
+
+/// Makes the workspace match the pointers (`mlv checkout`). Files whose current content is
+/// not in the cache are never overwritten or deleted without `force`: such conflicts are all
+/// reported before anything changes.
+public func checkout(_ paths: [String], cwd: String, options: CheckoutOptions = CheckoutOptions(), project: Project) throws -> [CheckedOutPath] {
+    let lock = try project.lock(command: "checkout")
+    defer { withExtendedLifetime(lock) {} }
+    let tracked = try project.selectPointers(paths, cwd: cwd)
+    let state = StateCache(file: project.statePath)
+    let version = WorkspaceVersion(project: project, state: state)
+    var plans: [CheckoutPlan] = []
+    var conflicts: [String] = []
+    for item in tracked {
+        let plan = try CheckoutPlan(item, version: version)
+        for path in plan.unsafeToReplace { conflicts.append(path.isEmpty ? item.dataPath : item.dataPath + "/" + path) }
+        plans.append(plan)
+    }
+    if !conflicts.isEmpty && !options.force {
+        try? state.save()
+        throw CheckoutError.wouldOverwrite(conflicts.sorted())
+    }
+    let materializer = Materializer(store: project.store, mode: project.config.linkMode)
+    var results: [CheckedOutPath] = []
+    for plan in plans {
+        results.append(try plan.apply(materializer: materializer, project: project, state: state))
+    }
+    try state.save()
+    return results
+}
+
+/// The changes one tracked path needs.
+struct CheckoutPlan {
+    let item: TrackedPath
+    var writes: [DirectoryManifest.Entry] = []
+    var deletions: [String] = []
+    var unsafeToReplace: [String] = []
+    var missingManifest = false
+
+    init(_ item: TrackedPath, version: WorkspaceVersion) throws {
+        self.item = item
+        let project = version.project
+        let expected: [DirectoryManifest.Entry]
+        do {
+            expected = try project.expectedFiles(of: item.pointer)
+        } catch StoreError.missing {
+            missingManifest = true
+            return
+        }
+        let actual = try version.files(at: item.dataPath, kind: item.pointer.kind) ?? [:]
+        var expectedPaths = Set<String>()
+        for entry in expected {
+            expectedPaths.insert(entry.path)
+            if let file = actual[entry.path] {
+                let sameMode = item.pointer.kind == .file || file.stat.kind != .file || file.stat.isExecutable == entry.executable
+                if file.id == entry.id && sameMode { continue }
+                if !Self.isSafeToReplace(file, store: project.store) { unsafeToReplace.append(entry.path) }
+            }
+            writes.append(entry)
+        }
+        for (path, file) in actual where !expectedPaths.contains(path) {
+            deletions.append(path)
+            if !Self.isSafeToReplace(file, store: project.store) { unsafeToReplace.append(path) }
+        }
+        // A folder where a file or a tracked directory must go is replaced as a whole.
+        if item.pointer.kind == .directory, let st = FileSystem.lstatFile(project.absolute(item.dataPath)), st.kind != .directory {
+            if actual[""] != nil { deletions.removeAll { $0 == "" } }
+            if !FileSystem.exists(project.store.path(for: actual[""]?.id ?? item.pointer.id)) { unsafeToReplace.append("") }
+        }
+    }
+
+    /// A workspace file may be replaced when its bytes are kept in the cache (it was added).
+    static func isSafeToReplace(_ file: WorkspaceFile, store: ObjectStore) -> Bool {
+        if file.stat.kind == .symlink { return file.id != nil }
+        guard let id = file.id else { return false }
+        return store.contains(id)
+    }
+
+    func apply(materializer: Materializer, project: Project, state: StateCache) throws -> CheckedOutPath {
+        if missingManifest {
+            return CheckedOutPath(dataPath: item.dataPath, written: 0, deleted: 0, bytesWritten: 0, missing: [item.pointer.id], corrupted: [])
+        }
+        let base = project.absolute(item.dataPath)
+        if item.pointer.kind == .directory, let st = FileSystem.lstatFile(base), st.kind != .directory {
+            unlink(base)
+        }
+        for path in deletions {
+            let absolute = path.isEmpty ? base : base + "/" + path
+            unlink(absolute)
+            FileSystem.removeEmptyDirectories(from: (absolute as NSString).deletingLastPathComponent, upTo: base)
+        }
+        if item.pointer.kind == .directory && !writes.isEmpty { try FileSystem.createDirectory(base) }
+        var parents = Set<String>()
+        for entry in writes where !entry.path.isEmpty {
+            parents.insert((entry.path as NSString).deletingLastPathComponent)
+        }
+        for parent in parents where !parent.isEmpty { try FileSystem.createDirectory(base + "/" + parent) }
+        if item.pointer.kind == .file { try FileSystem.createDirectory((base as NSString).deletingLastPathComponent) }
+        let total = Int64(writes.count)
+        let outcomes = try ParallelWork.map(writes.count, progress: { done in
+            project.reporter.progress(phase: "checkout \(item.dataPath)", done: done, total: total)
+        }) { index, hasher -> StoreError? in
+            let entry = writes[index]
+            let destination = entry.path.isEmpty ? base : base + "/" + entry.path
+            do {
+                try materializer.materialize(entry.id, to: destination, executable: entry.executable, hasher: hasher)
+            } catch let error as StoreError {
+                return error
+            }
+            if let st = FileSystem.lstatFile(destination), st.kind == .file {
+                state.record(entry.path.isEmpty ? item.dataPath : item.dataPath + "/" + entry.path, stat: st, id: entry.id,
+                             hashedAt: Int64.max)
+            }
+            return nil
+        }
+        var missing: [ObjectID] = [], corrupted: [ObjectID] = []
+        var bytes: Int64 = 0
+        for (entry, outcome) in zip(writes, outcomes) {
+            switch outcome {
+            case .none: bytes += entry.size
+            case .missing(let id)?: missing.append(id)
+            case .corrupted(let id, _)?: corrupted.append(id)
+            }
+        }
+        return CheckedOutPath(dataPath: item.dataPath, written: writes.count - missing.count - corrupted.count,
+                              deleted: deletions.count, bytesWritten: bytes, missing: missing, corrupted: corrupted)
+    }
+}
+
+/// Problems specific to `checkout`.
+public enum CheckoutError: UserFacingError, Equatable {
+    case wouldOverwrite([String])
+    case reflinkUnsupported(String)
+
+    public var description: String {
+        switch self {
+        case .wouldOverwrite(let paths):
+            let shown = paths.prefix(20).map { "  \($0)" }.joined(separator: "\n")
+            let more = paths.count > 20 ? "\n  … and \(paths.count - 20) more" : ""
+            return "checkout would overwrite or delete \(paths.count) file(s) whose content is not saved in the mlv cache:\n\(shown)\(more)\nNothing was changed. Run `mlv add` on them to keep their content, or `mlv checkout --force` to discard it."
+        case .reflinkUnsupported(let path):
+            return "core.linkMode is reflink, but the filesystem holding \(path) cannot clone files; set core.linkMode to auto or copy."
+        }
+    }
+}

@@ -1,0 +1,101 @@
+/// The canonical list of a tracked directory's files; its SHA-256 is the directory's id.
+///
+/// Format (version 1): the line `mlv-manifest 1`, then one line per file sorted by path
+/// bytes: `<id> <size> <mode> <path>`, mode `644` or `755`, path relative with `/`.
+public struct DirectoryManifest: Equatable, Sendable {
+    /// One file of a tracked directory.
+    public struct Entry: Equatable, Sendable {
+        public var path: String
+        public var id: ObjectID
+        public var size: Int64
+        public var executable: Bool
+
+        public init(path: String, id: ObjectID, size: Int64, executable: Bool) {
+            self.path = path
+            self.id = id
+            self.size = size
+            self.executable = executable
+        }
+    }
+
+    static let header = "mlv-manifest 1"
+
+    /// Entries sorted by path bytes.
+    public let entries: [Entry]
+
+    public init(entries: [Entry]) {
+        self.entries = entries.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+    }
+
+    public var totalSize: Int64 { entries.reduce(0) { $0 + $1.size } }
+
+    public func serialized() -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(entries.count * 100 + 16)
+        out.append(contentsOf: DirectoryManifest.header.utf8)
+        out.append(10)
+        for entry in entries {
+            out.append(contentsOf: entry.id.hex.utf8)
+            out.append(32)
+            out.append(contentsOf: String(entry.size).utf8)
+            out.append(contentsOf: entry.executable ? " 755 ".utf8 : " 644 ".utf8)
+            out.append(contentsOf: entry.path.utf8)
+            out.append(10)
+        }
+        return out
+    }
+
+    /// Parses a manifest strictly: every path must stay inside the directory.
+    public static func parse(_ bytes: [UInt8], source: String) throws -> DirectoryManifest {
+        func fail(_ reason: String) -> ManifestError { ManifestError(source: source, reason: reason) }
+        let lines = bytes.split(separator: 10, omittingEmptySubsequences: false)
+        guard let first = lines.first, String(decoding: first, as: UTF8.self) == header else {
+            throw fail("does not start with `\(header)`")
+        }
+        guard bytes.last == 10 else { throw fail("is truncated (no final newline)") }
+        var entries: [Entry] = []
+        entries.reserveCapacity(lines.count)
+        var previous: String?
+        for (number, line) in lines.dropFirst().enumerated() where !line.isEmpty {
+            let parts = line.split(separator: 32, maxSplits: 3, omittingEmptySubsequences: false)
+            guard parts.count == 4 else { throw fail("line \(number + 2) is not `id size mode path`") }
+            guard let id = ObjectID(hex: String(decoding: parts[0], as: UTF8.self)) else { throw fail("line \(number + 2) has a bad id") }
+            guard let size = Int64(String(decoding: parts[1], as: UTF8.self)), size >= 0 else { throw fail("line \(number + 2) has a bad size") }
+            let mode = String(decoding: parts[2], as: UTF8.self)
+            guard mode == "644" || mode == "755" else { throw fail("line \(number + 2) has mode \(mode.prefix(10)); expected 644 or 755") }
+            guard let path = String(validating: parts[3], as: UTF8.self) else { throw fail("line \(number + 2) has a path that is not UTF-8") }
+            if let problem = RelativePath.problem(with: path) { throw fail("line \(number + 2): path `\(path.prefix(100))` \(problem)") }
+            if let previous, !previous.utf8.lexicographicallyPrecedes(path.utf8) {
+                throw fail("line \(number + 2) is out of order or repeated")
+            }
+            previous = path
+            entries.append(Entry(path: path, id: id, size: size, executable: mode == "755"))
+        }
+        return DirectoryManifest(sortedEntries: entries)
+    }
+
+    private init(sortedEntries: [Entry]) { entries = sortedEntries }
+}
+
+/// A manifest object that cannot be used.
+public struct ManifestError: UserFacingError, Equatable {
+    public let source: String
+    public let reason: String
+    public var description: String { "manifest \(source) \(reason); refusing to use it." }
+}
+
+/// Checks on repository-relative paths that come from files mlv reads.
+enum RelativePath {
+    /// Why `path` may not be used as a relative path inside a directory, or nil when it may.
+    static func problem(with path: String) -> String? {
+        if path.isEmpty { return "is empty" }
+        if path.hasPrefix("/") { return "is absolute" }
+        if path.utf8.contains(0) || path.contains("\n") || path.contains("\t") || path.contains("\r") { return "contains a control character" }
+        for segment in path.split(separator: "/", omittingEmptySubsequences: false) {
+            if segment.isEmpty { return "has an empty segment" }
+            if segment == ".." { return "escapes its directory with `..`" }
+            if segment == "." { return "has a `.` segment" }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import MLVGit
+
+/// An mlv-enabled Git work tree: where things live, its configuration and its cache.
+public final class Project {
+    /// The work tree's root (real path, no trailing slash).
+    public let root: String
+    public let git: Repository
+    public let config: ProjectConfig
+    public let store: ObjectStore
+    public let reporter: Reporter
+
+    public var mlvDirectory: String { root + "/.mlv" }
+    var statePath: String { mlvDirectory + "/state/hashes" }
+    var lockPath: String { mlvDirectory + "/lock" }
+
+    /// Opens the project containing `directory`; fails when it is not in a Git work tree or
+    /// `mlv init` has not been run.
+    public static func open(from directory: String, reporter: Reporter = SilentReporter()) throws -> Project {
+        guard let git = try Repository.discover(from: directory), let workTree = git.workTree else {
+            throw WorkspaceError.notInGitWorkTree(directory)
+        }
+        let root = FileSystem.realPath(workTree) ?? workTree
+        guard FileSystem.lstatFile(root + "/.mlv")?.kind == .directory else {
+            throw WorkspaceError.notInitialized(root)
+        }
+        return try Project(root: root, git: git, reporter: reporter)
+    }
+
+    init(root: String, git: Repository, reporter: Reporter) throws {
+        self.root = root
+        self.git = git
+        self.reporter = reporter
+        config = try ProjectConfig.load(committed: root + "/.mlvconfig", local: root + "/.mlv/config")
+        var cache = config.cacheDirectory ?? ".mlv/cache"
+        if !cache.hasPrefix("/") { cache = root + "/" + cache }
+        // The temporary folder sits inside the cache so renames never cross filesystems.
+        store = ObjectStore(root: cache, temporaryDirectory: cache + "/tmp")
+    }
+
+    /// Takes the repository's write lock for the life of the returned value.
+    public func lock(command: String) throws -> RepositoryLock {
+        let timeout = ProcessInfo.processInfo.environment["MLV_LOCK_TIMEOUT"].flatMap(Double.init) ?? 60
+        return try RepositoryLock(path: lockPath, command: command, timeout: timeout)
+    }
+
+    public func absolute(_ relative: String) -> String {
+        relative.isEmpty ? root : root + "/" + relative
+    }
+
+    // MARK: User paths
+
+    /// Turns a path a user typed (relative to `cwd`) into a repository-relative path, refusing
+    /// paths outside the work tree, inside `.git` or `.mlv`, or behind a symlink that leaves it.
+    public func relativePath(forUserPath path: String, cwd: String) throws -> String {
+        let absolute = path.hasPrefix("/") ? path : cwd + "/" + path
+        var segments: [Substring] = []
+        for segment in absolute.split(separator: "/") {
+            if segment == "." || segment.isEmpty { continue }
+            if segment == ".." { if !segments.isEmpty { segments.removeLast() }; continue }
+            segments.append(segment)
+        }
+        var normalized = "/" + segments.joined(separator: "/")
+        // cwd may be reached through a symlink (e.g. /tmp on some systems); compare real paths
+        // of the deepest existing ancestor.
+        if !normalized.hasPrefix(root + "/") && normalized != root {
+            if let real = FileSystem.realPath((normalized as NSString).deletingLastPathComponent) {
+                normalized = real + "/" + (normalized as NSString).lastPathComponent
+            }
+        }
+        guard normalized.hasPrefix(root + "/") else { throw WorkspaceError.outsideRepository(path) }
+        let relative = String(normalized.dropFirst(root.count + 1))
+        let first = relative.split(separator: "/").first.map(String.init) ?? ""
+        if first == ".git" || first == ".mlv" { throw WorkspaceError.insideGitOrMLV(path) }
+        try checkParentStaysInside(relative)
+        return relative
+    }
+
+    /// Refuses a path whose parent folder resolves (through symlinks) outside the work tree.
+    func checkParentStaysInside(_ relative: String) throws {
+        let parent = (absolute(relative) as NSString).deletingLastPathComponent
+        guard let real = FileSystem.realPath(parent) else { return }
+        if real != root && !real.hasPrefix(root + "/") {
+            throw WorkspaceError.symlinkedParentEscapes(path: relative, resolved: real)
+        }
+    }
+
+    // MARK: Pointers
+
+    /// Reads and parses the pointer for `dataPath` (repository-relative).
+    public func readPointer(for dataPath: String) throws -> PointerFile {
+        let pointerPath = dataPath + PointerFile.suffix
+        try checkParentStaysInside(pointerPath)
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.readFile(absolute(pointerPath), limit: PointerFile.maximumSize)
+        } catch is FileSystem.FileTooLarge {
+            throw PointerError(file: pointerPath, reason: "is larger than \(PointerFile.maximumSize) bytes; not a pointer")
+        }
+        return try PointerFile.parse(bytes, file: pointerPath)
+    }
+
+    /// Every pointer in the work tree, found by walking it without descending into `.git`,
+    /// `.mlv` or tracked directories. Sorted by data path.
+    public func workspacePointers() throws -> [TrackedPath] {
+        var found: [TrackedPath] = []
+        try collectPointers(in: "", into: &found)
+        return found.sorted { $0.dataPath < $1.dataPath }
+    }
+
+    private func collectPointers(in relative: String, into found: inout [TrackedPath]) throws {
+        let names = Set(try FileSystem.listDirectory(absolute(relative)))
+        for name in names.sorted() {
+            if relative.isEmpty && (name == ".git" || name == ".mlv") { continue }
+            let child = relative.isEmpty ? name : relative + "/" + name
+            guard let st = FileSystem.lstatFile(absolute(child)) else { continue }
+            if st.kind == .directory {
+                if names.contains(name + PointerFile.suffix) { continue }
+                try collectPointers(in: child, into: &found)
+            } else if st.kind == .file, name.hasSuffix(PointerFile.suffix), name.count > PointerFile.suffix.count {
+                let dataPath = String(child.dropLast(PointerFile.suffix.count))
+                found.append(TrackedPath(dataPath: dataPath, pointer: try readPointer(for: dataPath)))
+            }
+        }
+    }
+
+    /// The pointers for the paths a user named (each a tracked path, or a folder holding
+    /// some), or every pointer when `paths` is empty.
+    public func selectPointers(_ paths: [String], cwd: String) throws -> [TrackedPath] {
+        let all = try workspacePointers()
+        guard !paths.isEmpty else { return all }
+        var selected: [TrackedPath] = []
+        for path in paths {
+            var relative = try relativePath(forUserPath: path, cwd: cwd)
+            if relative.hasSuffix(PointerFile.suffix) { relative = String(relative.dropLast(PointerFile.suffix.count)) }
+            let matches = all.filter { relative.isEmpty || $0.dataPath == relative || $0.dataPath.hasPrefix(relative + "/") }
+            guard !matches.isEmpty else { throw WorkspaceError.notTracked(relative) }
+            for match in matches where !selected.contains(where: { $0.dataPath == match.dataPath }) { selected.append(match) }
+        }
+        return selected
+    }
+
+    // MARK: Data versions
+
+    /// The files a pointer stands for: one entry with an empty path for a file, the manifest's
+    /// entries for a directory (the manifest is read from the cache and verified).
+    public func expectedFiles(of pointer: PointerFile) throws -> [DirectoryManifest.Entry] {
+        switch pointer.kind {
+        case .file:
+            return [DirectoryManifest.Entry(path: "", id: pointer.id, size: pointer.size, executable: false)]
+        case .directory:
+            return try manifest(pointer.id).entries
+        }
+    }
+
+    /// A directory manifest from the cache, verified and parsed.
+    public func manifest(_ id: ObjectID) throws -> DirectoryManifest {
+        let bytes = try store.readVerified(id)
+        return try DirectoryManifest.parse(bytes, source: id.short)
+    }
+}
+
+/// A tracked path in the work tree and its pointer.
+public struct TrackedPath: Equatable, Sendable {
+    /// The data's repository-relative path (`data`, `models/model.bin`).
+    public let dataPath: String
+    public let pointer: PointerFile
+    public var pointerPath: String { dataPath + PointerFile.suffix }
+}

@@ -1,0 +1,80 @@
+import Foundation
+
+/// Remembers the id of each workspace file by (path, inode, size, mtime), so unchanged files
+/// are never hashed twice. Stored in `.mlv/state/hashes`, one line per file:
+/// `inode size mtime-ns id path`.
+public final class StateCache: @unchecked Sendable {
+    struct Entry: Equatable {
+        var inode: UInt64
+        var size: Int64
+        var mtime: Int64
+        var id: ObjectID
+    }
+
+    /// A file modified within this window before it was hashed might change again within the
+    /// same timestamp tick without its mtime moving; such entries are not remembered.
+    static let racyWindowNanoseconds: Int64 = 100_000_000
+
+    private let file: String
+    private let lock = NSLock()
+    private var entries: [String: Entry] = [:]
+    private var dirty = false
+
+    /// Loads the cache; a missing or unreadable file just means an empty cache.
+    public init(file: String) {
+        self.file = file
+        guard let bytes = try? FileSystem.readFile(file, limit: 1 << 31) else { return }
+        for line in bytes.split(separator: 10) {
+            let parts = line.split(separator: 32, maxSplits: 4, omittingEmptySubsequences: false)
+            guard parts.count == 5,
+                  let inode = UInt64(String(decoding: parts[0], as: UTF8.self)),
+                  let size = Int64(String(decoding: parts[1], as: UTF8.self)),
+                  let mtime = Int64(String(decoding: parts[2], as: UTF8.self)),
+                  let id = ObjectID(hex: String(decoding: parts[3], as: UTF8.self)) else { continue }
+            entries[String(decoding: parts[4], as: UTF8.self)] = Entry(inode: inode, size: size, mtime: mtime, id: id)
+        }
+    }
+
+    /// The remembered id when the file's stat still matches.
+    public func id(for path: String, stat: FileStat) -> ObjectID? {
+        lock.withLock {
+            guard let entry = entries[path], entry.inode == stat.inode, entry.size == stat.size,
+                  entry.mtime == stat.mtimeNanoseconds else { return nil }
+            return entry.id
+        }
+    }
+
+    /// Records a hashed file; `hashedAt` is when hashing started (for the racy check).
+    public func record(_ path: String, stat: FileStat, id: ObjectID, hashedAt: Int64) {
+        guard stat.mtimeNanoseconds < hashedAt - StateCache.racyWindowNanoseconds else { return }
+        let entry = Entry(inode: stat.inode, size: stat.size, mtime: stat.mtimeNanoseconds, id: id)
+        lock.withLock {
+            if entries[path] != entry {
+                entries[path] = entry
+                dirty = true
+            }
+        }
+    }
+
+    /// Writes the cache back if anything changed (atomically; the last writer wins, which only
+    /// ever costs a rehash).
+    public func save() throws {
+        let snapshot: [String: Entry]? = lock.withLock { dirty ? entries : nil }
+        guard let snapshot else { return }
+        var out = [UInt8]()
+        out.reserveCapacity(snapshot.count * 120)
+        for (path, entry) in snapshot {
+            out.append(contentsOf: "\(entry.inode) \(entry.size) \(entry.mtime) \(entry.id.hex) \(path)\n".utf8)
+        }
+        try FileSystem.createDirectory((file as NSString).deletingLastPathComponent)
+        try FileSystem.writeAtomically(out, to: file)
+        lock.withLock { dirty = false }
+    }
+
+    /// Now, in the same clock as file mtimes.
+    public static func now() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Options for `add`.
+public struct AddOptions: Sendable {
+    /// Stage the pointer and `.gitignore` in Git's index (the default).
+    public var stage = true
+    public init(stage: Bool = true) { self.stage = stage }
+}
+
+/// What `add` did for one path.
+public struct AddedPath: Sendable, Equatable {
+    public let dataPath: String
+    public let pointer: PointerFile
+    /// Files read and hashed (the rest were known from the state cache).
+    public let hashedFiles: Int
+    /// Objects that were new to the cache, and their bytes.
+    public let newObjects: Int
+    public let newBytes: Int64
+    /// Whether the pointer changed (false when re-adding unchanged data).
+    public let changed: Bool
+}
+
+/// Adds files and directories to the cache and writes their pointers (`mlv add`).
+public func add(_ paths: [String], cwd: String, options: AddOptions = AddOptions(), project: Project) throws -> [AddedPath] {
+    let lock = try project.lock(command: "add")
+    defer { withExtendedLifetime(lock) {} }
+    let tracker = Tracker(project: project)
+    tracker.removeAbandonedTemporaries()
+    // Resolve and check every path before writing anything.
+    var relatives: [String] = []
+    for path in paths {
+        let relative = try project.relativePath(forUserPath: path, cwd: cwd)
+        try tracker.checkAddable(relative)
+        if !relatives.contains(relative) { relatives.append(relative) }
+    }
+    for (index, a) in relatives.enumerated() {
+        for b in relatives[(index + 1)...] where a.hasPrefix(b + "/") || b.hasPrefix(a + "/") {
+            throw WorkspaceError.insideTrackedDirectory(path: a.count > b.count ? a : b, pointer: (a.count > b.count ? b : a) + ".mlv")
+        }
+    }
+    let state = StateCache(file: project.statePath)
+    var results: [AddedPath] = []
+    for relative in relatives {
+        results.append(try tracker.add(relative, state: state, options: options))
+    }
+    try state.save()
+    return results
+}
+
+/// The work behind `add`: checks, hashing into the cache, pointers, ignore files, staging.
+struct Tracker {
+    let project: Project
+
+    func checkAddable(_ relative: String) throws {
+        guard let st = FileSystem.lstatFile(project.absolute(relative)) else { throw WorkspaceError.noSuchPath(relative) }
+        switch st.kind {
+        case .symlink: throw WorkspaceError.symlinkRefused(relative)
+        case .other: throw WorkspaceError.unsupportedFileType(relative)
+        case .file, .directory: break
+        }
+        if relative.hasSuffix(PointerFile.suffix) {
+            throw WorkspaceError.unsafePathName(relative + " (pointer files are written by mlv, not added)")
+        }
+        if RelativePath.problem(with: relative) != nil { throw WorkspaceError.unsafePathName(relative) }
+        var ancestor = (relative as NSString).deletingLastPathComponent
+        while !ancestor.isEmpty {
+            if FileSystem.lstatFile(project.absolute(ancestor + PointerFile.suffix))?.kind == .file {
+                throw WorkspaceError.insideTrackedDirectory(path: relative, pointer: ancestor + PointerFile.suffix)
+            }
+            ancestor = (ancestor as NSString).deletingLastPathComponent
+        }
+        if try project.git.isTracked(relative) { throw WorkspaceError.trackedByGit(relative) }
+    }
+
+    func add(_ relative: String, state: StateCache, options: AddOptions) throws -> AddedPath {
+        let absolute = project.absolute(relative)
+        let isDirectory = FileSystem.lstatFile(absolute)?.kind == .directory
+        let files: [ScannedFile]
+        if isDirectory {
+            files = try WorkspaceScanner.scan(absolute, displayPath: relative, cacheRoot: project.store.root, foreignLinks: .refuse)
+            let nested = files.filter { $0.path.hasSuffix(PointerFile.suffix) }.map { relative + "/" + $0.path }
+            if !nested.isEmpty { throw WorkspaceError.containsPointers(path: relative, pointers: Array(nested.prefix(5))) }
+        } else {
+            files = [ScannedFile(path: "", stat: FileSystem.lstatFile(absolute)!, linkedObject: nil)]
+        }
+        let batch = ObjectBatch()
+        var committed = false
+        defer { if !committed { batch.discard() } }
+        let hashedAt = StateCache.now()
+        let store = project.store
+        let total = Int64(files.count)
+        let results = try ParallelWork.map(files.count, progress: { done in
+            project.reporter.progress(phase: "add \(relative)", done: done, total: total)
+        }) { index, hasher -> (ObjectID, Int64, Bool) in
+            let file = files[index]
+            let statePath = file.path.isEmpty ? relative : relative + "/" + file.path
+            if let id = file.linkedObject ?? state.id(for: statePath, stat: file.stat), store.contains(id) {
+                return (id, file.stat.size, false)
+            }
+            let (id, size) = try store.ingest(file: file.path.isEmpty ? absolute : absolute + "/" + file.path, hasher: hasher, batch: batch)
+            // The file changed while being read: its id would not match what is on disk.
+            guard let after = FileSystem.lstatFile(file.path.isEmpty ? absolute : absolute + "/" + file.path),
+                  after.size == size, after.mtimeNanoseconds == file.stat.mtimeNanoseconds else {
+                throw AddError.changedWhileReading(statePath)
+            }
+            state.record(statePath, stat: file.stat, id: id, hashedAt: hashedAt)
+            return (id, size, true)
+        }
+        let pointer: PointerFile
+        if isDirectory {
+            let entries = zip(files, results).map { file, result in
+                DirectoryManifest.Entry(path: file.path, id: result.0, size: result.1, executable: file.stat.isExecutable)
+            }
+            let manifest = DirectoryManifest(entries: entries)
+            let manifestID = try store.ingest(bytes: manifest.serialized(), batch: batch)
+            pointer = PointerFile(name: (relative as NSString).lastPathComponent, kind: .directory, id: manifestID,
+                                  size: manifest.totalSize, fileCount: entries.count)
+        } else {
+            pointer = PointerFile(name: (relative as NSString).lastPathComponent, kind: .file, id: results[0].0,
+                                  size: results[0].1, fileCount: nil)
+        }
+        let newObjects = batch.count
+        let newBytes = try batch.commitMeasured()
+        committed = true
+        let pointerPath = relative + PointerFile.suffix
+        let previous = try? project.readPointer(for: relative)
+        if previous != pointer {
+            try FileSystem.writeAtomically(pointer.serialized(), to: project.absolute(pointerPath))
+        }
+        let parent = (relative as NSString).deletingLastPathComponent
+        let ignorePath = parent.isEmpty ? ".gitignore" : parent + "/.gitignore"
+        try IgnoreFile.ensure([IgnoreFile.anchored((relative as NSString).lastPathComponent)], in: project.absolute(ignorePath))
+        if options.stage {
+            try project.git.stage([pointerPath, ignorePath])
+        }
+        return AddedPath(dataPath: relative, pointer: pointer, hashedFiles: results.filter(\.2).count,
+                         newObjects: newObjects, newBytes: newBytes, changed: previous != pointer)
+    }
+
+    /// Deletes temporary object files left by mlv processes that no longer run (a killed add).
+    func removeAbandonedTemporaries() {
+        let directory = project.store.temporaryDirectory
+        guard let names = try? FileSystem.listDirectory(directory) else { return }
+        for name in names where name.hasPrefix("obj-") {
+            let parts = name.split(separator: "-")
+            guard parts.count == 3, let pid = Int32(parts[1]) else { continue }
+            if pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH { unlink(directory + "/" + name) }
+        }
+    }
+}
+
+extension ObjectBatch {
+    /// Commits the batch and returns the bytes it added.
+    func commitMeasured() throws -> Int64 {
+        let bytes = stagedBytes()
+        try commit()
+        return bytes
+    }
+}
+
+/// Problems specific to `add`.
+public enum AddError: UserFacingError, Equatable {
+    case changedWhileReading(String)
+
+    public var description: String {
+        switch self {
+        case .changedWhileReading(let path):
+            return "\(path) changed while mlv was reading it; nothing was recorded for it. Run `mlv add` again when it is no longer being written."
+        }
+    }
+}

@@ -1,0 +1,47 @@
+/// A file as it is in the workspace now, with its id when it could be determined.
+public struct WorkspaceFile: Sendable {
+    public let path: String
+    public let stat: FileStat
+    /// Nil for a symlink mlv did not make (it cannot be stored, so it always differs).
+    public let id: ObjectID?
+}
+
+/// Reads what is in the workspace at a tracked path, using the state cache so that unchanged
+/// files are only `lstat`ed, never read.
+struct WorkspaceVersion {
+    let project: Project
+    let state: StateCache
+
+    /// The files at `dataPath`, keyed by path inside it ("" for a tracked file), or nil when
+    /// nothing is there. A directory where a file is expected (or the reverse) yields an entry
+    /// that matches nothing.
+    func files(at dataPath: String, kind: PointerFile.Kind) throws -> [String: WorkspaceFile]? {
+        let absolute = project.absolute(dataPath)
+        guard let st = FileSystem.lstatFile(absolute) else { return nil }
+        let scanned: [ScannedFile]
+        switch (kind, st.kind) {
+        case (.directory, .directory):
+            scanned = try WorkspaceScanner.scan(absolute, displayPath: dataPath, cacheRoot: project.store.root, foreignLinks: .report)
+        case (.file, .file):
+            scanned = [ScannedFile(path: "", stat: st, linkedObject: nil)]
+        case (.file, .symlink):
+            scanned = [ScannedFile(path: "", stat: st, linkedObject: WorkspaceScanner.cacheLinkTarget(absolute, cacheRoot: project.store.root))]
+        default:
+            return ["": WorkspaceFile(path: "", stat: st, id: nil)]
+        }
+        let hashedAt = StateCache.now()
+        let ids = try ParallelWork.map(scanned.count) { index, hasher -> ObjectID? in
+            let file = scanned[index]
+            if file.stat.kind == .symlink { return file.linkedObject }
+            let statePath = file.path.isEmpty ? dataPath : dataPath + "/" + file.path
+            if let id = state.id(for: statePath, stat: file.stat) { return id }
+            let (id, _) = try hasher.hash(path: file.path.isEmpty ? absolute : absolute + "/" + file.path)
+            state.record(statePath, stat: file.stat, id: id, hashedAt: hashedAt)
+            return id
+        }
+        var result: [String: WorkspaceFile] = [:]
+        result.reserveCapacity(scanned.count)
+        for (file, id) in zip(scanned, ids) { result[file.path] = WorkspaceFile(path: file.path, stat: file.stat, id: id) }
+        return result
+    }
+}

@@ -1,0 +1,25 @@
+import CGit2
+
+extension Repository {
+    /// The note attached to `commit` under `notesRef`, or nil (`git_note_read`).
+    public func readNote(on commit: GitObjectID, notesRef: String) throws -> String? {
+        var oid = commit.raw
+        var note: OpaquePointer?
+        let rc = git_note_read(&note, pointer, notesRef, &oid)
+        if rc == GIT_ENOTFOUND.rawValue { return nil }
+        try check(rc, "read note on \(commit.short)")
+        defer { git_note_free(note) }
+        return git_note_message(note).map { String(cString: $0) }
+    }
+
+    /// Attaches `message` to `commit` under `notesRef` (`git_note_create`); an existing note is
+    /// replaced only when `force` is set, otherwise a `GitError` with `isExists` is thrown.
+    public func writeNote(_ message: String, on commit: GitObjectID, notesRef: String, force: Bool = false) throws {
+        var target = commit.raw
+        var noteOID = git_oid()
+        let signature = try defaultSignature()
+        defer { git_signature_free(signature) }
+        try check(git_note_create(&noteOID, pointer, notesRef, signature, signature, &target, message, force ? 1 : 0),
+                  "write note on \(commit.short)")
+    }
+}
