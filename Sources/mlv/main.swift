@@ -1,1 +1,3 @@
 import MLVCLI
+
+MLVCommand.main()

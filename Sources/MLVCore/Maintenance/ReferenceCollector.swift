@@ -30,7 +30,7 @@ struct ReferenceCollector {
             let files = try project.git.listFiles(at: commit, where: { $0.hasSuffix(PointerFile.suffix) && !$0.hasPrefix(".mlv/") })
             for file in files where seenBlobs.insert(file.blob).inserted {
                 let bytes = try project.git.readBlob(id: file.blob)
-                let pointer = try PointerFile.parse(Array(bytes.prefix(PointerFile.maximumSize + 1)), file: "\(file.path) at \(commit.short)")
+                let pointer = try PointerFile.parse(Array(bytes.prefix(PointerFile.maximumSize + 1)), file: file.path, revision: commit.short)
                 try add(pointer, path: "\(file.path.dropLast(PointerFile.suffix.count)) (\(commit.short))")
             }
         }

@@ -99,7 +99,7 @@ struct DataSideReader {
     func pointers(at commit: GitObjectID, label: String) throws -> [TrackedPath] {
         try project.git.listFiles(at: commit, where: { $0.hasSuffix(PointerFile.suffix) && !$0.hasPrefix(".mlv/") }).map { file in
             let bytes = try project.git.readBlob(id: file.blob)
-            let pointer = try PointerFile.parse(Array(bytes.prefix(PointerFile.maximumSize + 1)), file: "\(file.path) at \(label)")
+            let pointer = try PointerFile.parse(Array(bytes.prefix(PointerFile.maximumSize + 1)), file: file.path, revision: label)
             return TrackedPath(dataPath: String(file.path.dropLast(PointerFile.suffix.count)), pointer: pointer)
         }
     }

@@ -46,9 +46,10 @@ public struct PointerFile: Equatable, Sendable {
     }
 
     /// Parses pointer bytes strictly. `file` is the pointer's repository-relative path, used in
-    /// errors and to check that `path` names the pointer's neighbour.
-    public static func parse(_ bytes: [UInt8], file: String) throws -> PointerFile {
-        func fail(_ reason: String) -> PointerError { PointerError(file: file, reason: reason) }
+    /// errors and to check that `path` names the pointer's neighbour; `revision` names the
+    /// commit it was read from (nil for the work tree).
+    public static func parse(_ bytes: [UInt8], file: String, revision: String? = nil) throws -> PointerFile {
+        func fail(_ reason: String) -> PointerError { PointerError(file: file, revision: revision, reason: reason) }
         guard bytes.count <= maximumSize else { throw fail("is \(bytes.count) bytes; a pointer is at most \(maximumSize)") }
         guard !bytes.contains(0) else { throw fail("contains a NUL byte") }
         guard let text = String(validatingUTF8: bytes.map { CChar(bitPattern: $0) } + [0]) else {
@@ -106,8 +107,19 @@ public struct PointerFile: Equatable, Sendable {
 /// A pointer file that cannot be used, with the file and the reason.
 public struct PointerError: UserFacingError, Equatable {
     public let file: String
+    public let revision: String?
     public let reason: String
-    public var description: String { "pointer \(file) \(reason); nothing was changed. Restore it with `git checkout -- \(file)`." }
+
+    public init(file: String, revision: String? = nil, reason: String) {
+        self.file = file
+        self.revision = revision
+        self.reason = reason
+    }
+
+    public var description: String {
+        if let revision { return "pointer \(file) at \(revision) \(reason); nothing was changed." }
+        return "pointer \(file) \(reason); nothing was changed. Restore it with `git checkout -- \(file)` or re-add the data."
+    }
 }
 
 extension String {

@@ -1,0 +1,38 @@
+import ArgumentParser
+import MLVCore
+
+struct FsckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fsck", abstract: "Rehash cache objects and report missing or corrupted ones.")
+
+    @OptionGroup var global: GlobalOptions
+    @Flag(help: "Check every object in the cache, not only those the work tree needs.") var all = false
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let progress = ProgressBar(quiet: global.quiet)
+        var problems = false
+        try runReportingErrors(progress) {
+            let project = try openProject(progress)
+            let result = try fsck(all: all, project: project)
+            progress.finish()
+            problems = !result.problems.isEmpty
+            if json {
+                Terminal.printJSON([
+                    "checked_objects": result.checkedObjects, "checked_bytes": result.checkedBytes,
+                    "problems": result.problems.map { ["id": $0.id.hex, "problem": $0.kind.rawValue, "used_by": $0.usedBy] as [String: Any] },
+                ] as [String: Any])
+                return
+            }
+            for problem in result.problems {
+                let users = problem.usedBy.isEmpty ? "not used by the work tree" : "used by " + problem.usedBy.prefix(5).joined(separator: ", ") + (problem.usedBy.count > 5 ? ", …" : "")
+                print("\(Terminal.red(problem.kind.rawValue)) \(problem.id.hex)  \(users)")
+            }
+            if !global.quiet {
+                print("Checked \(result.checkedObjects) object(s), \(Terminal.size(result.checkedBytes)): \(result.problems.isEmpty ? Terminal.green("all good") : Terminal.red("\(result.problems.count) problem(s)")).")
+                if problems { print("Missing objects: `mlv fetch` if a remote has them. Corrupted ones: delete them from the cache and re-add or fetch.") }
+            }
+        }
+        if problems { throw ExitStatus.differences }
+    }
+}

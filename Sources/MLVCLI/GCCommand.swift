@@ -1,0 +1,40 @@
+import ArgumentParser
+import MLVCore
+
+struct GCCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gc",
+        abstract: "Delete cache objects that nothing in the chosen scope references.",
+        discussion: "A scope is required. The work tree's pointers and HEAD are always kept.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(help: "Keep only what the work tree and HEAD need.") var workspace = false
+    @Flag(help: "Also keep what every branch tip needs.") var allBranches = false
+    @Flag(help: "Also keep what every tag needs.") var allTags = false
+    @Flag(help: "Also keep what every commit in the history needs.") var allCommits = false
+    @Flag(help: "Report what would be deleted without deleting.") var dryRun = false
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        let count = [workspace, allBranches, allTags, allCommits].filter { $0 }.count
+        if count == 0 { throw ValidationError("choose a scope: --workspace, --all-branches, --all-tags or --all-commits (gc never guesses which data you still need)") }
+        if count > 1 { throw ValidationError("choose one scope") }
+    }
+
+    func run() throws {
+        let scope: GCScope = workspace ? .workspace : allBranches ? .allBranches : allTags ? .allTags : .allCommits
+        let progress = ProgressBar(quiet: global.quiet)
+        try runReportingErrors(progress) {
+            let project = try openProject(progress)
+            let result = try collectGarbage(scope: scope, dryRun: dryRun, project: project)
+            if json {
+                Terminal.printJSON(["removed_objects": result.removedObjects, "removed_bytes": result.removedBytes,
+                                    "kept_objects": result.keptObjects, "kept_bytes": result.keptBytes, "dry_run": result.dryRun])
+            } else if !global.quiet {
+                let verb = dryRun ? "Would remove" : "Removed"
+                print("\(verb) \(result.removedObjects) object(s), \(Terminal.size(result.removedBytes)); kept \(result.keptObjects) (\(Terminal.size(result.keptBytes))).")
+            }
+        }
+    }
+}

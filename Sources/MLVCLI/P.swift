@@ -1,2 +1,0 @@
-import ArgumentParser
-public enum P3 {}
