@@ -36,6 +36,6 @@ let package = Package(
         .executableTarget(name: "mlv", dependencies: ["MLVCLI"]),
         .testTarget(name: "MLVGitTests", dependencies: ["MLVGit"]),
         .testTarget(name: "MLVCoreTests", dependencies: ["MLVCore", "MLVGit"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["MLVCore"]),
+        .testTarget(name: "EndToEndTests", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
     ]
 )

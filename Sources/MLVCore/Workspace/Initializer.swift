@@ -30,7 +30,7 @@ public func initialize(at directory: String) throws -> InitResult {
         try FileSystem.writeAtomically(Array(text.utf8), to: configPath)
         created.append(".mlvconfig")
     }
-    if try IgnoreFile.ensure(["/.mlv/"], in: root + "/.gitignore") { created.append(".gitignore") }
+    if try IgnoreFile.ensure(["/.mlv/", "*.mlv-tmp-*"], in: root + "/.gitignore") { created.append(".gitignore") }
     if !created.isEmpty {
         try git.stage([".mlvconfig", ".gitignore"])
     }

@@ -26,6 +26,8 @@ enum WorkspaceScanner {
     private static func walk(_ absolute: String, relative: String, displayPath: String, cacheRoot: String,
                              foreignLinks: ForeignLinks, into found: inout [ScannedFile]) throws {
         for name in try FileSystem.listDirectory(absolute) {
+            // A file mlv was writing when it was killed; the next checkout replaces it.
+            if name.hasPrefix("."), name.contains(".mlv-tmp-") { continue }
             let childAbsolute = absolute + "/" + name
             let childRelative = relative.isEmpty ? name : relative + "/" + name
             let shown = displayPath + "/" + childRelative

@@ -1,0 +1,159 @@
+import XCTest
+
+/// The main workflow, run as a user would: init, add, commit, change, switch commits, checkout.
+final class TrackingEndToEndTests: XCTestCase {
+    func testInitOutsideGitSuggestsGitInit() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mlv-nogit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let result = try TestRepository.run(TestRepository.binary, ["init"], in: dir.path)
+        XCTAssertEqual(result.code, 2)
+        XCTAssertTrue(result.stderr.contains("git init"), result.stderr)
+    }
+
+    func testInitIsIdempotentAndIgnoresPrivateFolder() throws {
+        let repo = try TestRepository()
+        let again = try repo.mlv("init")
+        XCTAssertEqual(again.code, 0)
+        XCTAssertTrue(again.stdout.contains("already initialized"), again.stdout)
+        XCTAssertTrue(repo.exists(".mlv/cache"))
+        XCTAssertTrue(repo.exists(".mlvconfig"))
+        let ignore = String(decoding: try repo.read(".gitignore"), as: UTF8.self)
+        XCTAssertEqual(ignore.components(separatedBy: "/.mlv/").count, 2, "one entry, not duplicated")
+        let staged = try repo.git("diff", "--cached", "--name-only").stdout
+        XCTAssertTrue(staged.contains(".mlvconfig") && staged.contains(".gitignore"), staged)
+    }
+
+    func testRoundTripOverThreeCommits() throws {
+        let repo = try TestRepository()
+        var fingerprints: [(data: [String: String], model: [String: String])] = []
+        var commits: [String] = []
+        for version in 0..<3 {
+            for i in 0..<20 { try repo.write("data/part\(i % 3)/f\(i).bin", TestRepository.bytes(1000 + i, seed: UInt64(i + version * (i % 2)))) }
+            if version == 1 { try FileManager.default.removeItem(atPath: repo.path("data/part0/f3.bin")) }
+            if version == 2 { try repo.write("data/new/extra.txt", "added in v3\n") }
+            try repo.write("models/model.bin", TestRepository.bytes(300_000, seed: UInt64(100 + version)))
+            let add = try repo.mlv("add", "data", "models/model.bin")
+            XCTAssertEqual(add.code, 0, add.stderr)
+            try repo.git("commit", "-q", "-m", "v\(version + 1)")
+            commits.append(try repo.git("rev-parse", "HEAD").stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+            fingerprints.append((try repo.fingerprint("data"), try repo.fingerprint("models/model.bin")))
+        }
+        XCTAssertNotEqual(fingerprints[0].data, fingerprints[1].data)
+        for (index, revision) in [commits[0], commits[1], "main", commits[0]].enumerated().map({ ($0.offset % 3, $0.element) }) {
+            try repo.git("checkout", "-q", revision)
+            let result = try repo.mlv("checkout")
+            XCTAssertEqual(result.code, 0, result.stderr)
+            XCTAssertEqual(try repo.fingerprint("data"), fingerprints[index].data, "data at \(revision)")
+            XCTAssertEqual(try repo.fingerprint("models/model.bin"), fingerprints[index].model, "model at \(revision)")
+            let status = try repo.mlv("status", "--exit-code")
+            XCTAssertEqual(status.code, 0, status.stdout)
+        }
+        try repo.assertGitFsckClean()
+    }
+
+    func testAddWritesPointerIgnoreAndStagesThem() throws {
+        let repo = try TestRepository()
+        try repo.write("models/model.bin", TestRepository.bytes(5000, seed: 1))
+        let result = try repo.mlv("add", "model.bin", in: "models")
+        XCTAssertEqual(result.code, 0, result.stderr)
+        let pointer = String(decoding: try repo.read("models/model.bin.mlv"), as: UTF8.self)
+        XCTAssertTrue(pointer.contains("id: \(TestRepository.sha256(try repo.read("models/model.bin")))"), "id is the file's SHA-256")
+        XCTAssertTrue(pointer.contains("size: 5000"))
+        XCTAssertEqual(String(decoding: try repo.read("models/.gitignore"), as: UTF8.self), "/model.bin\n")
+        let staged = try repo.git("diff", "--cached", "--name-only").stdout
+        XCTAssertTrue(staged.contains("models/model.bin.mlv") && staged.contains("models/.gitignore"), staged)
+        XCTAssertFalse(staged.contains("models/model.bin\n"))
+        let untracked = try repo.git("status", "--porcelain").stdout
+        XCTAssertFalse(untracked.contains("model.bin\n") && untracked.contains("??"), untracked)
+    }
+
+    func testAddNoStageLeavesIndexAlone() throws {
+        let repo = try TestRepository()
+        try repo.git("commit", "-q", "-m", "init")
+        try repo.write("d.bin", "x")
+        XCTAssertEqual(try repo.mlv("add", "--no-stage", "d.bin").code, 0)
+        XCTAssertEqual(try repo.git("diff", "--cached", "--name-only").stdout, "")
+    }
+
+    func testStatusReportsEachState() throws {
+        let repo = try TestRepository()
+        for i in 0..<5 { try repo.write("data/f\(i).txt", "file \(i)\n") }
+        try repo.write("model.bin", "weights")
+        try repo.write("other.bin", "other")
+        XCTAssertEqual(try repo.mlv("add", "data", "model.bin", "other.bin").code, 0)
+        XCTAssertEqual(try repo.mlv("status", "--exit-code").code, 0)
+
+        try repo.write("data/f0.txt", "changed\n")
+        try repo.write("data/new.txt", "new\n")
+        try FileManager.default.removeItem(atPath: repo.path("data/f1.txt"))
+        try FileManager.default.removeItem(atPath: repo.path("model.bin"))
+        let objectID = TestRepository.sha256(Data("other".utf8))
+        try FileManager.default.removeItem(atPath: repo.path(".mlv/cache/\(objectID.prefix(2))/\(objectID.dropFirst(2))"))
+
+        let text = try repo.mlv("status", "-v", "--exit-code")
+        XCTAssertEqual(text.code, 1)
+        XCTAssertTrue(text.stdout.contains("modified (1 added, 1 modified, 1 deleted)"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("added:    data/new.txt"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("missing from workspace"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("missing from cache"), text.stdout)
+
+        let json = try repo.mlv("status", "--json")
+        let parsed = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [[String: Any]]
+        let byPath = Dictionary(uniqueKeysWithValues: parsed.map { ($0["path"] as! String, $0) })
+        XCTAssertEqual(byPath["data"]?["workspace"] as? String, "modified")
+        XCTAssertEqual(byPath["data"]?["modified"] as? [String], ["f0.txt"])
+        XCTAssertEqual(byPath["model.bin"]?["workspace"] as? String, "missing-from-workspace")
+        XCTAssertEqual(byPath["other.bin"]?["missing_from_cache"] as? Int, 1)
+    }
+
+    func testStatusOnUnchangedTreeReadsNoContent() throws {
+        let repo = try TestRepository()
+        for i in 0..<20 { try repo.write("data/f\(i).txt", "file \(i)\n") }
+        XCTAssertEqual(try repo.mlv("add", "data").code, 0)
+        // The state cache skips racily-clean files; one status run records the rest.
+        sleep(1)
+        XCTAssertEqual(try repo.mlv("status").code, 0)
+        // Unreadable files cannot be hashed: status succeeds only if it never opens them.
+        for i in 0..<20 { chmod(repo.path("data/f\(i).txt"), 0) }
+        defer { for i in 0..<20 { chmod(repo.path("data/f\(i).txt"), 0o644) } }
+        if getuid() == 0 {
+            // root reads anything; check instead that the state file lists every file.
+            let state = String(decoding: try repo.read(".mlv/state/hashes"), as: UTF8.self)
+            XCTAssertEqual(state.split(separator: "\n").filter { $0.contains(" data/f") }.count, 20)
+        }
+        let result = try repo.mlv("status", "--exit-code")
+        XCTAssertEqual(result.code, 0, result.stdout + result.stderr)
+    }
+
+    func testDiffBetweenCommitsAndWorkspace() throws {
+        let repo = try TestRepository()
+        for i in 0..<3 { try repo.write("data/f\(i).txt", "v1 \(i)\n") }
+        XCTAssertEqual(try repo.mlv("add", "data").code, 0)
+        try repo.git("commit", "-q", "-m", "v1")
+        try repo.write("data/f0.txt", "v2 changed\n")
+        try repo.write("data/f3.txt", "new\n")
+        try FileManager.default.removeItem(atPath: repo.path("data/f2.txt"))
+        try repo.write("model.bin", "weights")
+        XCTAssertEqual(try repo.mlv("add", "data", "model.bin").code, 0)
+        try repo.git("commit", "-q", "-m", "v2")
+
+        let json = try repo.mlv("diff", "--json", "HEAD~1", "HEAD")
+        XCTAssertEqual(json.code, 0, json.stderr)
+        let parsed = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]
+        let paths = parsed["paths"] as! [[String: Any]]
+        XCTAssertEqual(paths.map { $0["path"] as! String }, ["data", "model.bin"])
+        XCTAssertEqual(paths[0]["change"] as? String, "modified")
+        XCTAssertEqual((paths[0]["added"] as! [[String: Any]]).map { $0["path"] as! String }, ["f3.txt"])
+        XCTAssertEqual((paths[0]["deleted"] as! [[String: Any]]).map { $0["path"] as! String }, ["f2.txt"])
+        let modified = (paths[0]["modified"] as! [[String: Any]])[0]
+        XCTAssertEqual(modified["old_size"] as? Int, 5)
+        XCTAssertEqual(modified["new_size"] as? Int, 11)
+        XCTAssertEqual(paths[1]["change"] as? String, "added")
+
+        XCTAssertTrue(try repo.mlv("diff").stdout.contains("No changes"))
+        try repo.write("data/f1.txt", "edited in workspace\n")
+        let workspace = try repo.mlv("diff")
+        XCTAssertTrue(workspace.stdout.contains("HEAD -> workspace") && workspace.stdout.contains("M f1.txt"), workspace.stdout)
+    }
+}

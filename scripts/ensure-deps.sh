@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs what building and testing mlv needs, only when it is missing.
+set -euo pipefail
+missing=()
+command -v git >/dev/null || missing+=(git)
+command -v pkg-config >/dev/null || missing+=(pkg-config)
+pkg-config --exists libgit2 2>/dev/null || missing+=(libgit2-dev)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}" >&2
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+command -v swift >/dev/null || { echo "swift is not on PATH; install Swift 6 first" >&2; exit 1; }
