@@ -4,6 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export SWIFT_BACKTRACE=enable=no
 scripts/ensure-deps.sh
-git config --global user.email >/dev/null 2>&1 || true
 swift build
 MLV_BINARY="$(swift build --show-bin-path)/mlv" swift test "$@"

@@ -129,15 +129,8 @@ public final class Repository {
     /// The bytes of the file at `path` in `commit`, without a checkout, or nil when the commit
     /// has no file there (`git_tree_entry_bypath` then `git_blob_lookup`).
     public func readFile(_ path: String, at commit: GitObjectID) throws -> Data? {
-        try withTree(of: commit) { tree in
-            var entry: OpaquePointer?
-            let rc = git_tree_entry_bypath(&entry, tree, path)
-            if rc == GIT_ENOTFOUND.rawValue { return nil }
-            try check(rc, "find \(path) in \(commit.short)")
-            defer { git_tree_entry_free(entry) }
-            guard git_tree_entry_type(entry) == GIT_OBJECT_BLOB else { return nil }
-            return try readBlob(git_tree_entry_id(entry).pointee)
-        }
+        guard let blob = try blobID(path, at: commit) else { return nil }
+        return try readBlob(id: blob)
     }
 
     /// The blob id of the file at `path` in `commit`, or nil (`git_tree_entry_bypath`).

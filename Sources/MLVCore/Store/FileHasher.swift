@@ -30,11 +30,7 @@ public struct FileHasher {
         var sha = SHA256()
         var total: Int64 = 0
         while true {
-            let n = read(fd, buffer.baseAddress, buffer.count)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw WorkspaceError.io(path: path, operation: "read", errno: errno)
-            }
+            let n = try FileSystem.readSome(fd, into: buffer, path: path)
             if n == 0 { break }
             sha.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             total += Int64(n)
@@ -51,11 +47,7 @@ public struct FileHasher {
         defer { close(fd) }
         var filled = 0
         while filled < buffer.count {
-            let n = read(fd, buffer.baseAddress! + filled, buffer.count - filled)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw WorkspaceError.io(path: path, operation: "read", errno: errno)
-            }
+            let n = try FileSystem.readSome(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]), path: path)
             if n == 0 {
                 let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<filled])
                 var sha = SHA256()

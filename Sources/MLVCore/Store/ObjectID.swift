@@ -1,30 +1,81 @@
 import Crypto
 
-/// The name of an object: the SHA-256 of its bytes as 64 lower-case hex digits, so that
-/// `sha256sum` agrees with mlv.
+/// The name of an object: the SHA-256 of its bytes, shown as 64 lower-case hex digits, so that
+/// `sha256sum` agrees with mlv. Held as 32 bytes: ids are hashed and compared by the
+/// thousand in every status.
 public struct ObjectID: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public let hex: String
+    private var a: UInt64, b: UInt64, c: UInt64, d: UInt64
 
     /// Accepts exactly 64 lower-case hex digits.
     public init?(hex: String) {
-        guard ObjectID.isValid(hex) else { return nil }
-        self.hex = hex
+        var text = hex
+        let parsed = text.withUTF8 { ObjectID(hexBytes: $0) }
+        guard let parsed else { return nil }
+        self = parsed
+    }
+
+    /// Parses 64 lower-case hex digits straight from bytes (manifests, the state cache).
+    init?<C: Collection>(hexBytes: C) where C.Element == UInt8 {
+        if let parsed = hexBytes.withContiguousStorageIfAvailable({ ObjectID(hexBuffer: $0) }) {
+            guard let parsed else { return nil }
+            self = parsed
+            return
+        }
+        let copy = Array(hexBytes)
+        guard let parsed = copy.withUnsafeBufferPointer({ ObjectID(hexBuffer: $0) }) else { return nil }
+        self = parsed
+    }
+
+    private init?(hexBuffer hexBytes: UnsafeBufferPointer<UInt8>) {
+        guard hexBytes.count == 64 else { return nil }
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        var index = 0
+        for byte in hexBytes {
+            let nibble: UInt64
+            switch byte {
+            case 48...57: nibble = UInt64(byte - 48)
+            case 97...102: nibble = UInt64(byte - 87)
+            default: return nil
+            }
+            switch index >> 4 {
+            case 0: words.0 = words.0 << 4 | nibble
+            case 1: words.1 = words.1 << 4 | nibble
+            case 2: words.2 = words.2 << 4 | nibble
+            default: words.3 = words.3 << 4 | nibble
+            }
+            index += 1
+        }
+        (a, b, c, d) = words
     }
 
     init(digest: SHA256.Digest) {
-        var out = [UInt8]()
-        out.reserveCapacity(64)
-        let digits = Array("0123456789abcdef".utf8)
-        for byte in digest {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        digest.withUnsafeBytes { raw in
+            for index in 0..<8 {
+                words.0 = words.0 << 8 | UInt64(raw[index])
+                words.1 = words.1 << 8 | UInt64(raw[index + 8])
+                words.2 = words.2 << 8 | UInt64(raw[index + 16])
+                words.3 = words.3 << 8 | UInt64(raw[index + 24])
+            }
         }
-        hex = String(decoding: out, as: UTF8.self)
+        (a, b, c, d) = words
     }
 
-    static func isValid(_ hex: String) -> Bool {
-        hex.utf8.count == 64 && hex.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
+    /// The 64 hex digits.
+    public var hex: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for word in [a, b, c, d] {
+            for shift in stride(from: 60, through: 0, by: -4) {
+                out.append(digits[Int((word >> UInt64(shift)) & 0xf)])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
+
+    /// The first byte, which names the cache folder the object lives in.
+    var firstByte: Int { Int(a >> 56) }
 
     /// The id of `bytes`.
     public static func of(_ bytes: [UInt8]) -> ObjectID {
@@ -33,5 +84,5 @@ public struct ObjectID: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     public var short: String { String(hex.prefix(12)) }
     public var description: String { hex }
-    public static func < (lhs: ObjectID, rhs: ObjectID) -> Bool { lhs.hex < rhs.hex }
+    public static func < (lhs: ObjectID, rhs: ObjectID) -> Bool { (lhs.a, lhs.b, lhs.c, lhs.d) < (rhs.a, rhs.b, rhs.c, rhs.d) }
 }

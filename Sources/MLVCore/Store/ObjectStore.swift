@@ -24,7 +24,68 @@ public final class ObjectStore: @unchecked Sendable {
     }
 
     public func contains(_ id: ObjectID) -> Bool {
-        FileSystem.lstatFile(path(for: id))?.kind == .file
+        guard let fd = shardDescriptor(shardIndex(id)) else { return false }
+        var st = stat()
+        return String(id.hex.dropFirst(2)).withCString { fstatat(fd, $0, &st, AT_SYMLINK_NOFOLLOW) } == 0
+            && st.st_mode & S_IFMT == S_IFREG
+    }
+
+    /// The ids among `ids` that the cache lacks. Many ids per shard folder: read the folders
+    /// (one `getdents` per folder beats a `stat` per object); few: `stat` each.
+    public func missing(from ids: Set<ObjectID>) -> Set<ObjectID> {
+        var byShard: [Int: [ObjectID]] = [:]
+        for id in ids { byShard[shardIndex(id), default: []].append(id) }
+        var missing = Set<ObjectID>()
+        for (shard, wanted) in byShard {
+            guard let fd = shardDescriptor(shard) else { missing.formUnion(wanted); continue }
+            var st = stat()
+            // ext4 directories grow by about 32 bytes per entry; list when we need a good share.
+            let listing = fstat(fd, &st) == 0 && wanted.count * 32 * 4 >= Int(st.st_size)
+            if listing, let names = listShard(fd) {
+                for id in wanted where !names.contains(String(id.hex.dropFirst(2))) { missing.insert(id) }
+            } else {
+                for id in wanted where !contains(id) { missing.insert(id) }
+            }
+        }
+        return missing
+    }
+
+    private func listShard(_ fd: Int32) -> Set<String>? {
+        let copy = dup(fd)
+        guard copy >= 0, let dir = fdopendir(copy) else { return nil }
+        defer { closedir(dir) }
+        rewinddir(dir)
+        var names = Set<String>()
+        while let entry = readdir(dir) {
+            guard entry.pointee.d_type == UInt8(DT_REG) || entry.pointee.d_type == UInt8(DT_UNKNOWN) else { continue }
+            names.insert(withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            })
+        }
+        return names
+    }
+
+    private func shardIndex(_ id: ObjectID) -> Int { id.firstByte }
+
+    // Shard folders stay open so that presence checks resolve one path component, not the
+    // whole cache path: `status` checks every object a directory needs.
+    private let shardLock = NSLock()
+    private var shardDescriptors = [Int32](repeating: -1, count: 256)
+
+    private func shardDescriptor(_ shard: Int) -> Int32? {
+        shardLock.withLock {
+            if shardDescriptors[shard] >= 0 { return shardDescriptors[shard] }
+            let name = String(format: "%@/%02x", root, shard)
+            let fd = open(name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            // A missing shard is not remembered: this process may create it later.
+            guard fd >= 0 else { return nil }
+            shardDescriptors[shard] = fd
+            return fd
+        }
+    }
+
+    deinit {
+        for fd in shardDescriptors where fd >= 0 { close(fd) }
     }
 
     /// The size of a present object.
@@ -141,11 +202,7 @@ extension FileHasher {
         let block = UnsafeMutableRawBufferPointer.allocate(byteCount: FileHasher.blockSize, alignment: 64)
         defer { block.deallocate() }
         while true {
-            let n = read(input, block.baseAddress, block.count)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw WorkspaceError.io(path: sourcePath, operation: "read", errno: errno)
-            }
+            let n = try FileSystem.readSome(input, into: block, path: sourcePath)
             if n == 0 { break }
             let chunk = UnsafeRawBufferPointer(rebasing: block[0..<n])
             sha.update(bufferPointer: chunk)

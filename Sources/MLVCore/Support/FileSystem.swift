@@ -85,11 +85,7 @@ public enum FileSystem {
         var result: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw WorkspaceError.io(path: path, operation: "read", errno: errno)
-            }
+            let n = try buffer.withUnsafeMutableBytes { try readSome(fd, into: $0, path: path) }
             if n == 0 { break }
             result.append(contentsOf: buffer[0..<n])
             if result.count > limit { throw FileTooLarge(path: path, limit: limit) }
@@ -120,6 +116,15 @@ public enum FileSystem {
             let code = errno
             unlink(temp)
             throw WorkspaceError.io(path: path, operation: "rename into place", errno: code)
+        }
+    }
+
+    /// One `read` into `buffer`, retried on EINTR; 0 at end of file.
+    static func readSome(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String) throws -> Int {
+        while true {
+            let n = read(fd, buffer.baseAddress, buffer.count)
+            if n >= 0 { return n }
+            if errno != EINTR { throw WorkspaceError.io(path: path, operation: "read", errno: errno) }
         }
     }
 

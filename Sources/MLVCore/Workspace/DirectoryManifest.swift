@@ -59,7 +59,7 @@ public struct DirectoryManifest: Equatable, Sendable {
         for (number, line) in lines.dropFirst().enumerated() where !line.isEmpty {
             let parts = line.split(separator: 32, maxSplits: 3, omittingEmptySubsequences: false)
             guard parts.count == 4 else { throw fail("line \(number + 2) is not `id size mode path`") }
-            guard let id = ObjectID(hex: String(decoding: parts[0], as: UTF8.self)) else { throw fail("line \(number + 2) has a bad id") }
+            guard let id = ObjectID(hexBytes: parts[0]) else { throw fail("line \(number + 2) has a bad id") }
             guard let size = Int64(String(decoding: parts[1], as: UTF8.self)), size >= 0 else { throw fail("line \(number + 2) has a bad size") }
             let mode = String(decoding: parts[2], as: UTF8.self)
             guard mode == "644" || mode == "755" else { throw fail("line \(number + 2) has mode \(mode.prefix(10)); expected 644 or 755") }

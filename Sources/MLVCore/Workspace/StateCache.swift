@@ -24,15 +24,31 @@ public final class StateCache: @unchecked Sendable {
     public init(file: String) {
         self.file = file
         guard let bytes = try? FileSystem.readFile(file, limit: 1 << 31) else { return }
+        entries.reserveCapacity(bytes.count / 100)
         for line in bytes.split(separator: 10) {
             let parts = line.split(separator: 32, maxSplits: 4, omittingEmptySubsequences: false)
             guard parts.count == 5,
-                  let inode = UInt64(String(decoding: parts[0], as: UTF8.self)),
-                  let size = Int64(String(decoding: parts[1], as: UTF8.self)),
-                  let mtime = Int64(String(decoding: parts[2], as: UTF8.self)),
-                  let id = ObjectID(hex: String(decoding: parts[3], as: UTF8.self)) else { continue }
+                  let inode = Self.number(parts[0]),
+                  let size = Self.number(parts[1]).flatMap(Int64.init(exactly:)),
+                  let mtime = Self.number(parts[2]).flatMap(Int64.init(exactly:)),
+                  let id = ObjectID(hexBytes: parts[3]) else { continue }
             entries[String(decoding: parts[4], as: UTF8.self)] = Entry(inode: inode, size: size, mtime: mtime, id: id)
         }
+    }
+
+    /// A non-negative decimal number, parsed straight from the bytes (this file has a line per
+    /// tracked file and is read by every status).
+    private static func number(_ digits: ArraySlice<UInt8>) -> UInt64? {
+        guard !digits.isEmpty, digits.count <= 20 else { return nil }
+        var value: UInt64 = 0
+        for byte in digits {
+            guard byte >= 48 && byte <= 57 else { return nil }
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(UInt64(byte - 48))
+            guard !o1 && !o2 else { return nil }
+            value = sum
+        }
+        return value
     }
 
     /// The remembered id when the file's stat still matches.

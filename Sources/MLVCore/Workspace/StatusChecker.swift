@@ -45,7 +45,7 @@ func pathStatus(_ item: TrackedPath, version: WorkspaceVersion) throws -> PathSt
         return PathStatus(dataPath: item.dataPath, kind: pointer.kind, workspace: present ? .modified : .missing,
                           added: [], modified: [], deleted: [], missingObjects: 1, manifestMissing: true)
     }
-    let missingObjects = Set(expected.map(\.id)).filter { !project.store.contains($0) }.count
+    let missingObjects = project.store.missing(from: Set(expected.map(\.id))).count
     guard let actual = try version.files(at: item.dataPath, kind: pointer.kind) else {
         return PathStatus(dataPath: item.dataPath, kind: pointer.kind, workspace: .missing,
                           added: [], modified: [], deleted: [], missingObjects: missingObjects, manifestMissing: false)

@@ -12,44 +12,55 @@ enum WorkspaceScanner {
     /// How symlinks that do not point into the cache are treated.
     enum ForeignLinks { case refuse, report }
 
-    /// Every file under `directory` (absolute), sorted by path. Symlinks into the cache are
+    /// Every file under `directory` (absolute), in no particular order. Symlinks into the cache are
     /// read as the object they name; other symlinks are refused (add) or returned with a nil
     /// id so they show as modified (status). Sockets and devices are refused.
     static func scan(_ directory: String, displayPath: String, cacheRoot: String,
                      foreignLinks: ForeignLinks) throws -> [ScannedFile] {
         var found: [ScannedFile] = []
         try walk(directory, relative: "", displayPath: displayPath, cacheRoot: cacheRoot, foreignLinks: foreignLinks, into: &found)
-        found.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
         return found
     }
 
     private static func walk(_ absolute: String, relative: String, displayPath: String, cacheRoot: String,
                              foreignLinks: ForeignLinks, into found: inout [ScannedFile]) throws {
-        for name in try FileSystem.listDirectory(absolute) {
+        // readdir + fstatat on the open folder: each stat resolves one name, not a full path.
+        guard let dir = opendir(absolute) else { throw WorkspaceError.io(path: absolute, operation: "read directory", errno: errno) }
+        defer { closedir(dir) }
+        let fd = dirfd(dir)
+        var subdirectories: [(String, String)] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name == "." || name == ".." { continue }
             // A file mlv was writing when it was killed; the next checkout replaces it.
             if name.hasPrefix("."), name.contains(".mlv-tmp-") { continue }
-            let childAbsolute = absolute + "/" + name
             let childRelative = relative.isEmpty ? name : relative + "/" + name
-            let shown = displayPath + "/" + childRelative
-            if RelativePath.problem(with: childRelative) != nil { throw WorkspaceError.unsafePathName(shown) }
-            guard let st = FileSystem.lstatFile(childAbsolute) else { continue }
+            if RelativePath.problem(with: name) != nil { throw WorkspaceError.unsafePathName(displayPath + "/" + childRelative) }
+            var raw = stat()
+            guard fstatat(fd, name, &raw, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+            let st = FileStat(raw)
             switch st.kind {
             case .directory:
-                try walk(childAbsolute, relative: childRelative, displayPath: displayPath, cacheRoot: cacheRoot,
-                         foreignLinks: foreignLinks, into: &found)
+                subdirectories.append((absolute + "/" + name, childRelative))
             case .file:
                 found.append(ScannedFile(path: childRelative, stat: st, linkedObject: nil))
             case .symlink:
-                if let id = cacheLinkTarget(childAbsolute, cacheRoot: cacheRoot) {
+                if let id = cacheLinkTarget(absolute + "/" + name, cacheRoot: cacheRoot) {
                     found.append(ScannedFile(path: childRelative, stat: st, linkedObject: id))
                 } else if foreignLinks == .report {
                     found.append(ScannedFile(path: childRelative, stat: st, linkedObject: nil))
                 } else {
-                    throw WorkspaceError.symlinkRefused(shown)
+                    throw WorkspaceError.symlinkRefused(displayPath + "/" + childRelative)
                 }
             case .other:
-                throw WorkspaceError.unsupportedFileType(shown)
+                throw WorkspaceError.unsupportedFileType(displayPath + "/" + childRelative)
             }
+        }
+        for (childAbsolute, childRelative) in subdirectories {
+            try walk(childAbsolute, relative: childRelative, displayPath: displayPath, cacheRoot: cacheRoot,
+                     foreignLinks: foreignLinks, into: &found)
         }
     }
 

@@ -30,15 +30,25 @@ struct WorkspaceVersion {
             return ["": WorkspaceFile(path: "", stat: st, id: nil)]
         }
         let hashedAt = StateCache.now()
-        let ids = try ParallelWork.map(scanned.count) { index, hasher -> ObjectID? in
-            let file = scanned[index]
-            if file.stat.kind == .symlink { return file.linkedObject }
-            let statePath = file.path.isEmpty ? dataPath : dataPath + "/" + file.path
-            if let id = state.id(for: statePath, stat: file.stat) { return id }
+        // Known files first, on this thread; only the rest are hashed across cores.
+        var ids = [ObjectID?](repeating: nil, count: scanned.count)
+        var unknown: [Int] = []
+        for (index, file) in scanned.enumerated() {
+            if file.stat.kind == .symlink {
+                ids[index] = file.linkedObject
+            } else if let id = state.id(for: file.path.isEmpty ? dataPath : dataPath + "/" + file.path, stat: file.stat) {
+                ids[index] = id
+            } else {
+                unknown.append(index)
+            }
+        }
+        let hashed = try ParallelWork.map(unknown.count) { position, hasher -> ObjectID in
+            let file = scanned[unknown[position]]
             let (id, _) = try hasher.hash(path: file.path.isEmpty ? absolute : absolute + "/" + file.path)
-            state.record(statePath, stat: file.stat, id: id, hashedAt: hashedAt)
+            state.record(file.path.isEmpty ? dataPath : dataPath + "/" + file.path, stat: file.stat, id: id, hashedAt: hashedAt)
             return id
         }
+        for (position, index) in unknown.enumerated() { ids[index] = hashed[position] }
         var result: [String: WorkspaceFile] = [:]
         result.reserveCapacity(scanned.count)
         for (file, id) in zip(scanned, ids) { result[file.path] = WorkspaceFile(path: file.path, stat: file.stat, id: id) }
