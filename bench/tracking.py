@@ -16,8 +16,11 @@ ENV = dict(os.environ, GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="b@example.com"
            DVC_NO_ANALYTICS="1", NO_COLOR="1", SWIFT_BACKTRACE="enable=no")
 
 
-def run(cmd, cwd, check=True):
-    """Runs a shell command; returns (seconds, peak RSS in MiB)."""
+def run(cmd, cwd, check=True, settle=False):
+    """Runs a shell command; returns (seconds, peak RSS in MiB). With `settle`, dirty pages are
+    flushed first (untimed) so no tool pays for the previous step's writeback."""
+    if settle:
+        os.sync()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, shell=True, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -94,9 +97,8 @@ class LFS(Tool):
 
 
 def fresh_repo(root, tool):
-    if os.path.exists(root):
-        subprocess.run(["chmod", "-R", "u+w", root])
-        shutil.rmtree(root)
+    # A new folder per run: creating files right after deleting as many in the same place
+    # makes ext4's inode allocator crawl, for every tool alike.
     os.makedirs(root)
     run("git init -q -b main .", root)
     tool.init(root)
@@ -109,45 +111,40 @@ def median(values):
 def bench_w1(tool, src, out, repeat):
     times = {k: [] for k in ["add", "status", "add v2", "checkout v1", "checkout v2"]}
     peak = 0.0
-    for _ in range(repeat):
-        repo = f"{out}/{tool.name}-w1"
+    for rep in range(repeat):
+        repo = f"{out}/{tool.name}-w1-{rep}"
         fresh_repo(repo, tool)
         run(f"cp -r {src} {repo}/data", out)
-        t, m = run(tool.add(repo, "data"), repo); times["add"].append(t); peak = max(peak, m)
+        t, m = run(tool.add(repo, "data"), repo, settle=True); times["add"].append(t); peak = max(peak, m)
         run(tool.status(repo), repo)  # first status may record state; the measured one is steady
-        t, m = run(tool.status(repo), repo); times["status"].append(t); peak = max(peak, m)
+        t, m = run(tool.status(repo), repo, settle=True); times["status"].append(t); peak = max(peak, m)
         make_w1_v2(f"{repo}/data")
-        t, m = run(tool.add(repo, "data"), repo); times["add v2"].append(t); peak = max(peak, m)
+        t, m = run(tool.add(repo, "data"), repo, settle=True); times["add v2"].append(t); peak = max(peak, m)
         for label, rev in [("checkout v1", "HEAD~1"), ("checkout v2", "main")]:
             co = tool.checkout(repo)
             cmd = f"git checkout -q {rev}" + (f" && {co}" if co else "")
-            t, m = run(cmd, repo); times[label].append(t); peak = max(peak, m)
-        verify(repo, src if False else None)
+            t, m = run(cmd, repo, settle=True); times[label].append(t); peak = max(peak, m)
     return {k: median(v) for k, v in times.items()}, peak
 
 
 def bench_w2(tool, src, out, repeat):
     times = {k: [] for k in ["add", "status", "checkout v1"]}
     peak = 0.0
-    for _ in range(repeat):
-        repo = f"{out}/{tool.name}-w2"
+    for rep in range(repeat):
+        repo = f"{out}/{tool.name}-w2-{rep}"
         fresh_repo(repo, tool)
         run(f"cp {src} {repo}/big.bin", out)
-        t, m = run(tool.add(repo, "big.bin"), repo); times["add"].append(t); peak = max(peak, m)
+        t, m = run(tool.add(repo, "big.bin"), repo, settle=True); times["add"].append(t); peak = max(peak, m)
         run(tool.status(repo), repo)
-        t, m = run(tool.status(repo), repo); times["status"].append(t); peak = max(peak, m)
+        t, m = run(tool.status(repo), repo, settle=True); times["status"].append(t); peak = max(peak, m)
         make_w2_v2(f"{repo}/big.bin")
         run(tool.add(repo, "big.bin"), repo)
         co = tool.checkout(repo)
-        t, m = run("git checkout -q HEAD~1" + (f" && {co}" if co else ""), repo); times["checkout v1"].append(t); peak = max(peak, m)
+        t, m = run("git checkout -q HEAD~1" + (f" && {co}" if co else ""), repo, settle=True); times["checkout v1"].append(t); peak = max(peak, m)
         if tool.name == "mlv" or tool.name == "dvc":
             # the checked-out file must be v1 again
             run(f"cmp -s {src} {repo}/big.bin", repo)
     return {k: median(v) for k, v in times.items()}, peak
-
-
-def verify(repo, _):
-    return
 
 
 def main():
@@ -155,7 +152,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--w2-mib", type=int, default=1024)
     parser.add_argument("--mlv", default=None)
-    parser.add_argument("--out", default="/tmp/mlv-bench")
+    parser.add_argument("--out", default=None, help="work folder (default: a new temporary one, removed at the end)")
     parser.add_argument("--tools", default="mlv,dvc,git-lfs")
     args = parser.parse_args()
     here = os.path.dirname(os.path.abspath(__file__))
@@ -165,18 +162,18 @@ def main():
             sys.exit(f"{need} is missing: pip install dvc; apt-get install git-lfs openssl")
     if not os.path.exists(mlv):
         sys.exit(f"no mlv binary at {mlv}: swift build -c release --product mlv")
-    out = args.out
-    shutil.rmtree(out, ignore_errors=True)
-    os.makedirs(out)
+    import tempfile
+    out = args.out or tempfile.mkdtemp(prefix="mlv-bench-")
+    os.makedirs(out, exist_ok=True)
     w1, w2 = f"{out}/w1-src", f"{out}/w2-src.bin"
     make_w1(w1)
     make_w2(w2, args.w2_mib)
     time.sleep(1)
 
     base = {}
-    base["cp -r W1"] = median([run(f"rm -rf {out}/cp && cp -r {w1} {out}/cp", out)[0] for _ in range(args.repeat)])
-    base["cp W2"] = median([run(f"rm -f {out}/cp.bin && cp {w2} {out}/cp.bin", out)[0] for _ in range(args.repeat)])
-    base["openssl W2"] = median([run(f"openssl dgst -sha256 {w2}", out)[0] for _ in range(args.repeat)])
+    base["cp -r W1"] = median([run(f"cp -r {w1} {out}/cp-{i}", out, settle=True)[0] for i in range(args.repeat)])
+    base["cp W2"] = median([run(f"cp {w2} {out}/cp-{i}.bin", out, settle=True)[0] for i in range(args.repeat)])
+    base["openssl W2"] = median([run(f"openssl dgst -sha256 {w2}", out, settle=True)[0] for _ in range(args.repeat)])
     base["openssl+cp W2"] = base["openssl W2"] + base["cp W2"]
 
     tools = {"mlv": MLV(os.path.abspath(mlv)), "dvc": DVC(), "git-lfs": LFS()}
@@ -187,11 +184,14 @@ def main():
         w1r, w1peak = bench_w1(tool, w1, out, args.repeat)
         w2r, w2peak = bench_w2(tool, w2, out, args.repeat)
         results[name] = (w1r, w2r, max(w1peak, w2peak))
+        # keep disk use bounded: drop this tool's W2 repositories
+        for rep in range(args.repeat):
+            shutil.rmtree(f"{out}/{name}-w2-{rep}", ignore_errors=True)
     # git status on the LFS W1 repo as the "on a par with git status" reference
-    lfs_repo = f"{out}/git-lfs-w1"
+    lfs_repo = f"{out}/git-lfs-w1-0"
     if os.path.exists(lfs_repo):
         run("git checkout -q main", lfs_repo)
-        base["git status W1 (LFS)"] = median([run("git status --porcelain", lfs_repo)[0] for _ in range(args.repeat)])
+        base["git status W1 (LFS)"] = median([run("git status --porcelain", lfs_repo, settle=True)[0] for _ in range(args.repeat)])
 
     rows = []
     ops = [("W1", "add"), ("W1", "status"), ("W1", "add v2"), ("W1", "checkout v1"), ("W1", "checkout v2"),

@@ -137,6 +137,33 @@ final class SafetyEndToEndTests: XCTestCase {
         XCTAssertEqual(String(decoding: try repo.read("data/good.txt"), as: UTF8.self), "good")
     }
 
+    func testLargeObjectsAreRecheckedWhenChangedAndAfterFsckFindsDamage() throws {
+        let repo = try TestRepository()
+        let bytes = TestRepository.bytes(6 << 20, seed: 3)
+        try repo.write("model.bin", bytes)
+        XCTAssertEqual(try repo.mlv("add", "model.bin").code, 0)
+        let id = TestRepository.sha256(bytes)
+        let objectPath = repo.path(".mlv/cache/\(id.prefix(2))/\(id.dropFirst(2))")
+        // An edit through a normal write changes the object's mtime: checkout rehashes and refuses it.
+        let original = try FileManager.default.attributesOfItem(atPath: objectPath)[.modificationDate] as! Date
+        chmod(objectPath, 0o644)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: objectPath))
+        try handle.seek(toOffset: 1000)
+        handle.write(Data([0xde, 0xad]))
+        try handle.close()
+        try FileManager.default.removeItem(atPath: repo.path("model.bin"))
+        let changed = try repo.mlv("checkout")
+        XCTAssertEqual(changed.code, 1)
+        XCTAssertTrue(changed.stderr.contains("corrupted"), changed.stderr)
+        XCTAssertFalse(repo.exists("model.bin"))
+        // Damage that keeps the mtime (bit rot) is fsck's to find; after that checkout refuses too.
+        try FileManager.default.setAttributes([.modificationDate: original], ofItemAtPath: objectPath)
+        XCTAssertEqual(try repo.mlv("fsck").code, 1)
+        let afterFsck = try repo.mlv("checkout")
+        XCTAssertEqual(afterFsck.code, 1)
+        XCTAssertFalse(repo.exists("model.bin"))
+    }
+
     func testAddKilledMidwayLeavesNoPartialObjectAndRerunCompletes() throws {
         let repo = try TestRepository()
         try repo.write("big.bin", TestRepository.bytes(48 << 20, seed: 7))
@@ -151,7 +178,8 @@ final class SafetyEndToEndTests: XCTestCase {
         let rerun = try repo.mlv("add", "big.bin")
         XCTAssertEqual(rerun.code, 0, rerun.stderr)
         XCTAssertEqual(try repo.mlv("fsck").code, 0)
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: repo.path(".mlv/cache/tmp"))
+        let leftovers = FileManager.default.enumerator(atPath: repo.path(".mlv/cache"))!.compactMap { $0 as? String }
+            .filter { ($0 as NSString).lastPathComponent.hasPrefix(".tmp-obj-") }
         XCTAssertEqual(leftovers, [], "temporaries of the killed run are cleaned up")
     }
 

@@ -34,7 +34,13 @@ final class ObjectStoreTests: XCTestCase {
         let mode = try FileManager.default.attributesOfItem(atPath: store.path(for: l.id))[.posixPermissions] as? NSNumber
         XCTAssertEqual(mode?.intValue, 0o444)
         XCTAssertEqual(Set(try store.allObjects().map(\.id)), [s.id, l.id])
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/cache/tmp"), [])
+        XCTAssertEqual(temporaries(), [])
+    }
+
+    /// Temporary object files anywhere in the cache.
+    func temporaries() -> [String] {
+        (FileManager.default.enumerator(atPath: dir + "/cache")?.compactMap { $0 as? String } ?? [])
+            .filter { ($0 as NSString).lastPathComponent.hasPrefix(ObjectStore.temporaryPrefix) }
     }
 
     func testExistingObjectsAreNotWrittenAgainAndDiscardCleansUp() throws {
@@ -50,8 +56,9 @@ final class ObjectStoreTests: XCTestCase {
         let third = ObjectBatch()
         _ = try store.ingest(bytes: Array("other".utf8), batch: third)
         XCTAssertEqual(third.count, 1)
+        XCTAssertEqual(temporaries().count, 1)
         third.discard()
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/cache/tmp"), [])
+        XCTAssertEqual(temporaries(), [])
     }
 
     func testCorruptionIsDetected() throws {

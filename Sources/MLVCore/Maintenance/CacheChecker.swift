@@ -28,14 +28,22 @@ public func fsck(all: Bool, project: Project) throws -> FsckResult {
     }
     let ids = toCheck.sorted()
     let store = project.store
+    let trust = ObjectTrust(file: project.trustPath, store: store)
     let total = Int64(ids.count)
     let outcomes = try ParallelWork.map(ids.count, progress: { done in
         project.reporter.progress(phase: "fsck", done: done, total: total)
     }) { index, hasher -> (ObjectProblem.Kind?, Int64) in
         let id = ids[index]
         guard let size = store.size(of: id) else { return (.missing, 0) }
-        return (try store.verify(id, hasher: hasher) ? nil : .corrupted, size)
+        let started = StateCache.now()
+        guard try store.verify(id, hasher: hasher) else {
+            trust.forget(id)
+            return (.corrupted, size)
+        }
+        trust.recordVerified(id, hashedAt: started)
+        return (nil, size)
     }
+    try trust.save()
     var bytes: Int64 = 0
     for (id, outcome) in zip(ids, outcomes) {
         bytes += outcome.1

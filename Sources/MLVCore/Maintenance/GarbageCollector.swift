@@ -30,7 +30,7 @@ public func collectGarbage(scope: GCScope, dryRun: Bool, project: Project) throw
             removedBytes += object.size
         }
     }
-    if !dryRun { Tracker(project: project).removeAbandonedTemporaries() }
+    if !dryRun { project.store.removeAbandonedTemporaries() }
     return GCResult(removedObjects: removed, removedBytes: removedBytes, keptObjects: kept, keptBytes: keptBytes, dryRun: dryRun)
 }
 

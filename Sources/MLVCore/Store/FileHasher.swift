@@ -58,4 +58,19 @@ public struct FileHasher {
         }
         return nil
     }
+
+    /// Reads `input` to its end, hashing and writing each block to `output`.
+    func copyHashing(from input: Int32, sourcePath: String, to output: Int32, destinationPath: String) throws -> (ObjectID, Int64) {
+        var sha = SHA256()
+        var total: Int64 = 0
+        while true {
+            let n = try FileSystem.readSome(input, into: buffer, path: sourcePath)
+            if n == 0 { break }
+            let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+            sha.update(bufferPointer: chunk)
+            try FileSystem.writeAll(output, chunk, path: destinationPath)
+            total += Int64(n)
+        }
+        return (ObjectID(digest: sha.finalize()), total)
+    }
 }

@@ -135,13 +135,42 @@ public final class ObjectStore: @unchecked Sendable {
 
     // MARK: Writing
 
-    /// A new temporary file in the cache's temporary folder, opened for writing.
-    func createTemporary() throws -> (fd: Int32, path: String) {
-        try FileSystem.createDirectory(temporaryDirectory)
-        let name = "\(temporaryDirectory)/obj-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+    /// Prefix of temporary object files; the process id follows so leftovers can be cleaned.
+    static let temporaryPrefix = ".tmp-obj-"
+    static let processID = getpid()
+
+    /// A new temporary file, opened for writing. With a known id it goes in the object's own
+    /// shard folder: many small objects then spread over 256 folders instead of contending
+    /// for one, and the final rename stays inside a folder.
+    func createTemporary(for id: ObjectID? = nil) throws -> (fd: Int32, path: String) {
+        let directory: String
+        if let id {
+            if shardDescriptor(id.firstByte) == nil {
+                try FileSystem.createDirectory(String(format: "%@/%02x", root, id.firstByte))
+            }
+            directory = String(format: "%@/%02x", root, id.firstByte)
+        } else {
+            try FileSystem.createDirectory(temporaryDirectory)
+            directory = temporaryDirectory
+        }
+        let name = "\(directory)/\(ObjectStore.temporaryPrefix)\(ObjectStore.processID)-\(UInt64.random(in: 0...UInt64.max))"
         let fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
         guard fd >= 0 else { throw WorkspaceError.io(path: name, operation: "create", errno: errno) }
         return (fd, name)
+    }
+
+    /// Deletes temporary object files left by mlv processes that no longer run (a killed add).
+    public func removeAbandonedTemporaries() {
+        var folders = [temporaryDirectory]
+        for shard in 0..<256 { folders.append(String(format: "%@/%02x", root, shard)) }
+        for folder in folders {
+            guard let names = try? FileSystem.listDirectory(folder) else { continue }
+            for name in names where name.hasPrefix(ObjectStore.temporaryPrefix) {
+                let parts = name.dropFirst(ObjectStore.temporaryPrefix.count).split(separator: "-")
+                guard parts.count == 2, let pid = Int32(parts[0]) else { continue }
+                if pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH { unlink(folder + "/" + name) }
+            }
+        }
     }
 
     /// Copies the file at `source` into a temporary file while hashing it, in one pass.
@@ -150,10 +179,10 @@ public final class ObjectStore: @unchecked Sendable {
         // Small files: one read, hash, and only write when the object is new.
         if let result = try hasher.hashSmall(path: source, body: { id, bytes -> (ObjectID, Int64) in
             if !batch.isKnown(id) && !contains(id) {
-                let temp = try createTemporary()
+                let temp = try createTemporary(for: id)
                 defer { close(temp.fd) }
                 do { try FileSystem.writeAll(temp.fd, bytes, path: temp.path) } catch { unlink(temp.path); throw error }
-                batch.stage(temp.path, as: id, final: path(for: id))
+                batch.stage(temp.path, as: id, final: path(for: id), size: Int64(bytes.count))
             }
             return (id, Int64(bytes.count))
         }) {
@@ -173,7 +202,7 @@ public final class ObjectStore: @unchecked Sendable {
             if batch.isKnown(id) || contains(id) {
                 unlink(temp.path)
             } else {
-                batch.stage(temp.path, as: id, final: path(for: id))
+                batch.stage(temp.path, as: id, final: path(for: id), size: size)
             }
             return (id, size)
         } catch {
@@ -186,30 +215,11 @@ public final class ObjectStore: @unchecked Sendable {
     public func ingest(bytes: [UInt8], batch: ObjectBatch) throws -> ObjectID {
         let id = ObjectID.of(bytes)
         if batch.isKnown(id) || contains(id) { return id }
-        let temp = try createTemporary()
+        let temp = try createTemporary(for: id)
         defer { close(temp.fd) }
         do { try FileSystem.writeAll(temp.fd, bytes, path: temp.path) } catch { unlink(temp.path); throw error }
-        batch.stage(temp.path, as: id, final: path(for: id))
+        batch.stage(temp.path, as: id, final: path(for: id), size: Int64(bytes.count))
         return id
-    }
-}
-
-extension FileHasher {
-    /// Reads `input` to its end, hashing and writing each block to `output`.
-    func copyHashing(from input: Int32, sourcePath: String, to output: Int32, destinationPath: String) throws -> (ObjectID, Int64) {
-        var sha = SHA256()
-        var total: Int64 = 0
-        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: FileHasher.blockSize, alignment: 64)
-        defer { block.deallocate() }
-        while true {
-            let n = try FileSystem.readSome(input, into: block, path: sourcePath)
-            if n == 0 { break }
-            let chunk = UnsafeRawBufferPointer(rebasing: block[0..<n])
-            sha.update(bufferPointer: chunk)
-            try FileSystem.writeAll(output, chunk, path: destinationPath)
-            total += Int64(n)
-        }
-        return (ObjectID(digest: sha.finalize()), total)
     }
 }
 
@@ -218,24 +228,28 @@ extension FileHasher {
 public final class ObjectBatch: @unchecked Sendable {
     private let lock = NSLock()
     private var staged: [(temp: String, final: String)] = []
+    private var bytes: Int64 = 0
+    /// The objects the last `commit` made visible.
+    public private(set) var committedObjects: [(id: ObjectID, size: Int64)] = []
+    private var stagedObjects: [(id: ObjectID, size: Int64)] = []
     private var ids: Set<ObjectID> = []
 
     public init() {}
 
     public var count: Int { lock.withLock { staged.count } }
 
-    /// The total size of the staged temporary files.
-    func stagedBytes() -> Int64 {
-        lock.withLock { staged.reduce(0) { $0 + (FileSystem.lstatFile($1.temp)?.size ?? 0) } }
-    }
+    /// The total size of the staged objects.
+    func stagedBytes() -> Int64 { lock.withLock { bytes } }
 
     func isKnown(_ id: ObjectID) -> Bool { lock.withLock { ids.contains(id) } }
 
-    func stage(_ temp: String, as id: ObjectID, final: String) {
+    func stage(_ temp: String, as id: ObjectID, final: String, size: Int64) {
         let duplicate = lock.withLock { () -> Bool in
             if ids.contains(id) { return true }
             ids.insert(id)
             staged.append((temp, final))
+            stagedObjects.append((id, size))
+            bytes += size
             return false
         }
         if duplicate { unlink(temp) }
@@ -259,13 +273,16 @@ public final class ObjectBatch: @unchecked Sendable {
             }
         }
         try syncFilesystem(containing: first.final)
-        lock.withLock { staged.removeAll() }
+        lock.withLock {
+            committedObjects = stagedObjects
+            staged.removeAll(); stagedObjects.removeAll(); bytes = 0
+        }
     }
 
     /// Deletes the temporary files of a batch that will not be committed.
     public func discard() {
         for item in lock.withLock({ staged }) { unlink(item.temp) }
-        lock.withLock { staged.removeAll(); ids.removeAll() }
+        lock.withLock { staged.removeAll(); stagedObjects.removeAll(); ids.removeAll(); bytes = 0 }
     }
 
     private func syncFilesystem(containing path: String) throws {

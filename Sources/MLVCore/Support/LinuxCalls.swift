@@ -3,4 +3,9 @@ enum LinuxCalls {
     /// `syncfs(2)`: flushes every dirty page of the filesystem holding `fd`.
     @_silgen_name("syncfs")
     static func syncfs(_ fd: Int32) -> Int32
+
+    /// `copy_file_range(2)`: copies between files inside the kernel.
+    @_silgen_name("copy_file_range")
+    static func copyFileRange(_ input: Int32, _ inputOffset: UnsafeMutablePointer<Int64>?, _ output: Int32,
+                              _ outputOffset: UnsafeMutablePointer<Int64>?, _ length: Int, _ flags: UInt32) -> Int
 }

@@ -43,12 +43,14 @@ public func checkout(_ paths: [String], cwd: String, options: CheckoutOptions = 
         try? state.save()
         throw CheckoutError.wouldOverwrite(conflicts.sorted())
     }
-    let materializer = Materializer(store: project.store, mode: project.config.linkMode)
+    let trust = ObjectTrust(file: project.trustPath, store: project.store)
+    let materializer = Materializer(store: project.store, mode: project.config.linkMode, trust: trust)
     var results: [CheckedOutPath] = []
     for plan in plans {
         results.append(try plan.apply(materializer: materializer, project: project, state: state))
     }
     try state.save()
+    try trust.save()
     return results
 }
 

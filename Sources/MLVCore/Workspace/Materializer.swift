@@ -9,6 +9,7 @@ import Glibc
 struct Materializer {
     let store: ObjectStore
     let mode: LinkMode
+    let trust: ObjectTrust
 
     /// `FICLONE` from <linux/fs.h>.
     static let ficlone: UInt = 0x4004_9409
@@ -23,24 +24,27 @@ struct Materializer {
             throw WorkspaceError.io(path: source, operation: "open", errno: errno)
         }
         defer { close(input) }
+        var raw = stat()
+        guard fstat(input, &raw) == 0 else { throw WorkspaceError.io(path: source, operation: "stat", errno: errno) }
+        let trusted = trust.isTrusted(id, stat: FileStat(raw))
         let directory = (destination as NSString).deletingLastPathComponent
         let temp = "\(directory)/.\((destination as NSString).lastPathComponent).mlv-tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         do {
             switch mode {
             case .copy:
-                try copyVerifying(input, id: id, to: temp, executable: executable)
+                try copy(input, id: id, to: temp, executable: executable, trusted: trusted, hasher: hasher)
             case .auto, .reflink:
                 if try !clone(input, to: temp, executable: executable) {
                     guard mode == .auto else { throw CheckoutError.reflinkUnsupported(destination) }
-                    try copyVerifying(input, id: id, to: temp, executable: executable)
-                } else {
+                    try copy(input, id: id, to: temp, executable: executable, trusted: trusted, hasher: hasher)
+                } else if !trusted {
                     try verify(id, fd: input, hasher: hasher)
                 }
             case .hardlink:
-                try verify(id, fd: input, hasher: hasher)
+                if !trusted { try verify(id, fd: input, hasher: hasher) }
                 guard link(source, temp) == 0 else { throw WorkspaceError.io(path: temp, operation: "hard-link", errno: errno) }
             case .symlink:
-                try verify(id, fd: input, hasher: hasher)
+                if !trusted { try verify(id, fd: input, hasher: hasher) }
                 guard symlink(source, temp) == 0 else { throw WorkspaceError.io(path: temp, operation: "symlink", errno: errno) }
             }
             if let existing = FileSystem.lstatFile(destination), existing.kind == .directory {
@@ -54,9 +58,37 @@ struct Materializer {
     }
 
     private func verify(_ id: ObjectID, fd: Int32, hasher: FileHasher) throws {
+        let started = StateCache.now()
         _ = lseek(fd, 0, SEEK_SET)
         guard try hasher.hash(fd: fd, path: store.path(for: id)).id == id else {
+            trust.forget(id)
             throw StoreError.corrupted(id, path: store.path(for: id))
+        }
+        trust.recordVerified(id, hashedAt: started)
+    }
+
+    /// A copy: in the kernel for a trusted object, else through SHA-256 on the way.
+    private func copy(_ input: Int32, id: ObjectID, to temp: String, executable: Bool, trusted: Bool, hasher: FileHasher) throws {
+        if trusted, try copyInKernel(input, to: temp, executable: executable) { return }
+        try copyVerifying(input, id: id, to: temp, executable: executable, hasher: hasher)
+    }
+
+    /// `copy_file_range` to a new file; false (and no file left) where the filesystem cannot.
+    private func copyInKernel(_ input: Int32, to temp: String, executable: Bool) throws -> Bool {
+        let output = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC, executable ? 0o755 : 0o644)
+        guard output >= 0 else { throw WorkspaceError.io(path: temp, operation: "create", errno: errno) }
+        defer { close(output) }
+        while true {
+            let n = LinuxCalls.copyFileRange(input, nil, output, nil, 1 << 30, 0)
+            if n > 0 { continue }
+            if n == 0 { return true }
+            if errno == EINTR { continue }
+            if errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL {
+                unlink(temp)
+                _ = lseek(input, 0, SEEK_SET)
+                return false
+            }
+            throw WorkspaceError.io(path: temp, operation: "copy", errno: errno)
         }
     }
 
@@ -70,13 +102,16 @@ struct Materializer {
         return false
     }
 
-    private func copyVerifying(_ input: Int32, id: ObjectID, to temp: String, executable: Bool) throws {
+    private func copyVerifying(_ input: Int32, id: ObjectID, to temp: String, executable: Bool, hasher: FileHasher) throws {
         let output = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC, executable ? 0o755 : 0o644)
         guard output >= 0 else { throw WorkspaceError.io(path: temp, operation: "create", errno: errno) }
         defer { close(output) }
-        let hasher = FileHasher()
-        defer { hasher.release() }
+        let started = StateCache.now()
         let (actual, _) = try hasher.copyHashing(from: input, sourcePath: store.path(for: id), to: output, destinationPath: temp)
-        guard actual == id else { throw StoreError.corrupted(id, path: store.path(for: id)) }
+        guard actual == id else {
+            trust.forget(id)
+            throw StoreError.corrupted(id, path: store.path(for: id))
+        }
+        trust.recordVerified(id, hashedAt: started)
     }
 }

@@ -12,6 +12,7 @@ public final class Project {
 
     public var mlvDirectory: String { root + "/.mlv" }
     var statePath: String { mlvDirectory + "/state/hashes" }
+    var trustPath: String { mlvDirectory + "/state/objects" }
     var lockPath: String { mlvDirectory + "/lock" }
 
     /// Opens the project containing `directory`; fails when it is not in a Git work tree or

@@ -12,8 +12,12 @@ public final class StateCache: @unchecked Sendable {
     }
 
     /// A file modified within this window before it was hashed might change again within the
-    /// same timestamp tick without its mtime moving; such entries are not remembered.
-    static let racyWindowNanoseconds: Int64 = 100_000_000
+    /// same timestamp tick without its mtime moving; such entries are not remembered. Linux
+    /// filesystems stamp with the kernel's coarse clock (a tick of at most 10 ms); a whole-second
+    /// mtime hints at a coarse filesystem (FAT, some network mounts), which gets two seconds.
+    static func racyWindow(for mtime: Int64) -> Int64 {
+        mtime % 1_000_000_000 == 0 ? 2_000_000_000 : 20_000_000
+    }
 
     private let file: String
     private let lock = NSLock()
@@ -60,9 +64,10 @@ public final class StateCache: @unchecked Sendable {
         }
     }
 
-    /// Records a hashed file; `hashedAt` is when hashing started (for the racy check).
+    /// Records a hashed file; `hashedAt` is when hashing started (for the racy check), or
+    /// `Int64.max` for a file mlv wrote itself from bytes it had just hashed.
     public func record(_ path: String, stat: FileStat, id: ObjectID, hashedAt: Int64) {
-        guard stat.mtimeNanoseconds < hashedAt - StateCache.racyWindowNanoseconds else { return }
+        guard hashedAt == Int64.max || stat.mtimeNanoseconds < hashedAt - StateCache.racyWindow(for: stat.mtimeNanoseconds) else { return }
         let entry = Entry(inode: stat.inode, size: stat.size, mtime: stat.mtimeNanoseconds, id: id)
         lock.withLock {
             if entries[path] != entry {
@@ -70,6 +75,11 @@ public final class StateCache: @unchecked Sendable {
                 dirty = true
             }
         }
+    }
+
+    /// Forgets a path (its file is gone or no longer to be trusted).
+    public func forget(_ path: String) {
+        lock.withLock { if entries.removeValue(forKey: path) != nil { dirty = true } }
     }
 
     /// Writes the cache back if anything changed (atomically; the last writer wins, which only

@@ -28,7 +28,7 @@ public func add(_ paths: [String], cwd: String, options: AddOptions = AddOptions
     let lock = try project.lock(command: "add")
     defer { withExtendedLifetime(lock) {} }
     let tracker = Tracker(project: project)
-    tracker.removeAbandonedTemporaries()
+    project.store.removeAbandonedTemporaries()
     // Resolve and check every path before writing anything.
     var relatives: [String] = []
     for path in paths {
@@ -125,6 +125,12 @@ struct Tracker {
         let newObjects = batch.count
         let newBytes = try batch.commitMeasured()
         committed = true
+        // Objects just written from bytes mlv hashed need no rehash on checkout.
+        let trust = ObjectTrust(file: project.trustPath, store: store)
+        for object in batch.committedObjects where object.size >= ObjectTrust.threshold {
+            trust.recordVerified(object.id, hashedAt: Int64.max)
+        }
+        try trust.save()
         let pointerPath = relative + PointerFile.suffix
         let previous = try? project.readPointer(for: relative)
         if previous != pointer {
@@ -140,16 +146,6 @@ struct Tracker {
                          newObjects: newObjects, newBytes: newBytes, changed: previous != pointer)
     }
 
-    /// Deletes temporary object files left by mlv processes that no longer run (a killed add).
-    func removeAbandonedTemporaries() {
-        let directory = project.store.temporaryDirectory
-        guard let names = try? FileSystem.listDirectory(directory) else { return }
-        for name in names where name.hasPrefix("obj-") {
-            let parts = name.split(separator: "-")
-            guard parts.count == 3, let pid = Int32(parts[1]) else { continue }
-            if pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH { unlink(directory + "/" + name) }
-        }
-    }
 }
 
 extension ObjectBatch {
