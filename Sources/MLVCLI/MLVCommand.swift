@@ -15,7 +15,8 @@ public struct MLVCommand: ParsableCommand {
         version: version,
         subcommands: [
             InitCommand.self, AddCommand.self, StatusCommand.self, CheckoutCommand.self,
-            DiffCommand.self, GCCommand.self, FsckCommand.self, CompletionCommand.self,
+            DiffCommand.self, GCCommand.self, FsckCommand.self, RemoteCommand.self, PushCommand.self,
+            FetchCommand.self, PullCommand.self, CompletionCommand.self,
         ]
     )
 

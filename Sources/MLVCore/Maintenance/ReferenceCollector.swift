@@ -15,12 +15,30 @@ struct ReferenceCollector {
     private(set) var usedBy: [ObjectID: Set<String>] = [:]
     /// Manifests that are referenced but not in the cache (their files are unknown).
     private(set) var missingManifests: [(id: ObjectID, usedBy: String)] = []
+    /// Directory manifests among the objects (transfers send them after the files they list).
+    private(set) var manifests: Set<ObjectID> = []
     private var seenManifests: Set<ObjectID> = []
+    /// Repository-relative paths to restrict to (a tracked path, a folder holding some, or a
+    /// file inside a tracked directory); nil for everything.
+    let selection: [String]?
 
-    init(project: Project) { self.project = project }
+    init(project: Project, selection: [String]? = nil) {
+        self.project = project
+        self.selection = selection
+    }
 
     mutating func addWorkspace() throws {
-        for tracked in try project.workspacePointers() { try add(tracked.pointer, path: tracked.dataPath) }
+        for tracked in try project.workspacePointers() { try add(tracked.pointer, path: tracked.dataPath, dataPath: tracked.dataPath) }
+    }
+
+    /// The commits named by revision expressions.
+    mutating func addRevisions(_ revisions: [String]) throws {
+        try addCommits(try revisions.map { try project.git.resolveCommit($0) })
+    }
+
+    private func selects(_ path: String) -> Bool {
+        guard let selection else { return true }
+        return selection.contains { $0.isEmpty || path == $0 || path.hasPrefix($0 + "/") || $0.hasPrefix(path + "/") }
     }
 
     mutating func addCommits(_ commits: [GitObjectID]) throws {
@@ -31,7 +49,8 @@ struct ReferenceCollector {
             for file in files where seenBlobs.insert(file.blob).inserted {
                 let bytes = try project.git.readBlob(id: file.blob)
                 let pointer = try PointerFile.parse(Array(bytes.prefix(PointerFile.maximumSize + 1)), file: file.path, revision: commit.short)
-                try add(pointer, path: "\(file.path.dropLast(PointerFile.suffix.count)) (\(commit.short))")
+                let dataPath = String(file.path.dropLast(PointerFile.suffix.count))
+                try add(pointer, path: "\(dataPath) (\(commit.short))", dataPath: dataPath)
             }
         }
     }
@@ -47,11 +66,14 @@ struct ReferenceCollector {
         }
     }
 
-    private mutating func add(_ pointer: PointerFile, path: String) throws {
+    private mutating func add(_ pointer: PointerFile, path: String, dataPath: String) throws {
+        guard selects(dataPath) else { return }
         usedBy[pointer.id, default: []].insert(path)
-        guard pointer.kind == .directory, seenManifests.insert(pointer.id).inserted else { return }
+        guard pointer.kind == .directory else { return }
+        manifests.insert(pointer.id)
+        guard seenManifests.insert(pointer.id).inserted else { return }
         do {
-            for entry in try project.manifest(pointer.id).entries {
+            for entry in try project.manifest(pointer.id).entries where selects(dataPath + "/" + entry.path) {
                 usedBy[entry.id, default: []].insert(path + "/" + entry.path)
             }
         } catch StoreError.missing(let id) {

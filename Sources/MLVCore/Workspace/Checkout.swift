@@ -72,9 +72,9 @@ struct CheckoutPlan {
             missingManifest = true
             return
         }
-        let actual = try version.files(at: item.dataPath, kind: item.pointer.kind) ?? [:]
+        let actual = (try version.files(at: item.dataPath, kind: item.pointer.kind) ?? [:]).filter { item.includes($0.key) }
         var expectedPaths = Set<String>()
-        for entry in expected {
+        for entry in expected where item.includes(entry.path) {
             expectedPaths.insert(entry.path)
             if let file = actual[entry.path] {
                 let sameMode = item.pointer.kind == .file || file.stat.kind != .file || file.stat.isExecutable == entry.executable

@@ -28,6 +28,7 @@ struct Materializer {
         guard fstat(input, &raw) == 0 else { throw WorkspaceError.io(path: source, operation: "stat", errno: errno) }
         let trusted = trust.isTrusted(id, stat: FileStat(raw))
         let directory = (destination as NSString).deletingLastPathComponent
+        releasePageCache(of: destination, size: FileStat(raw).size)
         let temp = "\(directory)/.\((destination as NSString).lastPathComponent).mlv-tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         do {
             switch mode {
@@ -55,6 +56,18 @@ struct Materializer {
             unlink(temp)
             throw error
         }
+    }
+
+    /// Drops the cached pages of a large file about to be replaced (its content is in the cache,
+    /// or checkout would have refused): the new copy then reuses that memory instead of asking
+    /// for as much again, which is what makes big checkouts slow on a busy or virtual machine.
+    private func releasePageCache(of destination: String, size: Int64) {
+        guard size >= ObjectTrust.threshold,
+              let existing = FileSystem.lstatFile(destination), existing.kind == .file else { return }
+        let fd = open(destination, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return }
+        _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_DONTNEED))
+        close(fd)
     }
 
     private func verify(_ id: ObjectID, fd: Int32, hasher: FileHasher) throws {

@@ -135,8 +135,26 @@ public final class Project {
             var relative = try relativePath(forUserPath: path, cwd: cwd)
             if relative.hasSuffix(PointerFile.suffix) { relative = String(relative.dropLast(PointerFile.suffix.count)) }
             let matches = all.filter { relative.isEmpty || $0.dataPath == relative || $0.dataPath.hasPrefix(relative + "/") }
+            if matches.isEmpty, let parent = all.first(where: { $0.pointer.kind == .directory && relative.hasPrefix($0.dataPath + "/") }) {
+                // A file or folder inside a tracked directory: just that part of it.
+                let inside = String(relative.dropFirst(parent.dataPath.count + 1))
+                if let index = selected.firstIndex(where: { $0.dataPath == parent.dataPath }) {
+                    if !selected[index].subpaths.isEmpty { selected[index].subpaths.append(inside) }
+                } else {
+                    var part = parent
+                    part.subpaths = [inside]
+                    selected.append(part)
+                }
+                continue
+            }
             guard !matches.isEmpty else { throw WorkspaceError.notTracked(relative) }
-            for match in matches where !selected.contains(where: { $0.dataPath == match.dataPath }) { selected.append(match) }
+            for match in matches {
+                if let index = selected.firstIndex(where: { $0.dataPath == match.dataPath }) {
+                    selected[index].subpaths = []
+                } else {
+                    selected.append(match)
+                }
+            }
         }
         return selected
     }
@@ -166,5 +184,20 @@ public struct TrackedPath: Equatable, Sendable {
     /// The data's repository-relative path (`data`, `models/model.bin`).
     public let dataPath: String
     public let pointer: PointerFile
+    /// For a directory: the parts of it a command is limited to (paths inside it); empty
+    /// for all of it.
+    public var subpaths: [String] = []
+
+    public init(dataPath: String, pointer: PointerFile, subpaths: [String] = []) {
+        self.dataPath = dataPath
+        self.pointer = pointer
+        self.subpaths = subpaths
+    }
+
     public var pointerPath: String { dataPath + PointerFile.suffix }
+
+    /// Whether a file inside the tracked path (relative to it) is in scope.
+    public func includes(_ path: String) -> Bool {
+        subpaths.isEmpty || subpaths.contains { path == $0 || path.hasPrefix($0 + "/") }
+    }
 }

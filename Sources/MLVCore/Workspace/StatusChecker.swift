@@ -45,14 +45,15 @@ func pathStatus(_ item: TrackedPath, version: WorkspaceVersion) throws -> PathSt
         return PathStatus(dataPath: item.dataPath, kind: pointer.kind, workspace: present ? .modified : .missing,
                           added: [], modified: [], deleted: [], missingObjects: 1, manifestMissing: true)
     }
-    let missingObjects = project.store.missing(from: Set(expected.map(\.id))).count
-    guard let actual = try version.files(at: item.dataPath, kind: pointer.kind) else {
+    let inScope = expected.filter { item.includes($0.path) }
+    let missingObjects = project.store.missing(from: Set(inScope.map(\.id))).count
+    guard let actual = try version.files(at: item.dataPath, kind: pointer.kind)?.filter({ item.includes($0.key) }) else {
         return PathStatus(dataPath: item.dataPath, kind: pointer.kind, workspace: .missing,
                           added: [], modified: [], deleted: [], missingObjects: missingObjects, manifestMissing: false)
     }
     var added: [String] = [], modified: [String] = [], deleted: [String] = []
     var expectedPaths = Set<String>()
-    for entry in expected {
+    for entry in inScope {
         expectedPaths.insert(entry.path)
         guard let file = actual[entry.path] else { deleted.append(entry.path); continue }
         if file.id != entry.id || (pointer.kind == .directory && file.stat.kind == .file && file.stat.isExecutable != entry.executable) {

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import MLVCore
+
+/// Options push, fetch and pull share.
+struct TransferArguments: ParsableArguments {
+    @Option(name: .shortAndLong, help: "Remote name (default: the default remote).") var remote: String?
+    @Option(name: .long, help: "Commits whose data to transfer (repeatable); default: the work tree and HEAD.") var rev: [String] = []
+    @Flag(help: "Also every branch tip.") var allBranches = false
+    @Flag(help: "Also every commit in the history.") var allCommits = false
+    @Flag(help: "Print JSON.") var json = false
+    @Argument(help: "Tracked paths, folders, or files inside a tracked directory (default: all).") var paths: [String] = []
+
+    var options: TransferOptions {
+        TransferOptions(remote: remote, paths: paths, revisions: rev, allBranches: allBranches, allCommits: allCommits)
+    }
+}
+
+/// Renders a transfer summary; returns whether anything was missing.
+func render(_ result: TransferResult, verb: String, json: Bool, quiet: Bool) -> Bool {
+    if json {
+        Terminal.printJSON([
+            "remote": result.remote, "objects": result.objects, "skipped": result.skipped, "bytes": result.bytes,
+            "chunks_sent": result.chunksSent, "chunks_reused": result.chunksReused, "packs": result.packs,
+            "requests": result.requests, "seconds": (result.seconds * 1000).rounded() / 1000,
+            "missing": result.missing.map(\.hex),
+        ] as [String: Any])
+    } else if !quiet {
+        var line = "\(verb) \(result.objects) object(s), \(Terminal.size(result.bytes)); \(result.skipped) already there"
+        if result.chunksSent + result.chunksReused > 0 { line += "; chunks: \(result.chunksSent) sent, \(result.chunksReused) reused" }
+        line += "; \(result.requests) request(s) in \(String(format: "%.2f", result.seconds)) s (\(result.remote))"
+        print(line)
+    }
+    for id in result.missing.prefix(20) {
+        Terminal.error("object \(id.short) is missing \(verb == "Pushed" ? "from the local cache" : "on remote \(result.remote)")")
+    }
+    return !result.missing.isEmpty
+}
+
+struct PushCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "push", abstract: "Upload data the chosen commits need and the remote lacks.")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var transfer: TransferArguments
+
+    func run() throws {
+        let progress = ProgressBar(quiet: global.quiet)
+        var missing = false
+        try runReportingErrors(progress) {
+            let result = try push(transfer.options, cwd: currentDirectory, project: try openProject(progress))
+            progress.finish()
+            missing = render(result, verb: "Pushed", json: transfer.json, quiet: global.quiet)
+        }
+        if missing { throw ExitStatus.differences }
+    }
+}
+
+struct FetchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "fetch", abstract: "Download data the chosen commits need into the cache.")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var transfer: TransferArguments
+
+    func run() throws {
+        let progress = ProgressBar(quiet: global.quiet)
+        var missing = false
+        try runReportingErrors(progress) {
+            let result = try fetch(transfer.options, cwd: currentDirectory, project: try openProject(progress))
+            progress.finish()
+            missing = render(result, verb: "Fetched", json: transfer.json, quiet: global.quiet)
+        }
+        if missing { throw ExitStatus.differences }
+    }
+}
+
+struct PullCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "pull", abstract: "Fetch, then check out: the workspace gets the data of the current commit.")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var transfer: TransferArguments
+    @Flag(help: "Overwrite or delete files whose content is not in the cache.") var force = false
+
+    func run() throws {
+        let progress = ProgressBar(quiet: global.quiet)
+        var failed = false
+        try runReportingErrors(progress) {
+            let (fetched, written) = try pull(transfer.options, checkout: CheckoutOptions(force: force), cwd: currentDirectory,
+                                              project: try openProject(progress))
+            progress.finish()
+            failed = render(fetched, verb: "Fetched", json: transfer.json, quiet: global.quiet) || written.contains(where: \.failed)
+            if !global.quiet && !transfer.json {
+                for item in written where item.written > 0 || item.deleted > 0 {
+                    print("\(item.dataPath): \(item.written) file(s) written (\(Terminal.size(item.bytesWritten))), \(item.deleted) deleted")
+                }
+            }
+        }
+        if failed { throw ExitStatus.differences }
+    }
+}

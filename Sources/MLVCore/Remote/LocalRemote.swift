@@ -1,0 +1,111 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A remote in a directory (a mounted disk, NFS): keys are relative file paths. Writes go to
+/// a temporary name, are fsynced and renamed, so a reader never sees a partial object.
+public final class LocalRemote: RemoteStore {
+    public let root: String
+    public let displayName: String
+    public private(set) var requestCount = 0
+
+    public init(name: String, root: String) {
+        self.root = root
+        displayName = "\(name) (\(root))"
+    }
+
+    private func path(_ key: String) -> String { root + "/" + key }
+
+    /// Fails unless the directory exists (it is created by `mlv remote add` or by hand).
+    func checkReachable() throws {
+        guard FileSystem.statFile(root)?.kind == .directory else {
+            throw RemoteError.unreachable(remote: displayName, detail: "\(root) is not a directory (create it, or mount the share)")
+        }
+    }
+
+    public func list(prefix: String) throws -> [RemoteObject] {
+        try checkReachable()
+        requestCount += 1
+        let slash = prefix.lastIndex(of: "/")
+        let folder = slash.map { String(prefix[..<$0]) } ?? ""
+        let namePrefix = slash.map { String(prefix[prefix.index(after: $0)...]) } ?? prefix
+        let directory = folder.isEmpty ? root : path(folder)
+        guard FileSystem.exists(directory) else { return [] }
+        var result: [RemoteObject] = []
+        for name in try FileSystem.listDirectory(directory) where name.hasPrefix(namePrefix) && !name.hasPrefix(".") {
+            let key = folder.isEmpty ? name : folder + "/" + name
+            if let st = FileSystem.lstatFile(path(key)), st.kind == .file { result.append(RemoteObject(key: key, size: st.size)) }
+        }
+        return result.sorted { $0.key < $1.key }
+    }
+
+    public func get(_ key: String, range: Range<Int64>?) throws -> [UInt8] {
+        try checkReachable()
+        requestCount += 1
+        let fd = open(path(key), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT { throw RemoteError.notFound(remote: displayName, key: key) }
+            throw RemoteError.io(remote: displayName, key: key, detail: String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        var st = stat()
+        fstat(fd, &st)
+        let wanted = range ?? 0..<Int64(st.st_size)
+        var bytes = [UInt8](repeating: 0, count: Int(wanted.count))
+        var filled = 0
+        while filled < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + filled, $0.count - filled, off_t(wanted.lowerBound) + off_t(filled)) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            filled += n
+        }
+        // A short read means the file is shorter than the index says: truncated on the remote.
+        return Array(bytes[0..<filled])
+    }
+
+    public func put(_ key: String, fromFile source: String) throws {
+        try checkReachable()
+        requestCount += 1
+        let target = path(key)
+        try FileSystem.createDirectory((target as NSString).deletingLastPathComponent)
+        let temp = "\((target as NSString).deletingLastPathComponent)/.\((target as NSString).lastPathComponent).mlv-tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw WorkspaceError.io(path: source, operation: "open", errno: errno) }
+        defer { close(input) }
+        let output = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
+        guard output >= 0 else { throw RemoteError.io(remote: displayName, key: key, detail: String(cString: strerror(errno))) }
+        do {
+            let hasher = FileHasher()
+            defer { hasher.release() }
+            _ = try hasher.copyHashing(from: input, sourcePath: source, to: output, destinationPath: temp)
+            guard fsync(output) == 0 else { throw RemoteError.io(remote: displayName, key: key, detail: String(cString: strerror(errno))) }
+            close(output)
+        } catch {
+            close(output)
+            unlink(temp)
+            throw error
+        }
+        guard rename(temp, target) == 0 else {
+            let detail = String(cString: strerror(errno))
+            unlink(temp)
+            throw RemoteError.io(remote: displayName, key: key, detail: detail)
+        }
+    }
+
+    public func put(_ key: String, bytes: [UInt8]) throws {
+        try checkReachable()
+        requestCount += 1
+        let target = path(key)
+        try FileSystem.createDirectory((target as NSString).deletingLastPathComponent)
+        try FileSystem.writeAtomically(bytes, to: target, mode: 0o444)
+    }
+
+    public func delete(_ key: String) throws {
+        try checkReachable()
+        requestCount += 1
+        guard unlink(path(key)) == 0 || errno == ENOENT else {
+            throw RemoteError.io(remote: displayName, key: key, detail: String(cString: strerror(errno)))
+        }
+    }
+}

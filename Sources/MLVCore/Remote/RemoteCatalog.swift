@@ -1,0 +1,69 @@
+import Foundation
+
+/// What a remote holds, learned from its pack indexes. Indexes are immutable (named by their
+/// pack's id), so each is downloaded once and kept in `.mlv/remotes/NAME/indexes`.
+final class RemoteCatalog {
+    /// Where an item's bytes are on the remote.
+    struct Location {
+        let packKey: String
+        let entry: PackIndex.Entry
+    }
+
+    static let packPrefix = "packs/"
+    static let markerKey = "mlv-remote"
+    static let marker = Array("mlv-remote 1\n".utf8)
+
+    private(set) var locations: [ObjectID: Location] = [:]
+    /// Every pack with an index, by key.
+    private(set) var packs: [String: PackIndex] = [:]
+    /// Packs on the remote without an index (an interrupted push): invisible to readers.
+    private(set) var orphanPacks: [RemoteObject] = []
+    private(set) var warnings: [String] = []
+
+    /// Lists the remote's packs and reads every index not cached yet.
+    init(remote: RemoteStore, cacheDirectory: String) throws {
+        let listing = try remote.list(prefix: RemoteCatalog.packPrefix)
+        let keys = Set(listing.map(\.key))
+        try FileSystem.createDirectory(cacheDirectory)
+        for object in listing where object.key.hasSuffix(".idx") {
+            let name = (object.key as NSString).lastPathComponent
+            let cached = cacheDirectory + "/" + name
+            var bytes: [UInt8]
+            if let local = try? FileSystem.readFile(cached, limit: 1 << 30), local.count == Int(object.size) {
+                bytes = local
+            } else {
+                bytes = try remote.get(object.key, range: nil)
+            }
+            let index: PackIndex
+            do {
+                index = try PackIndex.parse(bytes)
+            } catch let problem as PackIndex.IndexProblem {
+                warnings.append(RemoteError.malformedIndex(remote: remote.displayName, key: object.key, reason: problem.reason).description)
+                continue
+            }
+            let packKey = String(object.key.dropLast(4)) + ".pack"
+            guard name == index.pack.hex + ".idx", keys.contains(packKey) else {
+                warnings.append(RemoteError.malformedIndex(remote: remote.displayName, key: object.key, reason: "its pack \(packKey) is missing or misnamed").description)
+                continue
+            }
+            if !FileSystem.exists(cached) { try? FileSystem.writeAtomically(bytes, to: cached) }
+            packs[packKey] = index
+            for entry in index.entries where locations[entry.id] == nil {
+                locations[entry.id] = Location(packKey: packKey, entry: entry)
+            }
+        }
+        orphanPacks = listing.filter { $0.key.hasSuffix(".pack") && packs[$0.key] == nil }
+    }
+
+    /// Whether the remote can supply these bytes: as a whole object, a chunk (the same bytes
+    /// under the same id), or a chunk list for a large file.
+    func has(_ id: ObjectID) -> Bool { locations[id] != nil }
+
+    /// Records a pack this process uploaded, so later lookups in the same run see it.
+    func add(_ index: PackIndex, key: String) {
+        packs[key] = index
+        for entry in index.entries where locations[entry.id] == nil {
+            locations[entry.id] = Location(packKey: key, entry: entry)
+        }
+    }
+}

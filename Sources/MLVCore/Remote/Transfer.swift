@@ -1,0 +1,161 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Which commits' data a transfer covers. The default is the work tree's pointers and HEAD.
+public struct TransferOptions: Sendable {
+    public var remote: String?
+    /// Paths to limit to (tracked paths, folders, or files inside a tracked directory).
+    public var paths: [String] = []
+    public var revisions: [String] = []
+    public var allBranches = false
+    public var allCommits = false
+
+    public init(remote: String? = nil, paths: [String] = [], revisions: [String] = [], allBranches: Bool = false, allCommits: Bool = false) {
+        self.remote = remote
+        self.paths = paths
+        self.revisions = revisions
+        self.allBranches = allBranches
+        self.allCommits = allCommits
+    }
+}
+
+/// What a push or fetch did, for the summary line and `--json`.
+public struct TransferResult: Sendable, Equatable {
+    public var remote = ""
+    /// Objects (files and manifests) sent or received.
+    public var objects = 0
+    /// Objects the other side already had.
+    public var skipped = 0
+    /// Bytes on the wire: pack bytes pushed, range bytes fetched.
+    public var bytes: Int64 = 0
+    /// Of a large file's chunks, how many were already on the remote (dedup).
+    public var chunksReused = 0
+    public var chunksSent = 0
+    public var packs = 0
+    public var requests = 0
+    public var seconds = 0.0
+    /// Objects wanted but absent (from the cache on push, from the remote on fetch).
+    public var missing: [ObjectID] = []
+}
+
+/// Files larger than this are split into content-defined chunks on the remote.
+let chunkingThreshold: Int64 = 1 << 20
+
+/// Collects the objects a transfer covers.
+func collectForTransfer(_ options: TransferOptions, cwd: String, project: Project) throws -> ReferenceCollector {
+    let selection = options.paths.isEmpty ? nil : try options.paths.map { path -> String in
+        let relative = try project.relativePath(forUserPath: path, cwd: cwd)
+        return relative.hasSuffix(PointerFile.suffix) ? String(relative.dropLast(PointerFile.suffix.count)) : relative
+    }
+    var collector = ReferenceCollector(project: project, selection: selection)
+    if options.revisions.isEmpty {
+        try collector.addWorkspace()
+        if let head = try project.git.headCommit() { try collector.addCommits([head]) }
+    } else {
+        try collector.addRevisions(options.revisions)
+    }
+    if options.allBranches { try collector.addCommits(try project.git.references(matching: "refs/heads/*").map(\.commit)) }
+    if options.allCommits { try collector.addCommits(try project.git.allCommits()) }
+    return collector
+}
+
+private func catalogDirectory(_ settings: RemoteSettings, project: Project) -> String {
+    project.mlvDirectory + "/remotes/" + settings.name + "/indexes"
+}
+
+/// Uploads what the chosen commits reference and the remote lacks (`mlv push`).
+public func push(_ options: TransferOptions, cwd: String, project: Project) throws -> TransferResult {
+    let started = Date()
+    let (settings, remote) = try openRemote(options.remote, project: project)
+    let collector = try collectForTransfer(options, cwd: cwd, project: project)
+    var result = TransferResult(remote: settings.name)
+    let catalog = try RemoteCatalog(remote: remote, cacheDirectory: catalogDirectory(settings, project: project))
+    catalog.warnings.forEach(project.reporter.warning)
+    let writer = PackWriter(remote: remote, catalog: catalog, temporaryDirectory: project.store.temporaryDirectory)
+    // Files before the manifests that list them: an interrupted push never leaves a
+    // manifest on the remote whose files are not there.
+    let ids = collector.usedBy.keys.sorted { a, b in
+        let ma = collector.manifests.contains(a), mb = collector.manifests.contains(b)
+        return ma != mb ? !ma : a < b
+    }
+    let chunker = Chunker()
+    let hasher = FileHasher()
+    defer { hasher.release() }
+    var done: Int64 = 0
+    for id in ids {
+        done += 1
+        project.reporter.progress(phase: "push to \(settings.name)", done: done, total: Int64(ids.count))
+        if writer.has(id) { result.skipped += 1; continue }
+        guard let size = project.store.size(of: id) else { result.missing.append(id); continue }
+        if size > chunkingThreshold {
+            try pushChunked(id, writer: writer, chunker: chunker, project: project, result: &result)
+        } else {
+            let bytes = try project.store.readVerified(id)
+            try bytes.withUnsafeBytes { try writer.append(id, kind: .object, bytes: $0) }
+        }
+        result.objects += 1
+    }
+    try writer.flush()
+    if !(try remote.list(prefix: RemoteCatalog.markerKey)).contains(where: { $0.key == RemoteCatalog.markerKey }) {
+        try remote.put(RemoteCatalog.markerKey, bytes: RemoteCatalog.marker)
+    }
+    result.packs = writer.packsSent
+    result.bytes = writer.bytesSent
+    result.requests = remote.requestCount
+    result.seconds = Date().timeIntervalSince(started)
+    return result
+}
+
+/// Splits a large cache object into content-defined chunks, appends those the remote lacks,
+/// then its chunk list; the object's bytes are checked against its id on the way.
+private func pushChunked(_ id: ObjectID, writer: PackWriter, chunker: Chunker, project: Project, result: inout TransferResult) throws {
+    let path = project.store.path(for: id)
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw StoreError.missing(id) }
+    defer { close(fd) }
+    let capacity = 8 << 20
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
+    defer { buffer.deallocate() }
+    var whole = Crypto.SHA256()
+    var filled = 0
+    var atEnd = false
+    var chunks: [ChunkList.Chunk] = []
+    var total: Int64 = 0
+    while true {
+        while !atEnd && filled < capacity {
+            let n = try FileSystem.readSome(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]), path: path)
+            if n == 0 { atEnd = true } else { filled += n }
+        }
+        var start = 0
+        while start < filled {
+            let window = UnsafeRawBufferPointer(rebasing: buffer[start..<filled])
+            // Without the end of the file in the buffer, a short tail waits for more bytes.
+            if !atEnd && window.count < chunker.maximumSize { break }
+            let length = chunker.nextCut(window)
+            let chunk = UnsafeRawBufferPointer(rebasing: window[0..<length])
+            whole.update(bufferPointer: chunk)
+            let chunkID = ObjectID(digest: Crypto.SHA256.hash(data: chunk))
+            if writer.has(chunkID) {
+                result.chunksReused += 1
+            } else {
+                try writer.append(chunkID, kind: .chunk, bytes: chunk)
+                result.chunksSent += 1
+            }
+            chunks.append(ChunkList.Chunk(id: chunkID, length: Int64(length)))
+            total += Int64(length)
+            start += length
+        }
+        if start > 0 {
+            buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: filled - start)
+            filled -= start
+        }
+        if atEnd && filled == 0 { break }
+    }
+    guard ObjectID(digest: whole.finalize()) == id else { throw StoreError.corrupted(id, path: path) }
+    let list = ChunkList(size: total, chunks: chunks).serialized()
+    try list.withUnsafeBytes { try writer.append(id, kind: .chunkList, bytes: $0) }
+}
+
+import Crypto
