@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SWIFT_BACKTRACE=enable=no
-scripts/ensure-deps.sh
+MLV_SKIP_TEST_DEPS=1 scripts/ensure-deps.sh
 swift build -c release --product mlv >/dev/null
 mlv="$(swift build -c release --show-bin-path)/mlv"
 demo="$(mktemp -d /tmp/mlv-demo.XXXXXX)"

@@ -12,3 +12,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 command -v swift >/dev/null || { echo "swift is not on PATH; install Swift 6 first" >&2; exit 1; }
+# The S3 tests run against moto's server on 127.0.0.1; boto3 (moto's dependency) sets it up.
+if [ "${MLV_SKIP_TEST_DEPS:-}" != 1 ] && ! python3 -c "import moto.server, boto3" >/dev/null 2>&1; then
+  echo "installing: moto[server]" >&2
+  python3 -m pip install -q 'moto[server]'
+fi

@@ -8,12 +8,32 @@ struct FsckCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Check every object in the cache, not only those the work tree needs.") var all = false
     @Flag(help: "Print JSON.") var json = false
+    @Option(help: "Check this remote instead: download every pack and verify every item.") var remote: String?
 
     func run() throws {
         let progress = ProgressBar(quiet: global.quiet)
         var problems = false
         try runReportingErrors(progress) {
             let project = try openProject(progress)
+            if let remote {
+                let check = try checkRemote(remote, cwd: currentDirectory, project: project)
+                progress.finish()
+                problems = !check.problems.isEmpty
+                if json {
+                    Terminal.printJSON([
+                        "remote": check.remote, "packs": check.packs, "entries": check.entries, "bytes": check.bytes,
+                        "problems": check.problems.map { ["problem": $0.kind.rawValue, "key": $0.key, "object": $0.object, "detail": $0.detail] },
+                    ] as [String: Any])
+                    return
+                }
+                for problem in check.problems {
+                    print("\(Terminal.red(problem.kind.rawValue)) \(problem.object.isEmpty ? "-" : problem.object)  \(problem.key.isEmpty ? "" : problem.key + ": ")\(problem.detail)")
+                }
+                if !global.quiet {
+                    print("Checked remote \(check.remote): \(check.packs) pack(s), \(check.entries) item(s), \(Terminal.size(check.bytes)): \(check.problems.isEmpty ? Terminal.green("all good") : Terminal.red("\(check.problems.count) problem(s)")).")
+                }
+                return
+            }
             let result = try fsck(all: all, project: project)
             progress.finish()
             problems = !result.problems.isEmpty

@@ -15,6 +15,8 @@ struct GCCommand: ParsableCommand {
     @Flag(help: "Also keep what every commit in the history needs.") var allCommits = false
     @Flag(help: "Report what would be deleted without deleting.") var dryRun = false
     @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Collect garbage on a remote instead of the local cache. Dangerous when several repositories share the remote: data only they use is deleted. Run with --dry-run first.") var cloud = false
+    @Option(name: .shortAndLong, help: "The remote for --cloud (default: the default remote).") var remote: String?
 
     func validate() throws {
         let count = [workspace, allBranches, allTags, allCommits].filter { $0 }.count
@@ -27,6 +29,17 @@ struct GCCommand: ParsableCommand {
         let progress = ProgressBar(quiet: global.quiet)
         try runReportingErrors(progress) {
             let project = try openProject(progress)
+            if cloud {
+                let result = try collectRemoteGarbage(remote, scope: scope, dryRun: dryRun, project: project)
+                if json {
+                    Terminal.printJSON(["remote": result.remote, "packs_deleted": result.packsDeleted, "packs_rewritten": result.packsRewritten,
+                                        "bytes_freed": result.bytesFreed, "entries_dropped": result.entriesDropped, "dry_run": result.dryRun])
+                } else if !global.quiet {
+                    let verb = dryRun ? "Would delete" : "Deleted"
+                    print("\(verb) \(result.packsDeleted) pack(s) and rewrite \(result.packsRewritten) on \(result.remote): \(result.entriesDropped) item(s), \(Terminal.size(result.bytesFreed)) freed.")
+                }
+                return
+            }
             let result = try collectGarbage(scope: scope, dryRun: dryRun, project: project)
             if json {
                 Terminal.printJSON(["removed_objects": result.removedObjects, "removed_bytes": result.removedBytes,

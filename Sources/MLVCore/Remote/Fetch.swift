@@ -79,7 +79,7 @@ struct Fetcher {
     }
 
     /// Reads the given items, pack by pack in offset order, merging nearby ranges.
-    private func readMerged(_ locations: [RemoteCatalog.Location], result: inout TransferResult,
+    func readMerged(_ locations: [RemoteCatalog.Location], result: inout TransferResult,
                             _ body: (RemoteCatalog.Location, UnsafeRawBufferPointer) throws -> Void) throws {
         let byPack = Dictionary(grouping: locations, by: \.packKey)
         for key in byPack.keys.sorted() {

@@ -27,16 +27,23 @@ public final class LocalRemote: RemoteStore {
     public func list(prefix: String) throws -> [RemoteObject] {
         try checkReachable()
         requestCount += 1
-        let slash = prefix.lastIndex(of: "/")
-        let folder = slash.map { String(prefix[..<$0]) } ?? ""
-        let namePrefix = slash.map { String(prefix[prefix.index(after: $0)...]) } ?? prefix
-        let directory = folder.isEmpty ? root : path(folder)
-        guard FileSystem.exists(directory) else { return [] }
+        // Walk from the deepest folder the prefix names, like a listing of an S3 prefix.
+        let folder = prefix.lastIndex(of: "/").map { String(prefix[..<$0]) } ?? ""
         var result: [RemoteObject] = []
-        for name in try FileSystem.listDirectory(directory) where name.hasPrefix(namePrefix) && !name.hasPrefix(".") {
-            let key = folder.isEmpty ? name : folder + "/" + name
-            if let st = FileSystem.lstatFile(path(key)), st.kind == .file { result.append(RemoteObject(key: key, size: st.size)) }
+        func walk(_ relative: String) throws {
+            let directory = relative.isEmpty ? root : path(relative)
+            guard FileSystem.statFile(directory)?.kind == .directory else { return }
+            for name in try FileSystem.listDirectory(directory) where !name.hasPrefix(".") {
+                let key = relative.isEmpty ? name : relative + "/" + name
+                guard let st = FileSystem.lstatFile(path(key)) else { continue }
+                if st.kind == .directory, (key + "/").hasPrefix(prefix) || prefix.hasPrefix(key + "/") {
+                    try walk(key)
+                } else if st.kind == .file, key.hasPrefix(prefix) {
+                    result.append(RemoteObject(key: key, size: st.size))
+                }
+            }
         }
+        try walk(folder)
         return result.sorted { $0.key < $1.key }
     }
 

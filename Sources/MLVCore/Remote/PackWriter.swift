@@ -47,6 +47,13 @@ final class PackWriter {
         if size >= PackWriter.targetSize { try flush() }
     }
 
+    /// Appends an item that moves from a pack being rewritten (gc): it is already in the
+    /// catalog under its old pack, so only this writer's own pending set is checked.
+    func appendForRewrite(_ id: ObjectID, kind: PackIndex.Kind, bytes: UnsafeRawBufferPointer) throws {
+        guard !pending.contains(id) else { return }
+        try append(id, kind: kind, bytes: bytes)
+    }
+
     /// Uploads the pack in progress, if any.
     func flush() throws {
         guard fd >= 0 else { return }

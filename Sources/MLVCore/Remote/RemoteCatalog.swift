@@ -22,7 +22,9 @@ final class RemoteCatalog {
 
     /// Lists the remote's packs and reads every index not cached yet.
     init(remote: RemoteStore, cacheDirectory: String) throws {
-        let listing = try remote.list(prefix: RemoteCatalog.packPrefix)
+        // Listed without the trailing slash: some S3 servers (moto) mis-sign an encoded `/`
+        // in a query; the slash is checked here instead.
+        let listing = try remote.list(prefix: String(RemoteCatalog.packPrefix.dropLast())).filter { $0.key.hasPrefix(RemoteCatalog.packPrefix) }
         let keys = Set(listing.map(\.key))
         try FileSystem.createDirectory(cacheDirectory)
         for object in listing where object.key.hasSuffix(".idx") {

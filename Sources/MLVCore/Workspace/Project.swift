@@ -22,8 +22,11 @@ public final class Project {
             throw WorkspaceError.notInGitWorkTree(directory)
         }
         let root = FileSystem.realPath(workTree) ?? workTree
-        guard FileSystem.lstatFile(root + "/.mlv")?.kind == .directory else {
-            throw WorkspaceError.notInitialized(root)
+        if FileSystem.lstatFile(root + "/.mlv")?.kind != .directory {
+            // A fresh clone of an mlv repository has the committed .mlvconfig but not the
+            // private folder: make it, as `mlv init` would.
+            guard FileSystem.exists(root + "/.mlvconfig") else { throw WorkspaceError.notInitialized(root) }
+            for folder in [".mlv", ".mlv/cache", ".mlv/state"] { try FileSystem.createDirectory(root + "/" + folder) }
         }
         return try Project(root: root, git: git, reporter: reporter)
     }

@@ -1,0 +1,132 @@
+import Crypto
+import Foundation
+
+/// One problem `mlv fsck --remote` found.
+public struct RemoteProblem: Sendable, Equatable {
+    public enum Kind: String, Sendable { case corrupted, missing, malformed }
+    public let kind: Kind
+    /// The remote key it concerns (a pack or an index), empty for objects the remote lacks.
+    public let key: String
+    public let object: String
+    public let detail: String
+}
+
+/// The outcome of checking a remote.
+public struct RemoteCheck: Sendable, Equatable {
+    public var remote = ""
+    public var packs = 0
+    public var entries = 0
+    public var bytes: Int64 = 0
+    public var problems: [RemoteProblem] = []
+}
+
+/// Downloads every pack of a remote and checks each item against its id, each chunk list
+/// against its chunks, and that the remote has what the work tree and HEAD need
+/// (`mlv fsck --remote NAME`).
+public func checkRemote(_ name: String?, cwd: String, project: Project) throws -> RemoteCheck {
+    let (settings, remote) = try openRemote(name, project: project)
+    let catalog = try RemoteCatalog(remote: remote, cacheDirectory: project.mlvDirectory + "/remotes/" + settings.name + "/indexes")
+    var check = RemoteCheck(remote: settings.name)
+    for warning in catalog.warnings { check.problems.append(RemoteProblem(kind: .malformed, key: "", object: "", detail: warning)) }
+    let fetcher = Fetcher(remote: remote, catalog: catalog, store: project.store)
+    var transfer = TransferResult()
+    for key in catalog.packs.keys.sorted() {
+        let index = catalog.packs[key]!
+        check.packs += 1
+        var problems: [RemoteProblem] = []
+        var lists: [(ObjectID, [UInt8])] = []
+        let locations = index.entries.map { RemoteCatalog.Location(packKey: key, entry: $0) }
+        do {
+            try fetcher.readMerged(locations, result: &transfer) { location, bytes in
+                check.entries += 1
+                if location.entry.kind == .chunkList {
+                    lists.append((location.entry.id, Array(bytes)))
+                } else if ObjectID(digest: SHA256.hash(data: bytes)) != location.entry.id {
+                    problems.append(RemoteProblem(kind: .corrupted, key: key, object: location.entry.id.hex, detail: "bytes do not match the id"))
+                }
+            }
+        } catch let error as RemoteError {
+            problems.append(RemoteProblem(kind: .corrupted, key: key, object: "", detail: error.description))
+        }
+        for (id, bytes) in lists {
+            guard let list = try? ChunkList.parse(bytes) else {
+                problems.append(RemoteProblem(kind: .corrupted, key: key, object: id.hex, detail: "chunk list is malformed"))
+                continue
+            }
+            for chunk in list.chunks where catalog.locations[chunk.id] == nil {
+                problems.append(RemoteProblem(kind: .missing, key: key, object: chunk.id.hex, detail: "chunk of \(id.short) is on no pack"))
+            }
+        }
+        check.problems += problems
+    }
+    check.bytes = transfer.bytes
+    var collector = ReferenceCollector(project: project)
+    try collector.addWorkspace()
+    if let head = try project.git.headCommit() { try collector.addCommits([head]) }
+    for id in collector.usedBy.keys.sorted() where !catalog.has(id) {
+        check.problems.append(RemoteProblem(kind: .missing, key: "", object: id.hex,
+                                            detail: "needed by \((collector.usedBy[id] ?? []).sorted().first ?? "the work tree"); run `mlv push`"))
+    }
+    return check
+}
+
+/// What `mlv gc --cloud` removed or would remove.
+public struct RemoteGCResult: Sendable, Equatable {
+    public var remote = ""
+    public var packsDeleted = 0
+    public var packsRewritten = 0
+    public var bytesFreed: Int64 = 0
+    public var entriesDropped = 0
+    public var dryRun = false
+}
+
+/// Removes remote data nothing in `scope` references (`mlv gc --cloud`). Packs with no live
+/// item are deleted; packs that are mostly dead are rewritten with their live items, the new
+/// pack uploaded before the old one is removed. Dangerous when several repositories share the
+/// remote: what only another repository uses is deleted too.
+public func collectRemoteGarbage(_ name: String?, scope: GCScope, dryRun: Bool, project: Project) throws -> RemoteGCResult {
+    let (settings, remote) = try openRemote(name, project: project)
+    let catalog = try RemoteCatalog(remote: remote, cacheDirectory: project.mlvDirectory + "/remotes/" + settings.name + "/indexes")
+    var collector = ReferenceCollector(project: project)
+    try collector.addScope(scope)
+    if let missing = collector.missingManifests.first { throw GCError.manifestMissing(path: missing.usedBy, id: missing.id) }
+    var live = Set(collector.usedBy.keys)
+    // The chunks of live large files are live too.
+    let fetcher = Fetcher(remote: remote, catalog: catalog, store: project.store)
+    var transfer = TransferResult()
+    let lists = live.compactMap { catalog.locations[$0] }.filter { $0.entry.kind == .chunkList }
+    try fetcher.readMerged(lists, result: &transfer) { _, bytes in
+        if let list = try? ChunkList.parse(Array(bytes)) { live.formUnion(list.chunks.map(\.id)) }
+    }
+    var result = RemoteGCResult(remote: settings.name, dryRun: dryRun)
+    let writer = PackWriter(remote: remote, catalog: catalog, temporaryDirectory: project.store.temporaryDirectory)
+    for (key, index) in catalog.packs.sorted(by: { $0.key < $1.key }) {
+        let keep = index.entries.filter { live.contains($0.id) }
+        let liveBytes = keep.reduce(Int64(0)) { $0 + $1.length }
+        let indexKey = String(key.dropLast(5)) + ".idx"
+        if keep.isEmpty {
+            result.packsDeleted += 1
+        } else if liveBytes * 2 < index.packSize {
+            result.packsRewritten += 1
+            if !dryRun {
+                let locations = keep.map { RemoteCatalog.Location(packKey: key, entry: $0) }
+                try fetcher.readMerged(locations, result: &transfer) { location, bytes in
+                    guard ObjectID(digest: SHA256.hash(data: bytes)) == location.entry.id || location.entry.kind == .chunkList else {
+                        throw RemoteError.corrupted(remote: remote.displayName, key: key, object: location.entry.id.hex)
+                    }
+                    try writer.appendForRewrite(location.entry.id, kind: location.entry.kind, bytes: bytes)
+                }
+                try writer.flush()
+            }
+        } else {
+            continue
+        }
+        result.bytesFreed += index.packSize - (keep.isEmpty ? 0 : liveBytes)
+        result.entriesDropped += index.entries.count - keep.count
+        if !dryRun {
+            try remote.delete(indexKey)
+            try remote.delete(key)
+        }
+    }
+    return result
+}

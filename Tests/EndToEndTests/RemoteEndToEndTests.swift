@@ -1,0 +1,193 @@
+import XCTest
+
+/// Sharing data through a directory remote: push, clone, pull, dedup, packing, faults.
+final class RemoteEndToEndTests: XCTestCase {
+    var remoteDirectory = ""
+
+    override func setUpWithError() throws {
+        remoteDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("mlv-remote-\(UUID().uuidString)").path
+    }
+
+    override func tearDownWithError() throws {
+        _ = try? TestRepository.run("/bin/chmod", ["-R", "u+w", remoteDirectory], in: "/")
+        try? FileManager.default.removeItem(atPath: remoteDirectory)
+    }
+
+    /// A repository with a small dataset and a 3 MiB model, committed and pushed.
+    private func pushedRepository() throws -> TestRepository {
+        let repo = try TestRepository()
+        for i in 0..<30 { try repo.write("data/part\(i % 3)/f\(i).csv", TestRepository.bytes(2000 + i, seed: UInt64(i))) }
+        try repo.write("models/model.bin", TestRepository.bytes(3 << 20, seed: 42))
+        XCTAssertEqual(try repo.mlv("add", "data", "models/model.bin").code, 0)
+        let added = try repo.mlv("remote", "add", "store", remoteDirectory, "--default")
+        XCTAssertEqual(added.code, 0, added.stderr)
+        try repo.git("commit", "-q", "-m", "v1")
+        let push = try repo.mlv("push")
+        XCTAssertEqual(push.code, 0, push.stderr)
+        return repo
+    }
+
+    private func json(_ result: TestRepository.Result) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+    }
+
+    /// Clones `repo` with git into a new temporary folder.
+    private func clone(_ repo: TestRepository) throws -> TestRepository {
+        let copy = try TestRepository(initMLV: false)
+        try FileManager.default.removeItem(atPath: copy.root + "/.git")
+        _ = try TestRepository.run("/usr/bin/env", ["git", "clone", "-q", repo.root, copy.root + "/tmp-clone"], in: copy.root)
+        for name in try FileManager.default.contentsOfDirectory(atPath: copy.root + "/tmp-clone") {
+            try FileManager.default.moveItem(atPath: copy.root + "/tmp-clone/" + name, toPath: copy.root + "/" + name)
+        }
+        try FileManager.default.removeItem(atPath: copy.root + "/tmp-clone")
+        return copy
+    }
+
+    func testRoundTripThroughCloneAndPull() throws {
+        let repo = try pushedRepository()
+        let again = try json(try repo.mlv("push", "--json"))
+        XCTAssertEqual(again["objects"] as? Int, 0, "the second push sends nothing")
+        XCTAssertLessThanOrEqual(again["requests"] as! Int, 5)
+
+        let copy = try clone(repo)
+        let pull = try copy.mlv("pull")
+        XCTAssertEqual(pull.code, 0, pull.stderr)
+        XCTAssertEqual(try copy.fingerprint("data"), try repo.fingerprint("data"))
+        XCTAssertEqual(try copy.fingerprint("models/model.bin"), try repo.fingerprint("models/model.bin"))
+        XCTAssertEqual(try copy.mlv("status", "--exit-code").code, 0)
+        XCTAssertEqual(try copy.mlv("fsck").code, 0)
+        try copy.assertGitFsckClean()
+    }
+
+    func testPartialPullFetchesOnlyThatFile() throws {
+        let repo = try pushedRepository()
+        let copy = try clone(repo)
+        let pull = try copy.mlv("pull", "data/part1/f7.csv")
+        XCTAssertEqual(pull.code, 0, pull.stderr)
+        XCTAssertEqual(try copy.read("data/part1/f7.csv"), try repo.read("data/part1/f7.csv"))
+        XCTAssertFalse(copy.exists("data/part0/f0.csv"))
+        XCTAssertFalse(copy.exists("models/model.bin"))
+        XCTAssertEqual(try copy.cacheObjects().count, 2, "the manifest and the one file")
+    }
+
+    func testNewVersionOfALargeFileSendsOnlyChangedChunks() throws {
+        let repo = try TestRepository()
+        var model = TestRepository.bytes(64 << 20, seed: 9)
+        try repo.write("model.bin", model)
+        XCTAssertEqual(try repo.mlv("add", "model.bin").code, 0)
+        XCTAssertEqual(try repo.mlv("remote", "add", "store", remoteDirectory).code, 0)
+        try repo.git("commit", "-q", "-m", "v1")
+        XCTAssertEqual(try repo.mlv("push").code, 0)
+        // 1% of the bytes: ten 64 KiB regions spread over the file.
+        for region in 0..<10 {
+            let start = region * (6 << 20) + 12345
+            for i in start..<(start + (64 << 10)) { model[i] ^= 0x5a }
+        }
+        try repo.write("model.bin", model)
+        XCTAssertEqual(try repo.mlv("add", "model.bin").code, 0)
+        try repo.git("commit", "-q", "-m", "v2")
+        let second = try json(try repo.mlv("push", "--json"))
+        let sent = second["bytes"] as! Int
+        XCTAssertLessThan(sent, (64 << 20) / 10, "v2 uploads under 10% of the file")
+        XCTAssertGreaterThan(second["chunks_reused"] as! Int, 0)
+        let copy = try clone(repo)
+        XCTAssertEqual(try copy.mlv("pull").code, 0)
+        XCTAssertEqual(try copy.read("model.bin"), model)
+    }
+
+    func testTenThousandSmallFilesTravelInAFewPacks() throws {
+        let repo = try TestRepository()
+        for i in 0..<10_000 { try repo.write("data/d\(i / 100)/f\(i).txt", "file number \(i)\n") }
+        XCTAssertEqual(try repo.mlv("add", "data").code, 0)
+        XCTAssertEqual(try repo.mlv("remote", "add", "store", remoteDirectory).code, 0)
+        let push = try json(try repo.mlv("push", "--json"))
+        XCTAssertEqual(push["objects"] as? Int, 10_001)
+        XCTAssertLessThan(push["requests"] as! Int, 100, "packed: not a request per file")
+        let packs = try FileManager.default.contentsOfDirectory(atPath: remoteDirectory + "/packs")
+        XCTAssertLessThan(packs.count, 10)
+    }
+
+    func testCorruptedPackIsReportedAndNeverMaterialized() throws {
+        let repo = try pushedRepository()
+        let packs = try FileManager.default.contentsOfDirectory(atPath: remoteDirectory + "/packs").filter { $0.hasSuffix(".pack") }
+        XCTAssertEqual(packs.count, 1)
+        let packPath = remoteDirectory + "/packs/" + packs[0]
+        chmod(packPath, 0o644)
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: packPath))
+        try handle.seek(toOffset: 100)
+        let byte = handle.readData(ofLength: 1)
+        try handle.seek(toOffset: 100)
+        handle.write(Data([byte[0] ^ 0xff]))
+        try handle.close()
+
+        let copy = try clone(repo)
+        let pull = try copy.mlv("pull")
+        XCTAssertNotEqual(pull.code, 0)
+        XCTAssertTrue(pull.stderr.contains("does not match its id") && pull.stderr.contains(packs[0]), "stderr: \(pull.stderr)")
+        XCTAssertEqual(try copy.mlv("fsck").code, 1, "what the pull needed is not all there")
+        for object in try copy.cacheObjects() {
+            let bytes = try copy.read(".mlv/cache/\(object.prefix(2))/\(object.dropFirst(2))")
+            XCTAssertEqual(TestRepository.sha256(bytes), object, "nothing corrupted entered the cache")
+        }
+        XCTAssertFalse(copy.exists("models/model.bin") && (try? copy.read("models/model.bin")) != (try? repo.read("models/model.bin")))
+        let check = try copy.mlv("fsck", "--remote", "store")
+        XCTAssertEqual(check.code, 1)
+        XCTAssertTrue(check.stdout.contains("corrupted") && check.stdout.contains(packs[0]), check.stdout)
+    }
+
+    func testUnreachableRemoteAndUnknownNamesAreClear() throws {
+        let repo = try pushedRepository()
+        _ = try TestRepository.run("/bin/chmod", ["-R", "u+w", remoteDirectory], in: "/")
+        try FileManager.default.removeItem(atPath: remoteDirectory)
+        let push = try repo.mlv("push")
+        XCTAssertEqual(push.code, 2)
+        XCTAssertTrue(push.stderr.contains("cannot be reached") && push.stderr.contains("store"), push.stderr)
+        let unknown = try repo.mlv("push", "-r", "nope")
+        XCTAssertEqual(unknown.code, 2)
+        XCTAssertTrue(unknown.stderr.contains("no remote named `nope`") && unknown.stderr.contains("store"), unknown.stderr)
+    }
+
+    func testPushKilledMidwayCompletesOnRerunWithoutResending() throws {
+        let repo = try TestRepository()
+        for i in 0..<6 { try repo.write("data/big\(i).bin", TestRepository.bytes(24 << 20, seed: UInt64(i))) }
+        XCTAssertEqual(try repo.mlv("add", "data").code, 0)
+        XCTAssertEqual(try repo.mlv("remote", "add", "store", remoteDirectory).code, 0)
+        try repo.git("commit", "-q", "-m", "v1")
+        let process = try repo.startMLV(["push"])
+        // Wait until at least one pack is visible, then kill.
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: remoteDirectory + "/packs")) ?? []
+            if names.contains(where: { $0.hasSuffix(".idx") }) { break }
+            usleep(20_000)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let visible = (try? FileManager.default.contentsOfDirectory(atPath: remoteDirectory + "/packs"))?.filter { !$0.hasPrefix(".") } ?? []
+        let rerun = try json(try repo.mlv("push", "--json"))
+        if visible.contains(where: { $0.hasSuffix(".idx") }) && process.terminationReason == .uncaughtSignal {
+            XCTAssertGreaterThan(rerun["skipped"] as! Int, 0, "what the killed push finished is not sent again")
+        }
+        let copy = try clone(repo)
+        let pull = try copy.mlv("pull")
+        XCTAssertEqual(pull.code, 0, pull.stderr)
+        XCTAssertEqual(try copy.fingerprint("data"), try repo.fingerprint("data"))
+    }
+
+    func testRemoteSettingsLiveInMlvconfig() throws {
+        let repo = try TestRepository()
+        XCTAssertEqual(try repo.mlv("remote", "add", "a", remoteDirectory).code, 0)
+        XCTAssertEqual(try repo.mlv("remote", "add", "b", "s3://bucket/prefix", "--endpoint", "http://127.0.0.1:9").code, 0)
+        XCTAssertEqual(try repo.mlv("remote", "add", "a", "/elsewhere").code, 2)
+        XCTAssertEqual(try repo.mlv("remote", "modify", "b", "region", "eu-west-1").code, 0)
+        XCTAssertEqual(try repo.mlv("remote", "modify", "b", "colour", "blue").code, 2)
+        let list = try JSONSerialization.jsonObject(with: Data(try repo.mlv("remote", "list", "--json").stdout.utf8)) as! [[String: Any]]
+        XCTAssertEqual(list.map { $0["name"] as! String }, ["a", "b"])
+        XCTAssertEqual(list[0]["default"] as? Bool, true)
+        XCTAssertEqual((list[1]["options"] as? [String: String])?["region"], "eu-west-1")
+        let config = String(decoding: try repo.read(".mlvconfig"), as: UTF8.self)
+        XCTAssertTrue(config.contains("[remote \"b\"]") && config.contains("endpoint = http://127.0.0.1:9"), config)
+        XCTAssertEqual(try repo.mlv("remote", "remove", "a").code, 0)
+        XCTAssertFalse(String(decoding: try repo.read(".mlvconfig"), as: UTF8.self).contains(remoteDirectory))
+    }
+}
