@@ -4,15 +4,20 @@ import MLVCore
 
 /// Options push, fetch and pull share.
 struct TransferArguments: ParsableArguments {
+    func validate() throws {
+        if let jobs, jobs < 1 { throw ValidationError("-j must be at least 1") }
+    }
+
     @Option(name: .shortAndLong, help: "Remote name (default: the default remote).") var remote: String?
     @Option(name: .long, help: "Commits whose data to transfer (repeatable); default: the work tree and HEAD.") var rev: [String] = []
     @Flag(help: "Also every branch tip.") var allBranches = false
     @Flag(help: "Also every commit in the history.") var allCommits = false
+    @Option(name: .shortAndLong, help: "Uploads at once (default: the remote's jobs setting, else 4 per core up to 8).") var jobs: Int?
     @Flag(help: "Print JSON.") var json = false
     @Argument(help: "Tracked paths, folders, or files inside a tracked directory (default: all).") var paths: [String] = []
 
     var options: TransferOptions {
-        TransferOptions(remote: remote, paths: paths, revisions: rev, allBranches: allBranches, allCommits: allCommits)
+        TransferOptions(remote: remote, paths: paths, revisions: rev, allBranches: allBranches, allCommits: allCommits, jobs: jobs)
     }
 }
 

@@ -174,6 +174,54 @@ final class RemoteEndToEndTests: XCTestCase {
         XCTAssertEqual(try copy.fingerprint("data"), try repo.fingerprint("data"))
     }
 
+    func testCloudGCDropsWhatNothingInScopeUses() throws {
+        let repo = try TestRepository()
+        for i in 0..<50 { try repo.write("old/f\(i).bin", TestRepository.bytes(20_000, seed: UInt64(i))) }
+        try repo.write("keep.bin", "kept")
+        XCTAssertEqual(try repo.mlv("add", "old", "keep.bin").code, 0)
+        XCTAssertEqual(try repo.mlv("remote", "add", "store", remoteDirectory).code, 0)
+        try repo.git("commit", "-q", "-m", "v1")
+        XCTAssertEqual(try repo.mlv("push").code, 0)
+        // v2 drops the old dataset: its pack is now mostly dead.
+        try repo.git("rm", "-q", "old.mlv")
+        try repo.git("commit", "-q", "-m", "v2")
+        let dry = try json(try repo.mlv("gc", "--cloud", "--workspace", "--dry-run", "--json"))
+        XCTAssertEqual(dry["packs_rewritten"] as? Int, 1)
+        XCTAssertEqual(dry["entries_dropped"] as? Int, 51, "50 files and their manifest")
+        let before = try FileManager.default.contentsOfDirectory(atPath: remoteDirectory + "/packs").sorted()
+        let keptAllCommits = try json(try repo.mlv("gc", "--cloud", "--all-commits", "--json"))
+        XCTAssertEqual(keptAllCommits["entries_dropped"] as? Int, 0)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: remoteDirectory + "/packs").sorted(), before)
+        let real = try json(try repo.mlv("gc", "--cloud", "--workspace", "--json"))
+        XCTAssertEqual(real["entries_dropped"] as? Int, 51)
+        XCTAssertNotEqual(try FileManager.default.contentsOfDirectory(atPath: remoteDirectory + "/packs").sorted(), before)
+        XCTAssertEqual(try repo.mlv("fsck", "--remote", "store").code, 0)
+        let copy = try clone(repo)
+        XCTAssertEqual(try copy.mlv("pull").code, 0)
+        XCTAssertEqual(String(decoding: try copy.read("keep.bin"), as: UTF8.self), "kept")
+    }
+
+    func testPullKilledMidwayLeavesNoPartialObjectAndRerunCompletes() throws {
+        let repo = try TestRepository()
+        for i in 0..<4 { try repo.write("data/big\(i).bin", TestRepository.bytes(24 << 20, seed: UInt64(i + 10))) }
+        XCTAssertEqual(try repo.mlv("add", "data").code, 0)
+        XCTAssertEqual(try repo.mlv("remote", "add", "store", remoteDirectory).code, 0)
+        try repo.git("commit", "-q", "-m", "v1")
+        XCTAssertEqual(try repo.mlv("push").code, 0)
+        let copy = try clone(repo)
+        let process = try copy.startMLV(["pull"])
+        usleep(300_000)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        for object in try copy.cacheObjects() {
+            let bytes = try copy.read(".mlv/cache/\(object.prefix(2))/\(object.dropFirst(2))")
+            XCTAssertEqual(TestRepository.sha256(bytes), object, "every visible object is whole")
+        }
+        let rerun = try copy.mlv("pull")
+        XCTAssertEqual(rerun.code, 0, rerun.stderr)
+        XCTAssertEqual(try copy.fingerprint("data"), try repo.fingerprint("data"))
+    }
+
     func testRemoteSettingsLiveInMlvconfig() throws {
         let repo = try TestRepository()
         XCTAssertEqual(try repo.mlv("remote", "add", "a", remoteDirectory).code, 0)

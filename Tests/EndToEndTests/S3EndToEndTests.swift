@@ -88,11 +88,17 @@ final class S3EndToEndTests: XCTestCase {
         let bucket = "mlv-stop"
         try server.createBucket(bucket)
         let repo = try TestRepository()
-        for i in 0..<6 { try repo.write("data/big\(i).bin", TestRepository.bytes(24 << 20, seed: UInt64(i))) }
+        for i in 0..<8 { try repo.write("data/big\(i).bin", TestRepository.bytes(24 << 20, seed: UInt64(i))) }
         XCTAssertEqual(try repo.mlv("add", "data").code, 0)
         XCTAssertEqual(try repo.mlv("remote", "add", "s3", "s3://\(bucket)", "--endpoint", server.endpoint).code, 0)
-        let process = try repo.startMLV(["push"], environment: credentials)
-        usleep(1_500_000)
+        let process = try repo.startMLV(["push", "-j", "1"], environment: credentials)
+        // Stop the server as soon as the first pack is indexed, while the rest are in flight.
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, process.isRunning {
+            let listing = try TestRepository.run("/usr/bin/env", ["curl", "-s", "\(server.endpoint)/\(bucket)?list-type=2"], in: "/tmp")
+            if listing.stdout.contains(".idx") { break }
+            usleep(50_000)
+        }
         server.stop()
         process.waitUntilExit()
         XCTAssertNotEqual(process.terminationStatus, 0, "the push cannot have finished against a stopped server")

@@ -8,7 +8,9 @@ import Glibc
 public final class LocalRemote: RemoteStore {
     public let root: String
     public let displayName: String
-    public private(set) var requestCount = 0
+    private let counter = NSLock()
+    private var requests = 0
+    public var requestCount: Int { counter.withLock { requests } }
 
     public init(name: String, root: String) {
         self.root = root
@@ -26,7 +28,7 @@ public final class LocalRemote: RemoteStore {
 
     public func list(prefix: String) throws -> [RemoteObject] {
         try checkReachable()
-        requestCount += 1
+        counter.withLock { requests += 1 }
         // Walk from the deepest folder the prefix names, like a listing of an S3 prefix.
         let folder = prefix.lastIndex(of: "/").map { String(prefix[..<$0]) } ?? ""
         var result: [RemoteObject] = []
@@ -49,7 +51,7 @@ public final class LocalRemote: RemoteStore {
 
     public func get(_ key: String, range: Range<Int64>?) throws -> [UInt8] {
         try checkReachable()
-        requestCount += 1
+        counter.withLock { requests += 1 }
         let fd = open(path(key), O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             if errno == ENOENT { throw RemoteError.notFound(remote: displayName, key: key) }
@@ -73,7 +75,7 @@ public final class LocalRemote: RemoteStore {
 
     public func put(_ key: String, fromFile source: String) throws {
         try checkReachable()
-        requestCount += 1
+        counter.withLock { requests += 1 }
         let target = path(key)
         try FileSystem.createDirectory((target as NSString).deletingLastPathComponent)
         let temp = "\((target as NSString).deletingLastPathComponent)/.\((target as NSString).lastPathComponent).mlv-tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -102,7 +104,7 @@ public final class LocalRemote: RemoteStore {
 
     public func put(_ key: String, bytes: [UInt8]) throws {
         try checkReachable()
-        requestCount += 1
+        counter.withLock { requests += 1 }
         let target = path(key)
         try FileSystem.createDirectory((target as NSString).deletingLastPathComponent)
         try FileSystem.writeAtomically(bytes, to: target, mode: 0o444)
@@ -110,7 +112,7 @@ public final class LocalRemote: RemoteStore {
 
     public func delete(_ key: String) throws {
         try checkReachable()
-        requestCount += 1
+        counter.withLock { requests += 1 }
         guard unlink(path(key)) == 0 || errno == ENOENT else {
             throw RemoteError.io(remote: displayName, key: key, detail: String(cString: strerror(errno)))
         }

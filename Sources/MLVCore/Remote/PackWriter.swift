@@ -5,8 +5,9 @@ import Glibc
 #endif
 
 /// Fills pack files in a local temporary folder and uploads each (pack first, then its index)
-/// when it reaches the target size. A pack is named by the SHA-256 of its bytes, so two
-/// pushers never overwrite each other's packs, and an index appears only after its pack.
+/// when it reaches the target size, several at once in the background while the next pack
+/// fills. A pack is named by the SHA-256 of its bytes, so two pushers never overwrite each
+/// other's packs, and an index appears only after its pack.
 final class PackWriter {
     static let targetSize: Int64 = 32 << 20
 
@@ -18,58 +19,85 @@ final class PackWriter {
     private var sha = SHA256()
     private var size: Int64 = 0
     private var entries: [PackIndex.Entry] = []
-    private var pending: Set<ObjectID> = []
+    /// Items in the pack being filled or in packs still uploading.
+    private var scheduled: Set<ObjectID> = []
 
-    private(set) var packsSent = 0
-    private(set) var bytesSent: Int64 = 0
+    // Uploads in flight are bounded: each holds at most one pack (or one part) in memory.
+    private let uploads = DispatchGroup()
+    private let slots: DispatchSemaphore
+    private let lock = NSLock()
+    private var failure: Error?
+    private var sentPacks = 0
+    private var sentBytes: Int64 = 0
 
-    init(remote: RemoteStore, catalog: RemoteCatalog, temporaryDirectory: String) {
+    var packsSent: Int { lock.withLock { sentPacks } }
+    var bytesSent: Int64 { lock.withLock { sentBytes } }
+
+    init(remote: RemoteStore, catalog: RemoteCatalog, temporaryDirectory: String, concurrentUploads: Int = 4) {
         self.remote = remote
         self.catalog = catalog
         directory = temporaryDirectory
+        slots = DispatchSemaphore(value: max(1, concurrentUploads))
     }
 
     deinit {
         if fd >= 0 { close(fd); unlink(path) }
     }
 
-    /// Whether the remote, or a pack being written, already holds `id`.
-    func has(_ id: ObjectID) -> Bool { catalog.has(id) || pending.contains(id) }
+    /// Whether the remote, or a pack being written or uploaded, already holds `id`.
+    func has(_ id: ObjectID) -> Bool { lock.withLock { catalog.has(id) || scheduled.contains(id) } }
 
-    /// Appends an item; uploads the pack when it is full.
+    /// Appends an item; starts the pack's upload when it is full.
     func append(_ id: ObjectID, kind: PackIndex.Kind, bytes: UnsafeRawBufferPointer) throws {
+        if let failure = lock.withLock({ failure }) { throw failure }
         if fd < 0 { try open() }
         sha.update(bufferPointer: bytes)
         try FileSystem.writeAll(fd, bytes, path: path)
         entries.append(PackIndex.Entry(id: id, offset: size, length: Int64(bytes.count), kind: kind))
-        pending.insert(id)
+        lock.withLock { _ = scheduled.insert(id) }
         size += Int64(bytes.count)
-        if size >= PackWriter.targetSize { try flush() }
+        if size >= PackWriter.targetSize { try flush(wait: false) }
     }
 
     /// Appends an item that moves from a pack being rewritten (gc): it is already in the
-    /// catalog under its old pack, so only this writer's own pending set is checked.
+    /// catalog under its old pack, so only this writer's own items are checked.
     func appendForRewrite(_ id: ObjectID, kind: PackIndex.Kind, bytes: UnsafeRawBufferPointer) throws {
-        guard !pending.contains(id) else { return }
+        guard !lock.withLock({ scheduled.contains(id) }) else { return }
         try append(id, kind: kind, bytes: bytes)
     }
 
-    /// Uploads the pack in progress, if any.
-    func flush() throws {
-        guard fd >= 0 else { return }
-        close(fd)
-        fd = -1
-        defer { unlink(path) }
-        let pack = ObjectID(digest: sha.finalize())
-        let index = PackIndex(pack: pack, packSize: size, entries: entries)
-        let key = RemoteCatalog.packPrefix + pack.hex + ".pack"
-        try remote.put(key, fromFile: path)
-        try remote.put(RemoteCatalog.packPrefix + pack.hex + ".idx", bytes: index.serialized())
-        catalog.add(index, key: key)
-        packsSent += 1
-        bytesSent += size
-        entries = []
-        pending = []
+    /// Uploads the pack in progress, if any; with `wait`, returns once every upload has
+    /// finished and rethrows the first failure.
+    func flush(wait: Bool = true) throws {
+        if fd >= 0 {
+            close(fd)
+            fd = -1
+            let file = path, packSize = size
+            let index = PackIndex(pack: ObjectID(digest: sha.finalize()), packSize: packSize, entries: entries)
+            entries = []
+            slots.wait()
+            uploads.enter()
+            DispatchQueue.global().async { [self] in
+                defer { unlink(file); slots.signal(); uploads.leave() }
+                guard lock.withLock({ failure == nil }) else { return }
+                do {
+                    let key = RemoteCatalog.packPrefix + index.pack.hex + ".pack"
+                    try remote.put(key, fromFile: file)
+                    try remote.put(RemoteCatalog.packPrefix + index.pack.hex + ".idx", bytes: index.serialized())
+                    lock.withLock {
+                        catalog.add(index, key: key)
+                        sentPacks += 1
+                        sentBytes += packSize
+                    }
+                } catch {
+                    lock.withLock { if failure == nil { failure = error } }
+                }
+            }
+        }
+        if wait {
+            uploads.wait()
+            if let failure = lock.withLock({ failure }) { throw failure }
+        }
     }
 
     private func open() throws {

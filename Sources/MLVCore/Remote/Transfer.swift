@@ -11,8 +11,12 @@ public struct TransferOptions: Sendable {
     public var revisions: [String] = []
     public var allBranches = false
     public var allCommits = false
+    /// Transfers at once; default: the remote's `jobs` setting, else 4 per core up to 8.
+    public var jobs: Int?
 
-    public init(remote: String? = nil, paths: [String] = [], revisions: [String] = [], allBranches: Bool = false, allCommits: Bool = false) {
+    public init(remote: String? = nil, paths: [String] = [], revisions: [String] = [], allBranches: Bool = false,
+                allCommits: Bool = false, jobs: Int? = nil) {
+        self.jobs = jobs
         self.remote = remote
         self.paths = paths
         self.revisions = revisions
@@ -73,7 +77,9 @@ public func push(_ options: TransferOptions, cwd: String, project: Project) thro
     var result = TransferResult(remote: settings.name)
     let catalog = try RemoteCatalog(remote: remote, cacheDirectory: catalogDirectory(settings, project: project))
     catalog.warnings.forEach(project.reporter.warning)
-    let writer = PackWriter(remote: remote, catalog: catalog, temporaryDirectory: project.store.temporaryDirectory)
+    let jobs = options.jobs ?? settings.options["jobs"].flatMap(Int.init) ?? min(8, 4 * ParallelWork.workerCount)
+    let writer = PackWriter(remote: remote, catalog: catalog, temporaryDirectory: project.store.temporaryDirectory,
+                            concurrentUploads: jobs)
     // Files before the manifests that list them: an interrupted push never leaves a
     // manifest on the remote whose files are not there.
     let ids = collector.usedBy.keys.sorted { a, b in

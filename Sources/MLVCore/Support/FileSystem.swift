@@ -147,6 +147,14 @@ public enum FileSystem {
         }
     }
 
+    /// Deletes a temporary file named `….mlv-tmp-PID-RANDOM` when process PID no longer runs.
+    static func removeIfAbandoned(_ path: String) {
+        guard let marker = path.range(of: ".mlv-tmp-", options: .backwards) else { return }
+        let parts = path[marker.upperBound...].split(separator: "-")
+        guard parts.count == 2, let pid = Int32(parts[0]), pid != getpid() else { return }
+        if kill(pid, 0) != 0 && errno == ESRCH { unlink(path) }
+    }
+
     /// Removes `directory` and then each empty parent up to (not including) `stop`.
     static func removeEmptyDirectories(from directory: String, upTo stop: String) {
         var current = directory

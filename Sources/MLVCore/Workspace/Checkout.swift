@@ -120,7 +120,14 @@ struct CheckoutPlan {
             parents.insert((entry.path as NSString).deletingLastPathComponent)
         }
         for parent in parents where !parent.isEmpty { try FileSystem.createDirectory(base + "/" + parent) }
-        if item.pointer.kind == .file { try FileSystem.createDirectory((base as NSString).deletingLastPathComponent) }
+        if item.pointer.kind == .file {
+            let parent = (base as NSString).deletingLastPathComponent
+            try FileSystem.createDirectory(parent)
+            let leftover = "." + (base as NSString).lastPathComponent + ".mlv-tmp-"
+            for name in (try? FileSystem.listDirectory(parent)) ?? [] where name.hasPrefix(leftover) {
+                FileSystem.removeIfAbandoned(parent + "/" + name)
+            }
+        }
         let total = Int64(writes.count)
         let outcomes = try ParallelWork.map(writes.count, progress: { done in
             project.reporter.progress(phase: "checkout \(item.dataPath)", done: done, total: total)

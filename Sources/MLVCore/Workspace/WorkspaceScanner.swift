@@ -34,8 +34,12 @@ enum WorkspaceScanner {
                 $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
             }
             if name == "." || name == ".." { continue }
-            // A file mlv was writing when it was killed; the next checkout replaces it.
-            if name.hasPrefix("."), name.contains(".mlv-tmp-") { continue }
+            // A file mlv is writing, or was writing when it was killed: never data. Leftovers
+            // of processes that are gone are removed.
+            if name.hasPrefix("."), name.contains(".mlv-tmp-") {
+                FileSystem.removeIfAbandoned(absolute + "/" + name)
+                continue
+            }
             let childRelative = relative.isEmpty ? name : relative + "/" + name
             if RelativePath.problem(with: name) != nil { throw WorkspaceError.unsafePathName(displayPath + "/" + childRelative) }
             var raw = stat()

@@ -10,7 +10,9 @@ import NIOHTTP1
 /// naming the remote and URL but never the secret.
 public final class S3Remote: RemoteStore {
     public let displayName: String
-    public private(set) var requestCount = 0
+    private let counter = NSLock()
+    private var requests = 0
+    public var requestCount: Int { counter.withLock { requests } }
 
     let bucket: String
     let prefix: String
@@ -200,7 +202,7 @@ public final class S3Remote: RemoteStore {
 
     private func sendOnce(_ method: String, key: String?, query: [(String, String)], headers extra: [String: String],
                           body: [UInt8]) throws -> Response {
-        requestCount += 1
+        counter.withLock { requests += 1 }
         let objectPath = key.map { "/" + (prefix + $0) } ?? "/"
         let host: String
         let path: String

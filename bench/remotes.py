@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Remote benchmark: mlv against DVC pushing to and pulling from the same local directory and
+the same S3 server (moto on 127.0.0.1), in one run.
+
+W1 = 10,000 files of ~10 KB in 100 folders; W4 = W1 with 100 files modified and 100 added.
+W2 = one 1 GiB file (--w2-mib); W3 = W2 with 1% of its bytes changed in scattered 64 KiB regions.
+Reports seconds (median of --repeat), requests where the tool reports them, peak memory, and
+bytes stored on the remote after v1 + v2.
+
+Usage: python3 bench/remotes.py [--repeat N] [--w2-mib N] [--mlv PATH] [--no-s3]
+"""
+import argparse, os, random, shutil, socket, statistics, subprocess, sys, tempfile, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tracking import ENV, run, make_w1, make_w1_v2, make_w2  # noqa: E402
+
+ENV = dict(ENV, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
+
+
+def sh(cmd, cwd, settle=True):
+    if settle:
+        os.sync()
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, shell=True, cwd=cwd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    out = proc.stdout.read().decode(errors="replace")
+    err = proc.stderr.read().decode(errors="replace")
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"failed: {cmd}\n{out}\n{err}")
+    return time.perf_counter() - start, usage.ru_maxrss / 1024, out
+
+
+def make_w3(path):
+    """1% of the bytes, in 64 KiB regions spread evenly over the file."""
+    size = os.path.getsize(path)
+    regions = max(1, size // 100 // (64 << 10))
+    step = size // regions
+    with open(path, "r+b") as f:
+        for r in range(regions):
+            f.seek(r * step + 4096)
+            f.write(os.urandom(64 << 10))
+
+
+def du(path):
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(path) for f in fs)
+
+
+def s3_bytes(endpoint, bucket):
+    import boto3
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+    total = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        total += sum(o["Size"] for o in page.get("Contents", []))
+    return total
+
+
+def start_moto():
+    sock = socket.socket(); sock.bind(("127.0.0.1", 0)); port = sock.getsockname()[1]; sock.close()
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return proc, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.1)
+    sys.exit("moto did not start")
+
+
+def make_bucket(endpoint, name):
+    import boto3
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
+                 aws_secret_access_key="testing").create_bucket(Bucket=name)
+
+
+class MLV:
+    name = "mlv"
+    def __init__(self, binary): self.bin = binary
+    def setup(self, repo, url, endpoint):
+        sh(f"{self.bin} init -q", repo, False)
+        extra = f" --endpoint {endpoint}" if endpoint else ""
+        sh(f"{self.bin} remote add r {url} --default -q{extra}", repo, False)
+    def add(self, target): return f"{self.bin} add -q {target} && git commit -qm v"
+    def push(self): return f"{self.bin} push -q"
+    def pull(self): return f"{self.bin} pull -q"
+
+
+class DVC:
+    name = "dvc"
+    def setup(self, repo, url, endpoint):
+        sh("dvc init -q", repo, False)
+        sh(f"dvc remote add -d r {url}", repo, False)
+        if endpoint:
+            sh(f"dvc remote modify r endpointurl {endpoint}", repo, False)
+        sh("git add -A && git commit -qm setup", repo, False)
+    def add(self, target): return f"dvc add -q {target} && git add -A && git commit -qm v"
+    def push(self): return "dvc push -q"
+    def pull(self): return "dvc pull -q"
+
+
+def scenario(tool, kind, out, w1, w2, endpoint, rep):
+    base = f"{out}/{tool.name}-{kind}-{rep}"
+    repo = base + "-repo"
+    os.makedirs(repo)
+    sh("git init -q -b main .", repo, False)
+    if kind == "dir":
+        store = base + "-store"; os.makedirs(store); url = store; ep = None
+    else:
+        bucket = f"{tool.name}-{rep}-{random.randrange(1 << 30)}"; make_bucket(endpoint, bucket)
+        url = f"s3://{bucket}/bench"; ep = endpoint
+    tool.setup(repo, url, ep)
+    r = {}
+    sh(f"cp -r {w1} {repo}/data", out, False)
+    sh(tool.add("data"), repo)
+    r["W1 push"], m1, _ = sh(tool.push(), repo)
+    make_w1_v2(f"{repo}/data")
+    sh(tool.add("data"), repo)
+    r["W4 push"], m2, _ = sh(tool.push(), repo)
+    clone = base + "-clone"
+    sh(f"git clone -q {repo} {clone}", out, False)
+    r["W4 clone+pull"], m3, _ = sh(tool.pull(), clone)
+    shutil.rmtree(clone)
+    sh(f"cp {w2} {repo}/big.bin", out, False)
+    sh(tool.add("big.bin"), repo)
+    r["W2 push"], m4, _ = sh(tool.push(), repo)
+    stored_before = du(store) if kind == "dir" else s3_bytes(endpoint, url[5:].split("/")[0])
+    make_w3(f"{repo}/big.bin")
+    sh(tool.add("big.bin"), repo)
+    r["W3 push"], m5, _ = sh(tool.push(), repo)
+    stored_after = du(store) if kind == "dir" else s3_bytes(endpoint, url[5:].split("/")[0])
+    r["W3 bytes added"] = stored_after - stored_before
+    r["peak MiB"] = max(m1, m2, m3, m4, m5)
+    shutil.rmtree(repo, ignore_errors=True)
+    if kind == "dir":
+        shutil.rmtree(store, ignore_errors=True)
+    return r
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--w2-mib", type=int, default=1024)
+    parser.add_argument("--mlv", default=None)
+    parser.add_argument("--no-s3", action="store_true")
+    args = parser.parse_args()
+    mlv = os.path.abspath(args.mlv or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".build", "release", "mlv"))
+    out = tempfile.mkdtemp(prefix="mlv-remote-bench-")
+    w1, w2 = f"{out}/w1-src", f"{out}/w2-src.bin"
+    make_w1(w1); make_w2(w2, args.w2_mib)
+    kinds = ["dir"] + ([] if args.no_s3 else ["s3"])
+    moto, endpoint = (None, None) if args.no_s3 else start_moto()
+    baseline = {}
+    try:
+        t0 = time.perf_counter(); sh(f"cp {w2} {out}/cp.bin", out); baseline["cp W2 (dir)"] = time.perf_counter() - t0
+        os.unlink(f"{out}/cp.bin")
+        if endpoint:
+            make_bucket(endpoint, "baseline")
+            baseline["aws s3 cp W2"], _, _ = sh(f"aws --endpoint-url {endpoint} s3 cp {w2} s3://baseline/w2 --only-show-errors", out)
+        results = {}
+        for rep in range(args.repeat):
+            for kind in kinds:
+                for tool in [MLV(mlv), DVC()]:
+                    print(f"repetition {rep + 1}: {tool.name} to {kind} ...", file=sys.stderr)
+                    results.setdefault((tool.name, kind), []).append(scenario(tool, kind, out, w1, w2, endpoint, rep))
+    finally:
+        if moto:
+            moto.kill()
+        shutil.rmtree(out, ignore_errors=True)
+    print(f"\nmedians of {args.repeat} run(s); ratio = dvc / mlv (higher: mlv better)\n")
+    print("| remote | measure | mlv | dvc | dvc/mlv |")
+    print("|---|---|---|---|---|")
+    for kind in kinds:
+        for key in results[("mlv", kind)][0]:
+            m = statistics.median(r[key] for r in results[("mlv", kind)])
+            d = statistics.median(r[key] for r in results[("dvc", kind)])
+            fmt = (lambda v: f"{v / 2**20:.1f} MiB") if "bytes" in key else ((lambda v: f"{v:.0f}") if "MiB" in key else (lambda v: f"{v:.2f} s"))
+            print(f"| {kind} | {key} | {fmt(m)} | {fmt(d)} | {d / m if m else float('inf'):.1f}x |")
+    print("\nbaselines: " + ", ".join(f"{k} {v:.2f} s" for k, v in baseline.items()))
+
+
+if __name__ == "__main__":
+    main()
