@@ -86,16 +86,18 @@ class MLV:
 
 
 class DVC:
+    """`DVC` names the command (S3 needs dvc-s3, e.g. DVC="/opt/venv/bin/python -m dvc")."""
     name = "dvc"
+    cmd = os.environ.get("DVC", "dvc")
     def setup(self, repo, url, endpoint):
-        sh("dvc init -q", repo, False)
-        sh(f"dvc remote add -d r {url}", repo, False)
+        sh(f"{self.cmd} init -q", repo, False)
+        sh(f"{self.cmd} remote add -d r {url}", repo, False)
         if endpoint:
-            sh(f"dvc remote modify r endpointurl {endpoint}", repo, False)
+            sh(f"{self.cmd} remote modify r endpointurl {endpoint}", repo, False)
         sh("git add -A && git commit -qm setup", repo, False)
-    def add(self, target): return f"dvc add -q {target} && git add -A && git commit -qm v"
-    def push(self): return "dvc push -q"
-    def pull(self): return "dvc pull -q"
+    def add(self, target): return f"{self.cmd} add -q {target} && git add -A && git commit -qm v"
+    def push(self): return f"{self.cmd} push -q"
+    def pull(self): return f"{self.cmd} pull -q"
 
 
 def scenario(tool, kind, out, w1, w2, endpoint, rep):

@@ -42,21 +42,25 @@ func render(_ result: TransferResult, verb: String, json: Bool, quiet: Bool) -> 
     return !result.missing.isEmpty
 }
 
+/// Runs push or fetch and prints its summary; exits 1 when objects were missing.
+func runTransfer(_ global: GlobalOptions, _ transfer: TransferArguments, verb: String,
+                 _ operation: (TransferOptions, String, Project) throws -> TransferResult) throws {
+    let progress = ProgressBar(quiet: global.quiet)
+    var missing = false
+    try runReportingErrors(progress) {
+        let result = try operation(transfer.options, currentDirectory, try openProject(progress))
+        progress.finish()
+        missing = render(result, verb: verb, json: transfer.json, quiet: global.quiet)
+    }
+    if missing { throw ExitStatus.differences }
+}
+
 struct PushCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "push", abstract: "Upload data the chosen commits need and the remote lacks.")
     @OptionGroup var global: GlobalOptions
     @OptionGroup var transfer: TransferArguments
 
-    func run() throws {
-        let progress = ProgressBar(quiet: global.quiet)
-        var missing = false
-        try runReportingErrors(progress) {
-            let result = try push(transfer.options, cwd: currentDirectory, project: try openProject(progress))
-            progress.finish()
-            missing = render(result, verb: "Pushed", json: transfer.json, quiet: global.quiet)
-        }
-        if missing { throw ExitStatus.differences }
-    }
+    func run() throws { try runTransfer(global, transfer, verb: "Pushed", push) }
 }
 
 struct FetchCommand: ParsableCommand {
@@ -64,16 +68,7 @@ struct FetchCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var transfer: TransferArguments
 
-    func run() throws {
-        let progress = ProgressBar(quiet: global.quiet)
-        var missing = false
-        try runReportingErrors(progress) {
-            let result = try fetch(transfer.options, cwd: currentDirectory, project: try openProject(progress))
-            progress.finish()
-            missing = render(result, verb: "Fetched", json: transfer.json, quiet: global.quiet)
-        }
-        if missing { throw ExitStatus.differences }
-    }
+    func run() throws { try runTransfer(global, transfer, verb: "Fetched", fetch) }
 }
 
 struct PullCommand: ParsableCommand {

@@ -60,9 +60,7 @@ public func checkRemote(_ name: String?, cwd: String, project: Project) throws -
         check.problems += problems
     }
     check.bytes = transfer.bytes
-    var collector = ReferenceCollector(project: project)
-    try collector.addWorkspace()
-    if let head = try project.git.headCommit() { try collector.addCommits([head]) }
+    let collector = try collectForTransfer(TransferOptions(), cwd: cwd, project: project)
     for id in collector.usedBy.keys.sorted() where !catalog.has(id) {
         check.problems.append(RemoteProblem(kind: .missing, key: "", object: id.hex,
                                             detail: "needed by \((collector.usedBy[id] ?? []).sorted().first ?? "the work tree"); run `mlv push`"))
