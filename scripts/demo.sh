@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Builds mlv and walks a throwaway repository through init, add, status, diff, checkout, gc
-# and fsck with a generated dataset and model file. Fails loudly if any byte comes back wrong.
+# Builds mlv and walks a throwaway repository through init, add, status, diff, checkout, gc,
+# fsck, and push / clone / pull through a local-directory remote, with a generated dataset and
+# model file. No services needed. Fails loudly if any byte comes back wrong.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SWIFT_BACKTRACE=enable=no
 MLV_SKIP_TEST_DEPS=1 scripts/ensure-deps.sh
-swift build -c release --product mlv >/dev/null
-mlv="$(swift build -c release --show-bin-path)/mlv"
+if ! swift build -c release --product mlv >/tmp/mlv-demo-build.log 2>&1; then
+  cat /tmp/mlv-demo-build.log >&2
+  exit 1
+fi
+PATH="$(swift build -c release --show-bin-path):$PATH"
+export PATH
 demo="$(mktemp -d /tmp/mlv-demo.XXXXXX)"
 trap 'rm -rf "$demo"' EXIT
 run() { printf '\n$ %s\n' "$*"; "$@"; }
@@ -25,8 +30,8 @@ os.makedirs("models", exist_ok=True)
 with open("models/model.bin", "wb") as out:
     out.write(random.randbytes(8 * 1024 * 1024))
 PY
-run "$mlv" init
-run "$mlv" add data models/model.bin
+run mlv init
+run mlv add data models/model.bin
 git commit -qm "v1: dataset and model"
 v1_data=$(cd data && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum)
 v1_model=$(sha256sum < models/model.bin)
@@ -34,21 +39,32 @@ echo "0.5,1" >> data/part0/sample000.csv
 rm data/part1/sample001.csv
 echo "x,y" > data/part4/extra.csv
 python3 -c "import random; random.seed(2); open('models/model.bin','r+b').write(random.randbytes(4096))"
-run "$mlv" status -v
-run "$mlv" diff
-run "$mlv" add data models/model.bin
+run mlv status -v
+run mlv diff
+run mlv add data models/model.bin
 git commit -qm "v2: more data, retrained model"
-run "$mlv" diff HEAD~1 HEAD
+run mlv diff HEAD~1 HEAD
 run git checkout -q HEAD~1
-run "$mlv" checkout
+run mlv checkout
 [ "$(cd data && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum)" = "$v1_data" ] || { echo "data differs from v1" >&2; exit 1; }
 [ "$(sha256sum < models/model.bin)" = "$v1_model" ] || { echo "model differs from v1" >&2; exit 1; }
 echo "v1 bytes restored exactly"
 run git checkout -q main
-run "$mlv" checkout
-run "$mlv" status
-run "$mlv" gc --workspace --dry-run
-run "$mlv" fsck
+run mlv checkout
+run mlv status
+run mlv gc --workspace --dry-run
+run mlv fsck
 run git fsck --no-progress
+run mlv remote add store "$demo-remote" --default
+trap 'rm -rf "$demo" "$demo-remote" "$demo-clone"' EXIT
+run git commit -qm "share data through a local remote"
+run mlv push --all-commits
+run git clone -q "$demo" "$demo-clone"
+cd "$demo-clone"
+run mlv pull
+[ "$(sha256sum < models/model.bin)" != "$v1_model" ] || { echo "clone has the old model" >&2; exit 1; }
+cmp models/model.bin "$demo/models/model.bin" && diff -r data "$demo/data" >/dev/null || { echo "clone differs" >&2; exit 1; }
+echo "the clone got every byte through the remote"
+run mlv fsck --remote store
 echo
 echo "demo finished: every byte matched"
