@@ -100,6 +100,18 @@ class DVC:
     def pull(self): return f"{self.cmd} pull -q"
 
 
+class LFS:
+    """Git LFS pushing to a bare repository on disk (its standalone file transfer)."""
+    name = "git-lfs"
+    def setup(self, repo, url, endpoint):
+        sh(f"git init -q --bare -b main {url}", repo, False)
+        sh("git lfs install --local >/dev/null && git lfs track 'data/**' 'big.bin' >/dev/null && git add .gitattributes && git commit -qm lfs", repo, False)
+        sh(f"git remote add origin {url}", repo, False)
+    def add(self, target): return f"git add {target} && git commit -qm v"
+    def push(self): return "git push -q origin main"
+    def pull(self): return None  # the clone itself downloads
+
+
 def scenario(tool, kind, out, w1, w2, endpoint, rep):
     base = f"{out}/{tool.name}-{kind}-{rep}"
     repo = base + "-repo"
@@ -119,8 +131,11 @@ def scenario(tool, kind, out, w1, w2, endpoint, rep):
     sh(tool.add("data"), repo)
     r["W4 push"], m2, _ = sh(tool.push(), repo)
     clone = base + "-clone"
-    sh(f"git clone -q {repo} {clone}", out, False)
-    r["W4 clone+pull"], m3, _ = sh(tool.pull(), clone)
+    if tool.pull() is None:
+        r["W4 clone+pull"], m3, _ = sh(f"git clone -q {store} {clone}", out)
+    else:
+        sh(f"git clone -q {repo} {clone}", out, False)
+        r["W4 clone+pull"], m3, _ = sh(tool.pull(), clone)
     shutil.rmtree(clone)
     sh(f"cp {w2} {repo}/big.bin", out, False)
     sh(tool.add("big.bin"), repo)
@@ -146,7 +161,11 @@ def main():
     parser.add_argument("--no-s3", action="store_true")
     args = parser.parse_args()
     mlv = os.path.abspath(args.mlv or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".build", "release", "mlv"))
-    out = tempfile.mkdtemp(prefix="mlv-remote-bench-")
+    # Not under /tmp by default: test suites there create and delete many thousands of files,
+    # and ext4 then creates new files slowly for minutes, skewing whoever runs first.
+    base = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
+    os.makedirs(base, exist_ok=True)
+    out = tempfile.mkdtemp(prefix="remotes-", dir=base)
     w1, w2 = f"{out}/w1-src", f"{out}/w2-src.bin"
     make_w1(w1); make_w2(w2, args.w2_mib)
     kinds = ["dir"] + ([] if args.no_s3 else ["s3"])
@@ -161,22 +180,25 @@ def main():
         results = {}
         for rep in range(args.repeat):
             for kind in kinds:
-                for tool in [MLV(mlv), DVC()]:
+                for tool in [MLV(mlv), DVC()] + ([LFS()] if kind == "dir" else []):
                     print(f"repetition {rep + 1}: {tool.name} to {kind} ...", file=sys.stderr)
                     results.setdefault((tool.name, kind), []).append(scenario(tool, kind, out, w1, w2, endpoint, rep))
     finally:
         if moto:
             moto.kill()
         shutil.rmtree(out, ignore_errors=True)
-    print(f"\nmedians of {args.repeat} run(s); ratio = dvc / mlv (higher: mlv better)\n")
-    print("| remote | measure | mlv | dvc | dvc/mlv |")
-    print("|---|---|---|---|---|")
+    print(f"\nmedians of {args.repeat} run(s); ratio = other / mlv (higher: mlv better); git-lfs: directory only\n")
+    print("| remote | measure | mlv | dvc | git-lfs | dvc/mlv | git-lfs/mlv |")
+    print("|---|---|---|---|---|---|---|")
     for kind in kinds:
         for key in results[("mlv", kind)][0]:
             m = statistics.median(r[key] for r in results[("mlv", kind)])
             d = statistics.median(r[key] for r in results[("dvc", kind)])
+            lfs = [r[key] for r in results.get(("git-lfs", kind), [])]
+            g = statistics.median(lfs) if lfs else None
             fmt = (lambda v: f"{v / 2**20:.1f} MiB") if "bytes" in key else ((lambda v: f"{v:.0f}") if "MiB" in key else (lambda v: f"{v:.2f} s"))
-            print(f"| {kind} | {key} | {fmt(m)} | {fmt(d)} | {d / m if m else float('inf'):.1f}x |")
+            ratio = lambda v: f"{v / m:.1f}x" if m else "-"
+            print(f"| {kind} | {key} | {fmt(m)} | {fmt(d)} | {fmt(g) if g is not None else '-'} | {ratio(d)} | {ratio(g) if g is not None else '-'} |")
     print("\nbaselines: " + ", ".join(f"{k} {v:.2f} s" for k, v in baseline.items()))
 
 

@@ -13,7 +13,8 @@ public func fetch(_ options: TransferOptions, cwd: String, project: Project) thr
     var result = TransferResult(remote: settings.name)
     let catalog = try RemoteCatalog(remote: remote, cacheDirectory: project.mlvDirectory + "/remotes/" + settings.name + "/indexes")
     catalog.warnings.forEach(project.reporter.warning)
-    let fetcher = Fetcher(remote: remote, catalog: catalog, store: project.store)
+    var fetcher = Fetcher(remote: remote, catalog: catalog, store: project.store)
+    fetcher.jobs = options.jobs ?? settings.options["jobs"].flatMap(Int.init) ?? min(8, 4 * ParallelWork.workerCount)
     let lock = try project.lock(command: "fetch")
     defer { withExtendedLifetime(lock) {} }
     // Manifests first: only then is it known which files a directory needs.
@@ -50,6 +51,12 @@ struct Fetcher {
     /// Keeps each request's bytes, held in memory, bounded.
     static let maximumRequest: Int64 = 16 << 20
 
+    /// Requests in flight at once for whole objects.
+    var jobs = 1
+    /// Objects stored between two commits to the cache, so an interrupted fetch keeps what it
+    /// finished and a rerun does not download it again.
+    static let commitEvery = 2000
+
     func fetch(_ ids: Set<ObjectID>, result: inout TransferResult) throws {
         guard !ids.isEmpty else { return }
         var whole: [RemoteCatalog.Location] = []
@@ -58,29 +65,45 @@ struct Fetcher {
             guard let location = catalog.locations[id] else { result.missing.append(id); continue }
             if location.entry.kind == .chunkList { chunked.append(location) } else { whole.append(location) }
         }
-        let batch = ObjectBatch()
-        var committed = false
-        defer { if !committed { batch.discard() } }
-        var received = 0
-        try readMerged(whole, result: &result) { location, bytes in
-            guard ObjectID(digest: SHA256.hash(data: bytes)) == location.entry.id else {
-                throw RemoteError.corrupted(remote: remote.displayName, key: location.packKey, object: location.entry.id.hex)
+        whole.sort { ($0.packKey, $0.entry.offset) < ($1.packKey, $1.entry.offset) }
+        var start = 0
+        while start < whole.count {
+            let group = Array(whole[start..<min(start + Fetcher.commitEvery, whole.count)])
+            try storing { batch in
+                try readMerged(group, result: &result, jobs: jobs) { location, bytes in
+                    guard ObjectID(digest: SHA256.hash(data: bytes)) == location.entry.id else {
+                        throw RemoteError.corrupted(remote: remote.displayName, key: location.packKey, object: location.entry.id.hex)
+                    }
+                    _ = try store.ingest(bytes: Array(bytes), batch: batch)
+                }
             }
-            _ = try store.ingest(bytes: Array(bytes), batch: batch)
-            received += 1
+            result.objects += group.count
+            start += group.count
         }
-        result.objects += received
         for location in chunked {
-            try rebuild(location, batch: batch, result: &result)
+            try storing { batch in try rebuild(location, batch: batch, result: &result) }
             result.objects += 1
         }
-        try batch.commit()
-        committed = true
     }
 
-    /// Reads the given items, pack by pack in offset order, merging nearby ranges.
-    func readMerged(_ locations: [RemoteCatalog.Location], result: inout TransferResult,
-                            _ body: (RemoteCatalog.Location, UnsafeRawBufferPointer) throws -> Void) throws {
+    /// Runs `body` with a fresh batch and commits it; on failure its temporaries are removed.
+    private func storing(_ body: (ObjectBatch) throws -> Void) throws {
+        let batch = ObjectBatch()
+        do {
+            try body(batch)
+            try batch.commit()
+        } catch {
+            batch.discard()
+            throw error
+        }
+    }
+
+    /// Reads the given items, pack by pack in offset order, merging nearby ranges into one
+    /// request each. With `jobs` above 1 requests run concurrently and `body` must be
+    /// thread-safe.
+    func readMerged(_ locations: [RemoteCatalog.Location], result: inout TransferResult, jobs: Int = 1,
+                    _ body: (RemoteCatalog.Location, UnsafeRawBufferPointer) throws -> Void) throws {
+        var requests: [(key: String, range: Range<Int64>, items: ArraySlice<RemoteCatalog.Location>)] = []
         let byPack = Dictionary(grouping: locations, by: \.packKey)
         for key in byPack.keys.sorted() {
             let items = byPack[key]!.sorted { $0.entry.offset < $1.entry.offset }
@@ -95,21 +118,25 @@ struct Fetcher {
                     rangeEnd = newEnd
                     end += 1
                 }
-                let base = items[start].entry.offset
-                let bytes = try remote.get(key, range: base..<rangeEnd)
-                result.bytes += Int64(bytes.count)
-                try bytes.withUnsafeBytes { raw in
-                    for item in items[start..<end] {
-                        let from = Int(item.entry.offset - base), to = from + Int(item.entry.length)
-                        guard to <= raw.count else {
-                            throw RemoteError.corrupted(remote: remote.displayName, key: key, object: item.entry.id.hex)
-                        }
-                        try body(item, UnsafeRawBufferPointer(rebasing: raw[from..<to]))
-                    }
-                }
+                requests.append((key, items[start].entry.offset..<rangeEnd, items[start..<end]))
                 start = end
             }
         }
+        let sizes = try ParallelWork.map(requests.count, workers: jobs) { index, _ -> Int64 in
+            let request = requests[index]
+            let bytes = try remote.get(request.key, range: request.range)
+            try bytes.withUnsafeBytes { raw in
+                for item in request.items {
+                    let from = Int(item.entry.offset - request.range.lowerBound), to = from + Int(item.entry.length)
+                    guard to <= raw.count else {
+                        throw RemoteError.corrupted(remote: remote.displayName, key: request.key, object: item.entry.id.hex)
+                    }
+                    try body(item, UnsafeRawBufferPointer(rebasing: raw[from..<to]))
+                }
+            }
+            return Int64(bytes.count)
+        }
+        result.bytes += sizes.reduce(0, +)
     }
 
     /// Rebuilds a large file from its chunk list into a temporary cache file, checking each

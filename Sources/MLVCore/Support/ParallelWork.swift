@@ -10,7 +10,7 @@ enum ParallelWork {
 
     /// Calls `body` for each index in `0..<count` across workers and returns the results in
     /// order. The first error stops handing out new items and is rethrown.
-    static func map<T>(_ count: Int, progress: ((Int64) -> Void)? = nil,
+    static func map<T>(_ count: Int, workers requested: Int? = nil, progress: ((Int64) -> Void)? = nil,
                        _ body: (Int, FileHasher) throws -> T) throws -> [T] {
         guard count > 0 else { return [] }
         let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
@@ -20,7 +20,7 @@ enum ParallelWork {
         var next = 0
         var done: Int64 = 0
         var failure: Error?
-        let workers = min(workerCount, count)
+        let workers = min(requested ?? workerCount, count)
         withoutActuallyEscaping(body) { body in
             DispatchQueue.concurrentPerform(iterations: workers) { _ in
                 let hasher = FileHasher()
