@@ -146,6 +146,7 @@ def scenario(tool, kind, out, w1, w2, endpoint, rep):
     r["W3 push"], m5, _ = sh(tool.push(), repo)
     stored_after = du(store) if kind == "dir" else s3_bytes(endpoint, url[5:].split("/")[0])
     r["W3 bytes added"] = stored_after - stored_before
+    r["bytes stored (all)"] = stored_after
     r["peak MiB"] = max(m1, m2, m3, m4, m5)
     shutil.rmtree(repo, ignore_errors=True)
     if kind == "dir":

@@ -27,6 +27,7 @@ public func fetch(_ options: TransferOptions, cwd: String, project: Project) thr
     let wanted = Set(collector.usedBy.keys).subtracting(manifests)
     let absent = project.store.missing(from: wanted)
     result.skipped = wanted.count - absent.count
+    result.skippedBytes = wanted.subtracting(absent).reduce(0) { $0 + (project.store.size(of: $1) ?? 0) }
     try fetcher.fetch(absent, result: &result)
     result.requests = remote.requestCount
     result.seconds = Date().timeIntervalSince(started)

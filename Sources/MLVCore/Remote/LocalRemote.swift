@@ -79,6 +79,16 @@ public final class LocalRemote: RemoteStore {
         let target = path(key)
         try FileSystem.createDirectory((target as NSString).deletingLastPathComponent)
         let temp = "\((target as NSString).deletingLastPathComponent)/.\((target as NSString).lastPathComponent).mlv-tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        // Same filesystem: a hard link stores the pack without copying a byte; it is made
+        // durable and renamed into place like a copy would be.
+        if link(source, temp) == 0 {
+            chmod(temp, 0o444)
+            let fd = open(temp, O_RDONLY | O_CLOEXEC)
+            let synced = fd >= 0 && fsync(fd) == 0
+            if fd >= 0 { close(fd) }
+            if synced && rename(temp, target) == 0 { return }
+            unlink(temp)
+        }
         let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw WorkspaceError.io(path: source, operation: "open", errno: errno) }
         defer { close(input) }

@@ -30,8 +30,9 @@ public struct TransferResult: Sendable, Equatable {
     public var remote = ""
     /// Objects (files and manifests) sent or received.
     public var objects = 0
-    /// Objects the other side already had.
+    /// Objects the other side already had, and their bytes (as far as this side knows them).
     public var skipped = 0
+    public var skippedBytes: Int64 = 0
     /// Bytes on the wire: pack bytes pushed, range bytes fetched.
     public var bytes: Int64 = 0
     /// Of a large file's chunks, how many were already on the remote (dedup).
@@ -87,13 +88,21 @@ public func push(_ options: TransferOptions, cwd: String, project: Project) thro
         return ma != mb ? !ma : a < b
     }
     let chunker = Chunker()
-    let hasher = FileHasher()
-    defer { hasher.release() }
     var done: Int64 = 0
+    var manifestsStarted = false
     for id in ids {
         done += 1
+        if !manifestsStarted && collector.manifests.contains(id) {
+            // Packs upload concurrently: let every file land before any manifest is sent.
+            try writer.flush()
+            manifestsStarted = true
+        }
         project.reporter.progress(phase: "push to \(settings.name)", done: done, total: Int64(ids.count))
-        if writer.has(id) { result.skipped += 1; continue }
+        if writer.has(id) {
+            result.skipped += 1
+            result.skippedBytes += project.store.size(of: id) ?? 0
+            continue
+        }
         guard let size = project.store.size(of: id) else { result.missing.append(id); continue }
         if size > chunkingThreshold {
             try pushChunked(id, writer: writer, chunker: chunker, project: project, result: &result)
