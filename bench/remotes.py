@@ -17,6 +17,10 @@ from tracking import ENV, run, make_w1, make_w1_v2, make_w2  # noqa: E402
 ENV = dict(ENV, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
 
 
+class Failed(Exception):
+    pass
+
+
 def sh(cmd, cwd, settle=True):
     if settle:
         os.sync()
@@ -26,7 +30,7 @@ def sh(cmd, cwd, settle=True):
     out = proc.stdout.read().decode(errors="replace")
     err = proc.stderr.read().decode(errors="replace")
     if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"failed: {cmd}\n{out}\n{err}")
+        raise Failed(f"{cmd}: {(out + err).strip().splitlines()[-1] if (out + err).strip() else 'exit status'}")
     return time.perf_counter() - start, usage.ru_maxrss / 1024, out
 
 
@@ -179,11 +183,16 @@ def main():
             make_bucket(endpoint, "baseline")
             baseline["aws s3 cp W2"], _, _ = sh(f"aws --endpoint-url {endpoint} s3 cp {w2} s3://baseline/w2 --only-show-errors", out)
         results = {}
+        failures = []
         for rep in range(args.repeat):
             for kind in kinds:
                 for tool in [MLV(mlv), DVC()] + ([LFS()] if kind == "dir" else []):
                     print(f"repetition {rep + 1}: {tool.name} to {kind} ...", file=sys.stderr)
-                    results.setdefault((tool.name, kind), []).append(scenario(tool, kind, out, w1, w2, endpoint, rep))
+                    try:
+                        results.setdefault((tool.name, kind), []).append(scenario(tool, kind, out, w1, w2, endpoint, rep))
+                    except Failed as failure:
+                        print(f"  {tool.name} to {kind} failed: {failure}", file=sys.stderr)
+                        failures.append(f"{tool.name} to {kind}: {failure}")
     finally:
         if moto:
             moto.kill()
@@ -194,13 +203,16 @@ def main():
     for kind in kinds:
         for key in results[("mlv", kind)][0]:
             m = statistics.median(r[key] for r in results[("mlv", kind)])
-            d = statistics.median(r[key] for r in results[("dvc", kind)])
+            dvc = [r[key] for r in results.get(("dvc", kind), [])]
+            d = statistics.median(dvc) if dvc else float("nan")
             lfs = [r[key] for r in results.get(("git-lfs", kind), [])]
             g = statistics.median(lfs) if lfs else None
             fmt = (lambda v: f"{v / 2**20:.1f} MiB") if "bytes" in key else ((lambda v: f"{v:.0f}") if "MiB" in key else (lambda v: f"{v:.2f} s"))
             ratio = lambda v: f"{v / m:.1f}x" if m else "-"
             print(f"| {kind} | {key} | {fmt(m)} | {fmt(d)} | {fmt(g) if g is not None else '-'} | {ratio(d)} | {ratio(g) if g is not None else '-'} |")
     print("\nbaselines: " + ", ".join(f"{k} {v:.2f} s" for k, v in baseline.items()))
+    for failure in failures:
+        print(f"failed: {failure}")
 
 
 if __name__ == "__main__":

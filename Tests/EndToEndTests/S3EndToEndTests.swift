@@ -112,3 +112,79 @@ final class S3EndToEndTests: XCTestCase {
         XCTAssertEqual(check.code, 0, check.stdout + check.stderr)
     }
 }
+
+/// A proxy in front of moto that answers every third request with 503 SlowDown, to show that
+/// transfers retry with backoff instead of failing.
+final class FlakyProxy {
+    let endpoint: String
+    private let process: Process
+
+    init(upstream: String) throws {
+        let port = Int.random(in: 20_000...60_000)
+        endpoint = "http://127.0.0.1:\(port)"
+        let script = """
+        import http.client, http.server, itertools, urllib.parse
+        UP = urllib.parse.urlparse("\(upstream)")
+        counter = itertools.count(1)
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            def log_message(self, *args): pass
+            def handle_any(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if next(counter) % 3 == 1:
+                    payload = b"<Error><Code>SlowDown</Code></Error>"
+                    self.send_response(503); self.send_header("Content-Length", str(len(payload))); self.end_headers()
+                    self.wfile.write(payload); return
+                conn = http.client.HTTPConnection(UP.hostname, UP.port)
+                conn.request(self.command, self.path, body=body, headers={k: v for k, v in self.headers.items()})
+                reply = conn.getresponse(); data = reply.read()
+                self.send_response(reply.status)
+                for k, v in reply.getheaders():
+                    if k.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data))); self.end_headers()
+                if self.command != "HEAD": self.wfile.write(data)
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = handle_any
+        http.server.ThreadingHTTPServer(("127.0.0.1", \(port)), Handler).serve_forever()
+        """
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, !MotoServer.accepts(port: port) { usleep(50_000) }
+    }
+
+    deinit {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
+final class S3RetryTests: XCTestCase {
+    func testTransfersRetryThroughServerErrors() throws {
+        let server = try MotoServer()
+        let bucket = "mlv-flaky-\(UUID().uuidString.prefix(6).lowercased())"
+        try server.createBucket(bucket)
+        let proxy = try FlakyProxy(upstream: server.endpoint)
+        let credentials = ["AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"]
+        let repo = try TestRepository()
+        for i in 0..<20 { try repo.write("data/f\(i).bin", TestRepository.bytes(5000, seed: UInt64(i))) }
+        try repo.write("model.bin", TestRepository.bytes(2 << 20, seed: 5))
+        XCTAssertEqual(try repo.mlv("add", "data", "model.bin").code, 0)
+        XCTAssertEqual(try repo.mlv("remote", "add", "s3", "s3://\(bucket)/p", "--endpoint", proxy.endpoint).code, 0)
+        try repo.git("commit", "-q", "-m", "v1")
+        // A third of all requests fail once: without retries both of these would fail.
+        let push = try repo.mlv("push", environment: credentials)
+        XCTAssertEqual(push.code, 0, push.stderr)
+        try FileManager.default.removeItem(atPath: repo.path(".mlv/cache"))
+        try FileManager.default.removeItem(atPath: repo.path("data"))
+        try FileManager.default.removeItem(atPath: repo.path("model.bin"))
+        let pull = try repo.mlv("pull", environment: credentials)
+        XCTAssertEqual(pull.code, 0, pull.stderr)
+        XCTAssertEqual(try repo.read("model.bin"), TestRepository.bytes(2 << 20, seed: 5))
+        XCTAssertEqual(try repo.mlv("status", "--exit-code").code, 0)
+    }
+}
