@@ -128,10 +128,7 @@ final class RemoteEndToEndTests: XCTestCase {
         XCTAssertNotEqual(pull.code, 0)
         XCTAssertTrue(pull.stderr.contains("does not match its id") && pull.stderr.contains(packs[0]), "stderr: \(pull.stderr)")
         XCTAssertEqual(try copy.mlv("fsck").code, 1, "what the pull needed is not all there")
-        for object in try copy.cacheObjects() {
-            let bytes = try copy.read(".mlv/cache/\(object.prefix(2))/\(object.dropFirst(2))")
-            XCTAssertEqual(TestRepository.sha256(bytes), object, "nothing corrupted entered the cache")
-        }
+        try copy.assertCacheObjectsWhole()
         XCTAssertFalse(copy.exists("models/model.bin") && (try? copy.read("models/model.bin")) != (try? repo.read("models/model.bin")))
         let check = try copy.mlv("fsck", "--remote", "store")
         XCTAssertEqual(check.code, 1)
@@ -216,10 +213,7 @@ final class RemoteEndToEndTests: XCTestCase {
         usleep(300_000)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        for object in try copy.cacheObjects() {
-            let bytes = try copy.read(".mlv/cache/\(object.prefix(2))/\(object.dropFirst(2))")
-            XCTAssertEqual(TestRepository.sha256(bytes), object, "every visible object is whole")
-        }
+        try copy.assertCacheObjectsWhole()
         let rerun = try copy.mlv("pull")
         XCTAssertEqual(rerun.code, 0, rerun.stderr)
         XCTAssertEqual(try copy.fingerprint("data"), try repo.fingerprint("data"))

@@ -171,10 +171,7 @@ final class SafetyEndToEndTests: XCTestCase {
         usleep(150_000)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        for object in try repo.cacheObjects() {
-            let data = try repo.read(".mlv/cache/\(object.prefix(2))/\(object.dropFirst(2))")
-            XCTAssertEqual(TestRepository.sha256(data), object, "every visible object is whole")
-        }
+        try repo.assertCacheObjectsWhole()
         let rerun = try repo.mlv("add", "big.bin")
         XCTAssertEqual(rerun.code, 0, rerun.stderr)
         XCTAssertEqual(try repo.mlv("fsck").code, 0)

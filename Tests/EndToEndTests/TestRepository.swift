@@ -145,6 +145,14 @@ final class TestRepository {
         return result.sorted()
     }
 
+    /// Asserts every object in the cache hashes to its name: nothing partial or corrupted is visible.
+    func assertCacheObjectsWhole(file: StaticString = #filePath, line: UInt = #line) throws {
+        for object in try cacheObjects() {
+            let bytes = try read(".mlv/cache/\(object.prefix(2))/\(object.dropFirst(2))")
+            XCTAssertEqual(Self.sha256(bytes), object, "cache object \(object.prefix(12)) is not whole", file: file, line: line)
+        }
+    }
+
     /// Asserts `git fsck` finds no errors in what mlv and git wrote.
     func assertGitFsckClean(file: StaticString = #filePath, line: UInt = #line) throws {
         let result = try Self.run("/usr/bin/env", ["git", "fsck", "--strict", "--no-progress"], in: root)

@@ -75,7 +75,7 @@ struct Fetcher {
                     guard ObjectID(digest: SHA256.hash(data: bytes)) == location.entry.id else {
                         throw RemoteError.corrupted(remote: remote.displayName, key: location.packKey, object: location.entry.id.hex)
                     }
-                    _ = try store.ingest(bytes: Array(bytes), batch: batch)
+                    try store.ingest(verified: bytes, id: location.entry.id, batch: batch)
                 }
             }
             result.objects += group.count

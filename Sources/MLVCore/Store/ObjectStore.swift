@@ -214,12 +214,17 @@ public final class ObjectStore: @unchecked Sendable {
     /// Stores bytes already in memory (a manifest) under their id.
     public func ingest(bytes: [UInt8], batch: ObjectBatch) throws -> ObjectID {
         let id = ObjectID.of(bytes)
-        if batch.isKnown(id) || contains(id) { return id }
+        try bytes.withUnsafeBytes { try ingest(verified: $0, id: id, batch: batch) }
+        return id
+    }
+
+    /// Stores bytes the caller has just checked against `id` (a fetched item).
+    func ingest(verified bytes: UnsafeRawBufferPointer, id: ObjectID, batch: ObjectBatch) throws {
+        if batch.isKnown(id) || contains(id) { return }
         let temp = try createTemporary(for: id)
         defer { close(temp.fd) }
         do { try FileSystem.writeAll(temp.fd, bytes, path: temp.path) } catch { unlink(temp.path); throw error }
         batch.stage(temp.path, as: id, final: path(for: id), size: Int64(bytes.count))
-        return id
     }
 }
 
