@@ -112,7 +112,9 @@ class LFS:
         sh("git lfs install --local >/dev/null && git lfs track 'data/**' 'big.bin' >/dev/null && git add .gitattributes && git commit -qm lfs", repo, False)
         sh(f"git remote add origin {url}", repo, False)
     def add(self, target): return f"git add {target} && git commit -qm v"
-    def push(self): return "git push -q origin main"
+    # The same work as LFS's pre-push hook, run as its own command: with 10,000 LFS files the
+    # hook of git-lfs 3.3 fails here ("missing object") while `git lfs push` succeeds.
+    def push(self): return "git lfs push origin main >/dev/null && git push -q --no-verify origin main"
     def pull(self): return None  # the clone itself downloads
 
 
