@@ -219,6 +219,29 @@ final class RemoteEndToEndTests: XCTestCase {
         XCTAssertEqual(try copy.fingerprint("data"), try repo.fingerprint("data"))
     }
 
+    func testDamagedCacheObjectIsNeverPushed() throws {
+        let repo = try TestRepository()
+        let bytes = TestRepository.bytes(6 << 20, seed: 21)
+        try repo.write("model.bin", bytes)
+        XCTAssertEqual(try repo.mlv("add", "model.bin").code, 0)
+        XCTAssertEqual(try repo.mlv("remote", "add", "store", remoteDirectory).code, 0)
+        let id = TestRepository.sha256(bytes)
+        let objectPath = repo.path(".mlv/cache/\(id.prefix(2))/\(id.dropFirst(2))")
+        chmod(objectPath, 0o644)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: objectPath))
+        try handle.seek(toOffset: 3 << 20)
+        handle.write(Data([1, 2, 3]))
+        try handle.close()
+        let push = try repo.mlv("push")
+        XCTAssertEqual(push.code, 2)
+        XCTAssertTrue(push.stderr.contains("corrupted"), push.stderr)
+        let indexes = (try? FileManager.default.contentsOfDirectory(atPath: remoteDirectory + "/packs"))?.filter { $0.hasSuffix(".idx") } ?? []
+        for index in indexes {
+            let text = try String(contentsOfFile: remoteDirectory + "/packs/" + index, encoding: .utf8)
+            XCTAssertFalse(text.contains(id + " "), "the damaged file is not on the remote")
+        }
+    }
+
     func testRemoteSettingsLiveInMlvconfig() throws {
         let repo = try TestRepository()
         XCTAssertEqual(try repo.mlv("remote", "add", "a", remoteDirectory).code, 0)
