@@ -45,12 +45,9 @@ struct ReferenceCollector {
         // Pointer blobs repeat across commits; parse each once.
         var seenBlobs: Set<GitObjectID> = []
         for commit in commits {
-            let files = try project.git.listFiles(at: commit, where: { $0.hasSuffix(PointerFile.suffix) && !$0.hasPrefix(".mlv/") })
-            for file in files where seenBlobs.insert(file.blob).inserted {
-                let bytes = try project.git.readBlob(id: file.blob)
-                let pointer = try PointerFile.parse(Array(bytes.prefix(PointerFile.maximumSize + 1)), file: file.path, revision: commit.short)
-                let dataPath = String(file.path.dropLast(PointerFile.suffix.count))
-                try add(pointer, path: "\(dataPath) (\(commit.short))", dataPath: dataPath)
+            for file in try project.committedPointerFiles(at: commit) where seenBlobs.insert(file.blob).inserted {
+                let tracked = try project.committedPointer(file, revision: commit.short)
+                try add(tracked.pointer, path: "\(tracked.dataPath) (\(commit.short))", dataPath: tracked.dataPath)
             }
         }
     }

@@ -9,12 +9,11 @@ import Glibc
 /// its chunks and rehashed whole.
 public func fetch(_ options: TransferOptions, cwd: String, project: Project) throws -> TransferResult {
     let started = Date()
-    let (settings, remote) = try openRemote(options.remote, project: project)
+    let (settings, remote, catalog) = try openCatalog(options.remote, project: project)
     var result = TransferResult(remote: settings.name)
-    let catalog = try RemoteCatalog(remote: remote, cacheDirectory: project.mlvDirectory + "/remotes/" + settings.name + "/indexes")
     catalog.warnings.forEach(project.reporter.warning)
     var fetcher = Fetcher(remote: remote, catalog: catalog, store: project.store)
-    fetcher.jobs = options.jobs ?? settings.options["jobs"].flatMap(Int.init) ?? min(8, 4 * ParallelWork.workerCount)
+    fetcher.jobs = options.jobs(for: settings)
     let lock = try project.lock(command: "fetch")
     defer { withExtendedLifetime(lock) {} }
     // Manifests first: only then is it known which files a directory needs.

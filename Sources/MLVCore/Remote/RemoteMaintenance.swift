@@ -24,8 +24,7 @@ public struct RemoteCheck: Sendable, Equatable {
 /// against its chunks, and that the remote has what the work tree and HEAD need
 /// (`mlv fsck --remote NAME`).
 public func checkRemote(_ name: String?, cwd: String, project: Project) throws -> RemoteCheck {
-    let (settings, remote) = try openRemote(name, project: project)
-    let catalog = try RemoteCatalog(remote: remote, cacheDirectory: project.mlvDirectory + "/remotes/" + settings.name + "/indexes")
+    let (settings, remote, catalog) = try openCatalog(name, project: project)
     var check = RemoteCheck(remote: settings.name)
     for warning in catalog.warnings { check.problems.append(RemoteProblem(kind: .malformed, key: "", object: "", detail: warning)) }
     let fetcher = Fetcher(remote: remote, catalog: catalog, store: project.store)
@@ -83,8 +82,7 @@ public struct RemoteGCResult: Sendable, Equatable {
 /// pack uploaded before the old one is removed. Dangerous when several repositories share the
 /// remote: what only another repository uses is deleted too.
 public func collectRemoteGarbage(_ name: String?, scope: GCScope, dryRun: Bool, project: Project) throws -> RemoteGCResult {
-    let (settings, remote) = try openRemote(name, project: project)
-    let catalog = try RemoteCatalog(remote: remote, cacheDirectory: project.mlvDirectory + "/remotes/" + settings.name + "/indexes")
+    let (settings, remote, catalog) = try openCatalog(name, project: project)
     var collector = ReferenceCollector(project: project)
     try collector.addScope(scope)
     if let missing = collector.missingManifests.first { throw GCError.manifestMissing(path: missing.usedBy, id: missing.id) }

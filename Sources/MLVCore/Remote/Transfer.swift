@@ -66,21 +66,30 @@ func collectForTransfer(_ options: TransferOptions, cwd: String, project: Projec
     return collector
 }
 
-private func catalogDirectory(_ settings: RemoteSettings, project: Project) -> String {
-    project.mlvDirectory + "/remotes/" + settings.name + "/indexes"
+/// Opens the named (or default) remote and reads what it holds from its pack indexes, cached
+/// in `.mlv/remotes/NAME/indexes`.
+func openCatalog(_ name: String?, project: Project) throws -> (settings: RemoteSettings, remote: RemoteStore, catalog: RemoteCatalog) {
+    let (settings, remote) = try openRemote(name, project: project)
+    let catalog = try RemoteCatalog(remote: remote, cacheDirectory: project.mlvDirectory + "/remotes/" + settings.name + "/indexes")
+    return (settings, remote, catalog)
+}
+
+extension TransferOptions {
+    /// Transfers at once: `-j`, else the remote's `jobs` setting, else 4 per core up to 8.
+    func jobs(for settings: RemoteSettings) -> Int {
+        jobs ?? settings.options["jobs"].flatMap(Int.init) ?? min(8, 4 * ParallelWork.workerCount)
+    }
 }
 
 /// Uploads what the chosen commits reference and the remote lacks (`mlv push`).
 public func push(_ options: TransferOptions, cwd: String, project: Project) throws -> TransferResult {
     let started = Date()
-    let (settings, remote) = try openRemote(options.remote, project: project)
+    let (settings, remote, catalog) = try openCatalog(options.remote, project: project)
     let collector = try collectForTransfer(options, cwd: cwd, project: project)
     var result = TransferResult(remote: settings.name)
-    let catalog = try RemoteCatalog(remote: remote, cacheDirectory: catalogDirectory(settings, project: project))
     catalog.warnings.forEach(project.reporter.warning)
-    let jobs = options.jobs ?? settings.options["jobs"].flatMap(Int.init) ?? min(8, 4 * ParallelWork.workerCount)
     let writer = PackWriter(remote: remote, catalog: catalog, temporaryDirectory: project.store.temporaryDirectory,
-                            concurrentUploads: jobs)
+                            concurrentUploads: options.jobs(for: settings))
     // Files before the manifests that list them: an interrupted push never leaves a
     // manifest on the remote whose files are not there.
     let ids = collector.usedBy.keys.sorted { a, b in

@@ -97,11 +97,7 @@ struct DataSideReader {
 
     /// Every pointer committed in `commit`'s tree.
     func pointers(at commit: GitObjectID, label: String) throws -> [TrackedPath] {
-        try project.git.listFiles(at: commit, where: { $0.hasSuffix(PointerFile.suffix) && !$0.hasPrefix(".mlv/") }).map { file in
-            let bytes = try project.git.readBlob(id: file.blob)
-            let pointer = try PointerFile.parse(Array(bytes.prefix(PointerFile.maximumSize + 1)), file: file.path, revision: label)
-            return TrackedPath(dataPath: String(file.path.dropLast(PointerFile.suffix.count)), pointer: pointer)
-        }
+        try project.committedPointerFiles(at: commit).map { try project.committedPointer($0, revision: label) }
     }
 
     private func files(of pointer: PointerFile, dataPath: String, at label: String) throws -> [String: FileVersion] {

@@ -15,7 +15,7 @@ public func initialize(at directory: String) throws -> InitResult {
     }
     let root = FileSystem.realPath(workTree) ?? workTree
     var created: [String] = []
-    for folder in [".mlv", ".mlv/cache", ".mlv/cache/tmp", ".mlv/state"] where !FileSystem.exists(root + "/" + folder) {
+    for folder in Project.privateFolders where !FileSystem.exists(root + "/" + folder) {
         try FileSystem.createDirectory(root + "/" + folder)
         created.append(folder + "/")
     }

@@ -11,6 +11,8 @@ public final class Project {
     public let reporter: Reporter
 
     public var mlvDirectory: String { root + "/.mlv" }
+    /// The private folders `mlv init` makes (and the first command in a fresh clone remakes).
+    static let privateFolders = [".mlv", ".mlv/cache", ".mlv/cache/tmp", ".mlv/state"]
     var statePath: String { mlvDirectory + "/state/hashes" }
     var trustPath: String { mlvDirectory + "/state/objects" }
     var lockPath: String { mlvDirectory + "/lock" }
@@ -26,7 +28,7 @@ public final class Project {
             // A fresh clone of an mlv repository has the committed .mlvconfig but not the
             // private folder: make it, as `mlv init` would.
             guard FileSystem.exists(root + "/.mlvconfig") else { throw WorkspaceError.notInitialized(root) }
-            for folder in [".mlv", ".mlv/cache", ".mlv/state"] { try FileSystem.createDirectory(root + "/" + folder) }
+            for folder in privateFolders { try FileSystem.createDirectory(root + "/" + folder) }
         }
         return try Project(root: root, git: git, reporter: reporter)
     }
@@ -160,6 +162,19 @@ public final class Project {
             }
         }
         return selected
+    }
+
+    /// The pointer files committed in `commit`'s tree, with their blob ids (through libgit2,
+    /// no checkout).
+    func committedPointerFiles(at commit: GitObjectID) throws -> [(path: String, blob: GitObjectID)] {
+        try git.listFiles(at: commit, where: { $0.hasSuffix(PointerFile.suffix) && !$0.hasPrefix(".mlv/") })
+    }
+
+    /// Parses a pointer blob read from a commit; errors name the file and `revision`.
+    func committedPointer(_ file: (path: String, blob: GitObjectID), revision: String) throws -> TrackedPath {
+        let bytes = try git.readBlob(id: file.blob)
+        let pointer = try PointerFile.parse(Array(bytes.prefix(PointerFile.maximumSize + 1)), file: file.path, revision: revision)
+        return TrackedPath(dataPath: String(file.path.dropLast(PointerFile.suffix.count)), pointer: pointer)
     }
 
     // MARK: Data versions
