@@ -1,8 +1,9 @@
 import ArgumentParser
+import MLVCore
 
 /// The `mlv` command and its subcommands.
 public struct MLVCommand: ParsableCommand {
-    public static let version = "0.1.0"
+    public static let version = MLVVersion.current
 
     public static let configuration = CommandConfiguration(
         commandName: "mlv",
@@ -16,7 +17,7 @@ public struct MLVCommand: ParsableCommand {
         subcommands: [
             InitCommand.self, AddCommand.self, StatusCommand.self, CheckoutCommand.self,
             DiffCommand.self, GCCommand.self, FsckCommand.self, RemoteCommand.self, PushCommand.self,
-            FetchCommand.self, PullCommand.self, CompletionCommand.self,
+            FetchCommand.self, PullCommand.self, TrainCommand.self, EvalCommand.self, CompletionCommand.self,
         ]
     )
 

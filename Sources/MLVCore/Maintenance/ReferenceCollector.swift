@@ -45,8 +45,7 @@ struct ReferenceCollector {
         // Pointer blobs repeat across commits; parse each once.
         var seenBlobs: Set<GitObjectID> = []
         for commit in commits {
-            for file in try project.committedPointerFiles(at: commit) where seenBlobs.insert(file.blob).inserted {
-                let tracked = try project.committedPointer(file, revision: commit.short)
+            for tracked in try project.committedTrackedPaths(at: commit, revision: commit.short, seen: &seenBlobs) {
                 try add(tracked.pointer, path: "\(tracked.dataPath) (\(commit.short))", dataPath: tracked.dataPath)
             }
         }

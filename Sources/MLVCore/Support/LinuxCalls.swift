@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Linux calls that Glibc's Swift overlay does not expose (they need _GNU_SOURCE in C).
 enum LinuxCalls {
     /// `syncfs(2)`: flushes every dirty page of the filesystem holding `fd`.
@@ -8,4 +12,8 @@ enum LinuxCalls {
     @_silgen_name("copy_file_range")
     static func copyFileRange(_ input: Int32, _ inputOffset: UnsafeMutablePointer<Int64>?, _ output: Int32,
                               _ outputOffset: UnsafeMutablePointer<Int64>?, _ length: Int, _ flags: UInt32) -> Int
+
+    /// `posix_spawn_file_actions_addchdir_np(3)` (glibc 2.29): the child starts in `path`.
+    @_silgen_name("posix_spawn_file_actions_addchdir_np")
+    static func spawnAddChdir(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ path: UnsafePointer<CChar>) -> Int32
 }

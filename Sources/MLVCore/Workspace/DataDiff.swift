@@ -97,7 +97,7 @@ struct DataSideReader {
 
     /// Every pointer committed in `commit`'s tree.
     func pointers(at commit: GitObjectID, label: String) throws -> [TrackedPath] {
-        try project.committedPointerFiles(at: commit).map { try project.committedPointer($0, revision: label) }
+        try project.committedTrackedPaths(at: commit, revision: label)
     }
 
     private func files(of pointer: PointerFile, dataPath: String, at label: String) throws -> [String: FileVersion] {

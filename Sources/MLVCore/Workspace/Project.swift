@@ -106,23 +106,27 @@ public final class Project {
         return try PointerFile.parse(bytes, file: pointerPath)
     }
 
-    /// Every pointer in the work tree, found by walking it without descending into `.git`,
-    /// `.mlv` or tracked directories. Sorted by data path.
+    /// Every tracked path in the work tree: the pointers, found by walking it without
+    /// descending into `.git`, `.mlv` or tracked directories, and the outputs `mlv.lock`
+    /// records. Sorted by data path.
     public func workspacePointers() throws -> [TrackedPath] {
+        let outputs = try LockFile.load(root: root).outputs
         var found: [TrackedPath] = []
-        try collectPointers(in: "", into: &found)
+        try collectPointers(in: "", skipping: Set(outputs.map(\.dataPath)), into: &found)
+        let pointed = Set(found.map(\.dataPath))
+        found += outputs.filter { !pointed.contains($0.dataPath) }
         return found.sorted { $0.dataPath < $1.dataPath }
     }
 
-    private func collectPointers(in relative: String, into found: inout [TrackedPath]) throws {
+    private func collectPointers(in relative: String, skipping outputs: Set<String>, into found: inout [TrackedPath]) throws {
         let names = Set(try FileSystem.listDirectory(absolute(relative)))
         for name in names.sorted() {
             if relative.isEmpty && (name == ".git" || name == ".mlv") { continue }
             let child = relative.isEmpty ? name : relative + "/" + name
             guard let st = FileSystem.lstatFile(absolute(child)) else { continue }
             if st.kind == .directory {
-                if names.contains(name + PointerFile.suffix) { continue }
-                try collectPointers(in: child, into: &found)
+                if names.contains(name + PointerFile.suffix) || outputs.contains(child) { continue }
+                try collectPointers(in: child, skipping: outputs, into: &found)
             } else if st.kind == .file, name.hasSuffix(PointerFile.suffix), name.count > PointerFile.suffix.count {
                 let dataPath = String(child.dropLast(PointerFile.suffix.count))
                 found.append(TrackedPath(dataPath: dataPath, pointer: try readPointer(for: dataPath)))
@@ -164,17 +168,29 @@ public final class Project {
         return selected
     }
 
-    /// The pointer files committed in `commit`'s tree, with their blob ids (through libgit2,
-    /// no checkout).
-    func committedPointerFiles(at commit: GitObjectID) throws -> [(path: String, blob: GitObjectID)] {
-        try git.listFiles(at: commit, where: { $0.hasSuffix(PointerFile.suffix) && !$0.hasPrefix(".mlv/") })
+    /// The tracked paths committed in `commit` (through libgit2, no checkout): its pointer
+    /// files and the outputs of its `mlv.lock`. Blobs already in `seen` are skipped (history
+    /// walks meet the same pointer in many commits); pass nil to read everything.
+    func committedTrackedPaths(at commit: GitObjectID, revision: String, seen: inout Set<GitObjectID>) throws -> [TrackedPath] {
+        var result: [TrackedPath] = []
+        let files = try git.listFiles(at: commit, where: {
+            ($0.hasSuffix(PointerFile.suffix) && !$0.hasPrefix(".mlv/")) || $0 == LockFile.fileName
+        })
+        for file in files where seen.insert(file.blob).inserted {
+            let bytes = try git.readBlob(id: file.blob)
+            if file.path == LockFile.fileName {
+                result += try LockFile.parse(Array(bytes), revision: revision).outputs
+            } else {
+                let pointer = try PointerFile.parse(Array(bytes.prefix(PointerFile.maximumSize + 1)), file: file.path, revision: revision)
+                result.append(TrackedPath(dataPath: String(file.path.dropLast(PointerFile.suffix.count)), pointer: pointer))
+            }
+        }
+        return result
     }
 
-    /// Parses a pointer blob read from a commit; errors name the file and `revision`.
-    func committedPointer(_ file: (path: String, blob: GitObjectID), revision: String) throws -> TrackedPath {
-        let bytes = try git.readBlob(id: file.blob)
-        let pointer = try PointerFile.parse(Array(bytes.prefix(PointerFile.maximumSize + 1)), file: file.path, revision: revision)
-        return TrackedPath(dataPath: String(file.path.dropLast(PointerFile.suffix.count)), pointer: pointer)
+    func committedTrackedPaths(at commit: GitObjectID, revision: String) throws -> [TrackedPath] {
+        var seen: Set<GitObjectID> = []
+        return try committedTrackedPaths(at: commit, revision: revision, seen: &seen)
     }
 
     // MARK: Data versions

@@ -76,6 +76,41 @@ struct Tracker {
     }
 
     func add(_ relative: String, state: StateCache, options: AddOptions) throws -> AddedPath {
+        let stored = try store(relative, state: state)
+        let pointer = stored.pointer
+        let pointerPath = relative + PointerFile.suffix
+        let previous = try? project.readPointer(for: relative)
+        if previous != pointer {
+            try FileSystem.writeAtomically(pointer.serialized(), to: project.absolute(pointerPath))
+        }
+        let ignorePath = try ignore(relative)
+        if options.stage {
+            try project.git.stage([pointerPath, ignorePath])
+        }
+        return AddedPath(dataPath: relative, pointer: pointer, hashedFiles: stored.hashedFiles,
+                         newObjects: stored.newObjects, newBytes: stored.newBytes, changed: previous != pointer)
+    }
+
+    /// Adds `relative`'s name to the `.gitignore` beside it; returns that file's path.
+    @discardableResult
+    func ignore(_ relative: String) throws -> String {
+        let parent = (relative as NSString).deletingLastPathComponent
+        let ignorePath = parent.isEmpty ? ".gitignore" : parent + "/.gitignore"
+        try IgnoreFile.ensure([IgnoreFile.anchored((relative as NSString).lastPathComponent)], in: project.absolute(ignorePath))
+        return ignorePath
+    }
+
+    /// What storing a path in the cache made.
+    struct StoredPath {
+        let pointer: PointerFile
+        let hashedFiles: Int
+        let newObjects: Int
+        let newBytes: Int64
+    }
+
+    /// Hashes a file or directory into the cache and returns the pointer that names it,
+    /// without writing the pointer (stage outputs are recorded in `mlv.lock` instead).
+    func store(_ relative: String, state: StateCache) throws -> StoredPath {
         let absolute = project.absolute(relative)
         let isDirectory = FileSystem.lstatFile(absolute)?.kind == .directory
         let files: [ScannedFile]
@@ -131,19 +166,7 @@ struct Tracker {
             trust.recordVerified(object.id, hashedAt: Int64.max)
         }
         try trust.save()
-        let pointerPath = relative + PointerFile.suffix
-        let previous = try? project.readPointer(for: relative)
-        if previous != pointer {
-            try FileSystem.writeAtomically(pointer.serialized(), to: project.absolute(pointerPath))
-        }
-        let parent = (relative as NSString).deletingLastPathComponent
-        let ignorePath = parent.isEmpty ? ".gitignore" : parent + "/.gitignore"
-        try IgnoreFile.ensure([IgnoreFile.anchored((relative as NSString).lastPathComponent)], in: project.absolute(ignorePath))
-        if options.stage {
-            try project.git.stage([pointerPath, ignorePath])
-        }
-        return AddedPath(dataPath: relative, pointer: pointer, hashedFiles: results.filter(\.2).count,
-                         newObjects: newObjects, newBytes: newBytes, changed: previous != pointer)
+        return StoredPath(pointer: pointer, hashedFiles: results.filter(\.2).count, newObjects: newObjects, newBytes: newBytes)
     }
 
 }

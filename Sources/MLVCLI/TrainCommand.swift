@@ -1,0 +1,135 @@
+import ArgumentParser
+import Foundation
+import MLVCore
+import MLVGit
+
+/// Prints one line per stage, flushed before the stage's own output starts.
+final class StagePrinter: PipelineObserver {
+    let quiet: Bool
+    init(quiet: Bool) { self.quiet = quiet }
+
+    private func say(_ text: String) {
+        guard !quiet else { return }
+        print(text)
+        fflush(stdout)
+    }
+
+    func stageSkipped(_ name: String, reason: String) { say("Stage \(name): skipped, \(reason)") }
+    func stageStarting(_ name: String, command: String, reasons: [String]) {
+        say(Terminal.bold("Stage \(name): running") + " because " + reasons.joined(separator: "; ") + "\n> \(command)")
+    }
+    func stageRestored(_ name: String, reasons: [String], from: String) {
+        say("Stage \(name): restored from \(from), not run (" + reasons.joined(separator: "; ") + ")")
+    }
+    func stageFinished(_ name: String, seconds: Double) { say("Stage \(name): done in \(String(format: "%.2f", seconds)) s") }
+    func stageWouldRun(_ name: String, command: String, reasons: [String]) {
+        say("Stage \(name): would run because " + reasons.joined(separator: "; ") + "\n> \(command)")
+    }
+}
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Run the stale stages of mlv.yaml in dependency order and record them in mlv.lock.",
+        discussion: """
+        A stage is stale when its command, a dep's content, a param value, an output or a metrics \
+        file differs from mlv.lock. Commands run through /bin/sh -c in the repository root (or the \
+        stage's wdir). A stage whose inputs match an earlier successful run is restored from the \
+        cache instead of running. On failure the stage's previous outputs are put back and mlv.lock \
+        is unchanged; mlv exits with the stage's exit code.
+        """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "Stages to bring up to date (with the stages they read from); all when omitted.")
+    var stages: [String] = []
+
+    @Flag(help: "Commit mlv.lock, params, metrics, .gitignore changes and the Git-tracked deps of the stages that ran.")
+    var commit = false
+
+    @Option(name: .shortAndLong, help: "The commit message (default: the stages that ran and the metric changes).")
+    var message: String?
+
+    @Flag(help: "Run the stages even if they are up to date, without the run cache.")
+    var force = false
+
+    @Flag(help: "Say what would run and why; change nothing.")
+    var dryRun = false
+
+    func run() throws {
+        var options = TrainOptions()
+        options.stages = stages
+        options.force = force
+        options.dryRun = dryRun
+        try runStageCommand(options, commit: commit, message: message, global: global)
+    }
+}
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Run the stages that write metrics, using the current model.",
+        discussion: "Refuses when a stage they read from is stale, unless --with-upstream.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "Evaluation stages to run; all stages with metrics when omitted.")
+    var stages: [String] = []
+
+    @Flag(help: "Commit the metrics, mlv.lock and what the stages read.")
+    var commit = false
+
+    @Option(name: .shortAndLong, help: "The commit message.")
+    var message: String?
+
+    @Flag(help: "Run the evaluation stages even if they are up to date.")
+    var force = false
+
+    @Flag(help: "Run stale upstream stages first instead of refusing.")
+    var withUpstream = false
+
+    @Flag(help: "Say what would run and why; change nothing.")
+    var dryRun = false
+
+    func run() throws {
+        var options = TrainOptions()
+        options.stages = stages
+        options.force = force
+        options.dryRun = dryRun
+        options.evaluationOnly = true
+        options.withUpstream = withUpstream
+        try runStageCommand(options, commit: commit, message: message, global: global)
+    }
+}
+
+/// Runs the pipeline; a failed stage's exit code becomes mlv's.
+func runStageCommand(_ options: TrainOptions, commit: Bool, message: String?, global: GlobalOptions) throws {
+    do {
+        let project = try Project.open(from: currentDirectory)
+        let result = try train(options, project: project, observer: StagePrinter(quiet: global.quiet))
+        if !commit || options.dryRun {
+            if !global.quiet && !options.dryRun && !result.changedStages.isEmpty {
+                print("mlv.lock updated; commit it with `git commit`, or run with --commit.")
+            }
+            return
+        }
+        do {
+            let made = try commitPipelineRun(result, message: message, project: project)
+            guard !global.quiet else { return }
+            print("Committed \(made.id.prefix(12)): \(made.message.split(separator: "\n").first ?? "")")
+            for line in made.message.split(separator: "\n").dropFirst() { print("  \(line)") }
+            print("Files: " + made.files.joined(separator: ", "))
+        } catch PipelineError.nothingToCommit {
+            if !global.quiet { print("Nothing changed; no commit made.") }
+        }
+    } catch PipelineError.stageFailed(let stage, let code) {
+        Terminal.error(PipelineError.stageFailed(stage: stage, exitCode: code).description)
+        throw ExitCode(code)
+    } catch let error as UserFacingError {
+        Terminal.error(error.description)
+        throw ExitStatus.failure
+    } catch let error as GitError {
+        Terminal.error(error.description)
+        throw ExitStatus.failure
+    }
+}

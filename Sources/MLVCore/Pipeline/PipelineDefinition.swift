@@ -1,0 +1,235 @@
+import Foundation
+import Yams
+
+/// A path named in `mlv.yaml`, with where it was written (for errors).
+public struct DeclaredPath: Equatable, Sendable {
+    public let path: String
+    public let line: Int?
+    public let column: Int?
+}
+
+/// A param a stage reads: a dotted key in a params file.
+public struct ParamReference: Equatable, Sendable, Hashable {
+    public let file: String
+    public let key: String
+}
+
+/// Whether a bigger value of a metric is better; used to mark changes and regressions.
+public enum MetricDirection: String, Sendable {
+    case higherIsBetter = "higher_is_better"
+    case lowerIsBetter = "lower_is_better"
+}
+
+/// One stage of `mlv.yaml`.
+public struct StageDefinition: Equatable, Sendable {
+    public let name: String
+    public let cmd: String
+    /// Where the command runs, relative to the repository root ("" for the root).
+    public let wdir: String
+    public let deps: [DeclaredPath]
+    public let params: [ParamReference]
+    public let outs: [DeclaredPath]
+    /// Git-tracked metrics files the stage writes.
+    public let metrics: [DeclaredPath]
+    public let line: Int?
+
+    /// Every path the stage writes.
+    public var writes: [String] { outs.map(\.path) + metrics.map(\.path) }
+    public var paramFiles: [String] { Array(Set(params.map(\.file))).sorted() }
+}
+
+/// A gate rule as written in `mlv.yaml`, parsed later by the gate grammar.
+public struct GateSource: Equatable, Sendable {
+    public let text: String
+    public let line: Int?
+    public let column: Int?
+}
+
+/// `mlv.yaml`: the stages, metric directions and gates, parsed strictly.
+public struct PipelineDefinition: Equatable, Sendable {
+    public static let fileName = "mlv.yaml"
+    public static let defaultParamsFile = "params.yaml"
+
+    /// In file order.
+    public let stages: [StageDefinition]
+    public let metricDirections: [String: MetricDirection]
+    public let gates: [GateSource]
+
+    public func stage(named name: String) -> StageDefinition? { stages.first { $0.name == name } }
+
+    /// Reads `mlv.yaml` from the work tree; nil when there is none.
+    public static func load(root: String) throws -> PipelineDefinition? {
+        let path = root + "/" + fileName
+        guard FileSystem.exists(path) else { return nil }
+        return try parse(FileSystem.readFile(path, limit: StructuredFile.maximumSize), file: fileName)
+    }
+
+    /// Parses `mlv.yaml` bytes; errors carry file, line and column.
+    public static func parse(_ bytes: [UInt8], file: String = fileName, revision: String? = nil) throws -> PipelineDefinition {
+        func fail(_ reason: String, _ line: Int?, _ column: Int?) -> StructuredFileError {
+            StructuredFileError(file: file, revision: revision, line: line, column: column, reason: reason)
+        }
+        func at(_ node: Node, _ reason: String) -> StructuredFileError { fail(reason, node.mark?.line, node.mark?.column) }
+        guard let text = String(bytes: bytes, encoding: .utf8) else { throw fail("is not UTF-8 text", nil, nil) }
+        let root: Node?
+        do { root = try Yams.compose(yaml: text) } catch let error as YamlError { throw YAMLSupport.error(error, fail: fail) }
+        guard let root else { throw fail("is empty; expected `stages:` with at least one stage", nil, nil) }
+        guard root.mapping != nil else { throw at(root, "must be a mapping with `stages:`") }
+        var stages: [StageDefinition] = []
+        var directions: [String: MetricDirection] = [:]
+        var gates: [GateSource] = []
+        var sawStages = false
+        for pair in try YAMLSupport.pairs(of: root, fail: fail) {
+            switch pair.key {
+            case "stages":
+                sawStages = true
+                guard pair.value.mapping != nil else { throw at(pair.value, "`stages` must map stage names to stages") }
+                for stage in try YAMLSupport.pairs(of: pair.value, fail: fail) {
+                    stages.append(try parseStage(stage.key, keyNode: stage.keyNode, node: stage.value, at: at, fail: fail))
+                }
+            case "metrics":
+                guard pair.value.mapping != nil else {
+                    throw at(pair.value, "`metrics` must map metric names to higher_is_better or lower_is_better")
+                }
+                for entry in try YAMLSupport.pairs(of: pair.value, fail: fail) {
+                    guard let text = entry.value.scalar?.string, let direction = MetricDirection(rawValue: text) else {
+                        throw at(entry.value, "metric `\(entry.key)` has direction `\(entry.value.scalar?.string ?? "?")`; expected higher_is_better or lower_is_better")
+                    }
+                    directions[entry.key] = direction
+                }
+            case "gates":
+                guard let sequence = pair.value.sequence else { throw at(pair.value, "`gates` must be a list of rules such as `accuracy >= 0.85`") }
+                for item in sequence {
+                    guard let text = item.scalar?.string else { throw at(item, "a gate must be a rule written as text, such as `accuracy >= 0.85`") }
+                    gates.append(GateSource(text: text, line: item.mark?.line, column: item.mark?.column))
+                }
+            default:
+                throw at(pair.keyNode, "has unknown key `\(pair.key)`; expected stages, metrics or gates")
+            }
+        }
+        guard sawStages else { throw fail("has no `stages:`", nil, nil) }
+        let definition = PipelineDefinition(stages: stages, metricDirections: directions, gates: gates)
+        try definition.checkOutputs(fail: fail)
+        _ = try PipelineGraph(definition, file: file)
+        return definition
+    }
+
+    static let stageKeys = ["cmd", "deps", "params", "outs", "metrics", "wdir", "desc"]
+
+    private static func parseStage(_ name: String, keyNode: Node, node: Node, at: (Node, String) -> StructuredFileError,
+                                   fail: @escaping YAMLSupport.Fail) throws -> StageDefinition {
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
+            throw at(keyNode, "stage name `\(name)` may hold only letters, digits, `_` and `-`")
+        }
+        guard node.mapping != nil else { throw at(node, "stage `\(name)` must be a mapping with at least `cmd`") }
+        var cmd: String?, wdir = ""
+        var deps: [DeclaredPath] = [], outs: [DeclaredPath] = [], metrics: [DeclaredPath] = []
+        var params: [ParamReference] = []
+        for pair in try YAMLSupport.pairs(of: node, fail: fail) {
+            switch pair.key {
+            case "cmd":
+                guard let text = pair.value.scalar?.string, !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+                    throw at(pair.value, "stage `\(name)`: `cmd` must be a non-empty command line")
+                }
+                cmd = text
+            case "wdir":
+                guard let text = pair.value.scalar?.string else { throw at(pair.value, "stage `\(name)`: `wdir` must be a folder") }
+                wdir = try normalize(text, node: pair.value, stage: name, at: at)
+            case "desc":
+                guard pair.value.scalar != nil else { throw at(pair.value, "stage `\(name)`: `desc` must be text") }
+            case "deps": deps = try pathList(pair.value, key: "deps", stage: name, at: at)
+            case "outs": outs = try pathList(pair.value, key: "outs", stage: name, at: at)
+            case "metrics": metrics = try pathList(pair.value, key: "metrics", stage: name, at: at)
+            case "params": params = try paramList(pair.value, stage: name, at: at, fail: fail)
+            default:
+                throw at(pair.keyNode, "stage `\(name)` has unknown key `\(pair.key)`; expected \(stageKeys.joined(separator: ", "))")
+            }
+        }
+        guard let cmd else { throw at(keyNode, "stage `\(name)` has no `cmd`; say which command makes its outputs") }
+        for metric in metrics where StructuredFile.format(of: metric.path) == nil || [.toml].contains(StructuredFile.format(of: metric.path)) {
+            throw fail("stage `\(name)`: metrics file `\(metric.path)` must end in .json, .yaml, .yml, .csv or .tsv", metric.line, metric.column)
+        }
+        return StageDefinition(name: name, cmd: cmd, wdir: wdir, deps: deps, params: params, outs: outs,
+                               metrics: metrics, line: keyNode.mark?.line)
+    }
+
+    private static func pathList(_ node: Node, key: String, stage: String, at: (Node, String) -> StructuredFileError) throws -> [DeclaredPath] {
+        guard let sequence = node.sequence else { throw at(node, "stage `\(stage)`: `\(key)` must be a list of paths") }
+        var result: [DeclaredPath] = []
+        for item in sequence {
+            guard let text = item.scalar?.string else { throw at(item, "stage `\(stage)`: each entry of `\(key)` must be a path") }
+            let path = try normalize(text, node: item, stage: stage, at: at)
+            guard !path.isEmpty else { throw at(item, "stage `\(stage)`: `\(key)` cannot name the whole repository") }
+            guard !result.contains(where: { $0.path == path }) else { throw at(item, "stage `\(stage)`: `\(path)` is listed twice in `\(key)`") }
+            result.append(DeclaredPath(path: path, line: item.mark?.line, column: item.mark?.column))
+        }
+        return result
+    }
+
+    private static func paramList(_ node: Node, stage: String, at: (Node, String) -> StructuredFileError,
+                                  fail: @escaping YAMLSupport.Fail) throws -> [ParamReference] {
+        guard let sequence = node.sequence else {
+            throw at(node, "stage `\(stage)`: `params` must be a list of keys (`train.lr`) or `file.yaml: [keys]`")
+        }
+        var result: [ParamReference] = []
+        func append(_ reference: ParamReference, _ item: Node) throws {
+            guard !reference.key.isEmpty else { throw at(item, "stage `\(stage)`: a param key is empty") }
+            guard !result.contains(reference) else { throw at(item, "stage `\(stage)`: param `\(reference.key)` of \(reference.file) is listed twice") }
+            result.append(reference)
+        }
+        for item in sequence {
+            if let key = item.scalar?.string {
+                try append(ParamReference(file: defaultParamsFile, key: key), item)
+            } else if item.mapping != nil {
+                for pair in try YAMLSupport.pairs(of: item, fail: fail) {
+                    let file = try normalize(pair.key, node: pair.keyNode, stage: stage, at: at)
+                    guard let format = StructuredFile.format(of: file), [.yaml, .json, .toml].contains(format) else {
+                        throw at(pair.keyNode, "stage `\(stage)`: params file `\(file)` must end in .yaml, .yml, .json or .toml")
+                    }
+                    guard let keys = pair.value.sequence else { throw at(pair.value, "stage `\(stage)`: `\(file)` must list its keys, such as [train.lr]") }
+                    for keyNode in keys {
+                        guard let key = keyNode.scalar?.string else { throw at(keyNode, "stage `\(stage)`: a param key must be text") }
+                        try append(ParamReference(file: file, key: key), keyNode)
+                    }
+                }
+            } else {
+                throw at(item, "stage `\(stage)`: a param is a key (`train.lr`) or `file.yaml: [keys]`")
+            }
+        }
+        return result
+    }
+
+    /// A repository-relative path without `./`, trailing slashes or `..`.
+    static func normalize(_ text: String, node: Node, stage: String, at: (Node, String) -> StructuredFileError) throws -> String {
+        if text.hasPrefix("/") { throw at(node, "stage `\(stage)`: `\(text)` must be relative to the repository root") }
+        var parts: [Substring] = []
+        for part in text.split(separator: "/") where part != "." {
+            if part == ".." { throw at(node, "stage `\(stage)`: `\(text)` must not use `..`") }
+            parts.append(part)
+        }
+        let path = parts.joined(separator: "/")
+        if let first = parts.first, first == ".git" || first == ".mlv" { throw at(node, "stage `\(stage)`: `\(text)` is inside .git or .mlv") }
+        if path.hasSuffix(PointerFile.suffix) { throw at(node, "stage `\(stage)`: `\(text)` is a pointer file; name the data instead") }
+        if RelativePath.problem(with: path) != nil && !path.isEmpty { throw at(node, "stage `\(stage)`: `\(text)` has a name mlv cannot store") }
+        return path
+    }
+
+    /// Outputs belong to one stage, never overlap each other, and never overlap that stage's deps.
+    func checkOutputs(fail: (String, Int?, Int?) -> StructuredFileError) throws {
+        var owners: [(path: DeclaredPath, stage: String)] = []
+        for stage in stages {
+            for out in stage.outs + stage.metrics {
+                for other in owners where PipelineGraph.overlaps(other.path.path, out.path) {
+                    if other.stage == stage.name {
+                        throw fail("stage `\(stage.name)`: outputs `\(other.path.path)` and `\(out.path)` overlap", out.line, out.column)
+                    }
+                    throw fail("`\(out.path)` is an output of both `\(other.stage)` and `\(stage.name)`; an output belongs to one stage", out.line, out.column)
+                }
+                for dep in stage.deps where PipelineGraph.overlaps(dep.path, out.path) {
+                    throw fail("stage `\(stage.name)`: output `\(out.path)` overlaps its dep `\(dep.path)`; a stage cannot read what it writes", out.line, out.column)
+                }
+                owners.append((out, stage.name))
+            }
+        }
+    }
+}

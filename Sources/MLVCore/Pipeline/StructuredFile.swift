@@ -1,0 +1,229 @@
+import Foundation
+import TOMLKit
+import Yams
+
+/// Reads params and metrics files (YAML, JSON, TOML, CSV/TSV) into a `StructuredValue` map.
+public enum StructuredFile {
+    public enum Format: String, Sendable {
+        case yaml, json, toml, csv, tsv
+    }
+
+    /// Params and metrics files are small; anything larger is refused.
+    public static let maximumSize = 16 << 20
+
+    /// The format a file's extension names, or nil.
+    public static func format(of path: String) -> Format? {
+        switch (path as NSString).pathExtension.lowercased() {
+        case "yaml", "yml": return .yaml
+        case "json": return .json
+        case "toml": return .toml
+        case "csv": return .csv
+        case "tsv": return .tsv
+        default: return nil
+        }
+    }
+
+    /// Parses `bytes` read from `file` (at `revision`, nil for the workspace). The top level
+    /// must be a mapping (for CSV/TSV: a header and at least one row; the last row is used).
+    public static func parse(_ bytes: [UInt8], file: String, revision: String? = nil) throws -> StructuredValue {
+        func fail(_ reason: String, line: Int? = nil, column: Int? = nil) -> StructuredFileError {
+            StructuredFileError(file: file, revision: revision, line: line, column: column, reason: reason)
+        }
+        guard let format = format(of: file) else {
+            throw fail("has an extension mlv does not read; use .yaml, .yml, .json, .toml, .csv or .tsv")
+        }
+        guard bytes.count <= maximumSize else { throw fail("is larger than \(maximumSize >> 20) MiB") }
+        guard let text = String(bytes: bytes, encoding: .utf8) else { throw fail("is not UTF-8 text") }
+        let value: StructuredValue
+        switch format {
+        case .yaml: value = try parseYAML(text, fail: fail)
+        case .json: value = try parseJSON(bytes, text: text, fail: fail)
+        case .toml: value = try parseTOML(text, fail: fail)
+        case .csv: value = try parseDelimited(text, separator: ",", fail: fail)
+        case .tsv: value = try parseDelimited(text, separator: "\t", fail: fail)
+        }
+        guard case .map = value else { throw fail("must hold a mapping of names to values at the top level") }
+        return value
+    }
+
+    /// Reads and parses a workspace file; a missing file is an error naming it.
+    public static func read(_ absolutePath: String, file: String) throws -> StructuredValue {
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.readFile(absolutePath, limit: maximumSize)
+        } catch is FileSystem.FileTooLarge {
+            throw StructuredFileError(file: file, revision: nil, line: nil, column: nil, reason: "is larger than \(maximumSize >> 20) MiB")
+        } catch {
+            if !FileSystem.exists(absolutePath) {
+                throw StructuredFileError(file: file, revision: nil, line: nil, column: nil, reason: "does not exist")
+            }
+            throw error
+        }
+        return try parse(bytes, file: file)
+    }
+
+    // MARK: YAML
+
+    static func parseYAML(_ text: String, fail: (String, Int?, Int?) -> StructuredFileError) throws -> StructuredValue {
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw YAMLSupport.error(error, fail: fail)
+        }
+        guard let node else { return .map(keys: [], values: [:]) }
+        return try YAMLSupport.value(of: node, fail: fail)
+    }
+
+    // MARK: JSON
+
+    static func parseJSON(_ bytes: [UInt8], text: String, fail: (String, Int?, Int?) -> StructuredFileError) throws -> StructuredValue {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
+        } catch {
+            let message = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "is not valid JSON"
+            var line: Int?, column: Int?
+            if let range = message.range(of: #"character (\d+)"#, options: .regularExpression),
+               let offset = Int(message[range].dropFirst("character ".count)) {
+                (line, column) = lineAndColumn(of: offset, in: bytes)
+            }
+            throw fail("is not valid JSON: \(message)", line, column)
+        }
+        return jsonValue(object)
+    }
+
+    static func jsonValue(_ object: Any) -> StructuredValue {
+        switch object {
+        case is NSNull: return .null
+        case let number as NSNumber:
+            switch String(cString: number.objCType) {
+            case "c", "B": return .bool(number.boolValue)
+            case "d", "f": return .double(number.doubleValue)
+            default: return .int(number.intValue)
+            }
+        case let string as String: return .string(string)
+        case let array as [Any]: return .list(array.map(jsonValue))
+        case let dictionary as [String: Any]:
+            let keys = dictionary.keys.sorted()
+            return .map(keys: keys, values: dictionary.mapValues(jsonValue))
+        default: return .string(String(describing: object))
+        }
+    }
+
+    static func lineAndColumn(of offset: Int, in bytes: [UInt8]) -> (Int, Int) {
+        var line = 1, column = 1
+        for byte in bytes.prefix(offset) {
+            if byte == UInt8(ascii: "\n") { line += 1; column = 1 } else { column += 1 }
+        }
+        return (line, column)
+    }
+
+    // MARK: TOML
+
+    static func parseTOML(_ text: String, fail: (String, Int?, Int?) -> StructuredFileError) throws -> StructuredValue {
+        do {
+            return tomlValue(try TOMLTable(string: text))
+        } catch let error as TOMLParseError {
+            throw fail("is not valid TOML: \(error.description)", error.source.begin.line, error.source.begin.column)
+        }
+    }
+
+    static func tomlValue(_ value: TOMLValueConvertible) -> StructuredValue {
+        switch value.type {
+        case .bool: return .bool(value.bool ?? false)
+        case .int: return .int(value.int ?? 0)
+        case .double: return .double(value.double ?? 0)
+        case .string: return .string(value.string ?? "")
+        case .array: return .list((value.array.map { Array($0) } ?? []).map(tomlValue))
+        case .table:
+            guard let table = value.table else { return .map(keys: [], values: [:]) }
+            var keys: [String] = [], values: [String: StructuredValue] = [:]
+            for (key, child) in table { keys.append(key); values[key] = tomlValue(child) }
+            return .map(keys: keys, values: values)
+        case .date, .time, .dateTime: return .string(value.debugDescription)
+        }
+    }
+
+    // MARK: CSV / TSV
+
+    /// A header line and rows; the last row holds the values (a log of epochs keeps the latest).
+    static func parseDelimited(_ text: String, separator: Character, fail: (String, Int?, Int?) -> StructuredFileError) throws -> StructuredValue {
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+            .enumerated().filter { !$0.element.trimmingCharacters(in: .whitespaces).isEmpty }
+        guard let header = lines.first else { throw fail("is empty; expected a header line and a row of values", nil, nil) }
+        guard lines.count >= 2, let last = lines.last else { throw fail("has a header but no row of values", header.offset + 1, nil) }
+        let names = try splitFields(String(header.element), separator: separator, line: header.offset + 1, fail: fail)
+        let fields = try splitFields(String(last.element), separator: separator, line: last.offset + 1, fail: fail)
+        guard names.count == fields.count else {
+            throw fail("has \(fields.count) values in its last row but \(names.count) names in its header", last.offset + 1, nil)
+        }
+        var keys: [String] = [], values: [String: StructuredValue] = [:]
+        for (name, field) in zip(names, fields) {
+            let key = name.trimmingCharacters(in: .whitespaces)
+            guard !key.isEmpty else { throw fail("has an empty column name in its header", header.offset + 1, nil) }
+            guard values[key] == nil else { throw fail("names the column `\(key)` twice", header.offset + 1, nil) }
+            keys.append(key)
+            values[key] = scalar(field.trimmingCharacters(in: .whitespaces))
+        }
+        return .map(keys: keys, values: values)
+    }
+
+    static func splitFields(_ line: String, separator: Character, line number: Int, fail: (String, Int?, Int?) -> StructuredFileError) throws -> [String] {
+        var fields: [String] = [], current = "", quoted = false, wasQuoted = false
+        var iterator = Array(line).makeIterator()
+        var pending: Character? = nil
+        while let character = pending ?? iterator.next() {
+            pending = nil
+            if quoted {
+                if character == "\"" {
+                    if let next = iterator.next() {
+                        if next == "\"" { current.append("\"") } else { quoted = false; pending = next }
+                    } else { quoted = false }
+                } else { current.append(character) }
+            } else if character == "\"" && current.trimmingCharacters(in: .whitespaces).isEmpty && !wasQuoted {
+                quoted = true; wasQuoted = true; current = ""
+            } else if character == separator {
+                fields.append(current); current = ""; wasQuoted = false
+            } else { current.append(character) }
+        }
+        guard !quoted else { throw fail("has an unclosed quote", number, nil) }
+        fields.append(current)
+        return fields
+    }
+
+    static func scalar(_ text: String) -> StructuredValue {
+        if let int = Int(text) { return .int(int) }
+        if let double = Double(text), !text.isEmpty { return .double(double) }
+        switch text.lowercased() {
+        case "true": return .bool(true)
+        case "false": return .bool(false)
+        case "", "null", "none", "nan": return text.lowercased() == "nan" ? .double(.nan) : .null
+        default: return .string(text)
+        }
+    }
+}
+
+/// A params, metrics or pipeline file that cannot be used, with where and why.
+public struct StructuredFileError: UserFacingError, Equatable {
+    public let file: String
+    public let revision: String?
+    public let line: Int?
+    public let column: Int?
+    public let reason: String
+
+    public init(file: String, revision: String?, line: Int?, column: Int?, reason: String) {
+        self.file = file
+        self.revision = revision
+        self.line = line
+        self.column = column
+        self.reason = reason
+    }
+
+    public var description: String {
+        var place = file
+        if let line { place += ":\(line)" + (column.map { ":\($0)" } ?? "") }
+        if let revision { place += " (at \(revision))" }
+        return "\(place): \(reason)"
+    }
+}
