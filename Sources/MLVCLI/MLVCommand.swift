@@ -17,7 +17,7 @@ public struct MLVCommand: ParsableCommand {
         subcommands: [
             InitCommand.self, AddCommand.self, StatusCommand.self, CheckoutCommand.self,
             DiffCommand.self, GCCommand.self, FsckCommand.self, RemoteCommand.self, PushCommand.self,
-            FetchCommand.self, PullCommand.self, TrainCommand.self, EvalCommand.self, CompletionCommand.self,
+            FetchCommand.self, PullCommand.self, TrainCommand.self, EvalCommand.self, LineageCommand.self, CompletionCommand.self,
         ]
     )
 

@@ -108,7 +108,7 @@ func runStageCommand(_ options: TrainOptions, commit: Bool, message: String?, gl
         let project = try Project.open(from: currentDirectory)
         let result = try train(options, project: project, observer: StagePrinter(quiet: global.quiet))
         if !commit || options.dryRun {
-            if !global.quiet && !options.dryRun && !result.changedStages.isEmpty {
+            if !global.quiet && !options.dryRun && result.lockChanged {
                 print("mlv.lock updated; commit it with `git commit`, or run with --commit.")
             }
             return

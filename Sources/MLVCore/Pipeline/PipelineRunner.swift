@@ -37,6 +37,8 @@ public protocol PipelineObserver: AnyObject {
 /// The result of `train`/`eval`.
 public struct TrainResult: Sendable {
     public var outcomes: [(stage: String, outcome: StageOutcome)] = []
+    /// Whether `mlv.lock` was rewritten with different content.
+    public var lockChanged = false
     /// Stages that ran or were restored (their files changed).
     public var changedStages: [String] { outcomes.filter { if case .ran = $0.outcome { return true }; return $0.outcome == .restored }.map(\.stage) }
 }
@@ -98,6 +100,7 @@ final class PipelineRunner {
         try checkDeclarations(selected)
         let forced = options.force ? Set(options.stages.isEmpty ? selected : options.stages) : []
         var result = TrainResult()
+        let lockBefore = lockFile
         var wouldRun: Set<String> = []
         for name in selected {
             let stage = definition.stage(named: name)!
@@ -117,6 +120,7 @@ final class PipelineRunner {
             }
             result.outcomes.append((name, try runStage(stage, force: forced.contains(name))))
         }
+        result.lockChanged = lockFile != lockBefore
         return result
     }
 

@@ -73,6 +73,10 @@ struct Tracker {
             ancestor = (ancestor as NSString).deletingLastPathComponent
         }
         if try project.git.isTracked(relative) { throw WorkspaceError.trackedByGit(relative) }
+        if let pipeline = try PipelineDefinition.load(root: project.root),
+           let stage = pipeline.stages.first(where: { $0.writes.contains { PipelineGraph.overlaps($0, relative) } }) {
+            throw PipelineError.addingOutput(path: relative, stage: stage.name)
+        }
     }
 
     func add(_ relative: String, state: StateCache, options: AddOptions) throws -> AddedPath {

@@ -1,0 +1,208 @@
+import ArgumentParser
+import Foundation
+import MLVCore
+import MLVGit
+
+struct LineageCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lineage",
+        abstract: "Show where a file came from (stage, command, params, deps, commit) or what was made from it.",
+        discussion: """
+        Upstream (default): the chain from PATH back to data added by hand and files in Git, read \
+        from mlv.lock in the work tree or at --rev. Downstream (--used-by PATH|ID): every output \
+        made from that data version, found in mlv.lock across the history of HEAD (or every ref \
+        with --all-commits).
+        """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "A file or directory (or, with --used-by, an object id).")
+    var target: String
+
+    @Option(help: "Read the lineage at this commit instead of the work tree.")
+    var rev: String?
+
+    @Flag(help: "List what was made from TARGET instead of where it came from.")
+    var usedBy = false
+
+    @Flag(help: "With --used-by: search the history of every ref, not just HEAD.")
+    var allCommits = false
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    @Flag(help: "Print a Graphviz DOT graph.")
+    var dot = false
+
+    @Flag(help: "Print a Mermaid flowchart.")
+    var mermaid = false
+
+    func validate() throws {
+        if [json, dot, mermaid].filter({ $0 }).count > 1 { throw ValidationError("choose one of --json, --dot, --mermaid") }
+        if allCommits && !usedBy { throw ValidationError("--all-commits goes with --used-by") }
+        if usedBy && (dot || mermaid) { throw ValidationError("--used-by prints text or --json") }
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            let project = try Project.open(from: currentDirectory)
+            var query = LineageQuery(project: project)
+            if usedBy {
+                let found = try query.downstream(of: target, cwd: currentDirectory, revision: rev, allCommits: allCommits)
+                printDownstream(found.start, found.outputs)
+            } else {
+                let node = try query.upstream(of: target, cwd: currentDirectory, revision: rev)
+                if json {
+                    Terminal.printJSON(LineageRendering.json(node))
+                } else if dot {
+                    print(LineageRendering.graph(node, style: .dot))
+                } else if mermaid {
+                    print(LineageRendering.graph(node, style: .mermaid))
+                } else {
+                    print(LineageRendering.text(node), terminator: "")
+                }
+            }
+        }
+    }
+
+    private func printDownstream(_ start: [ObjectID], _ outputs: [DownstreamOutput]) {
+        if json {
+            Terminal.printJSON([
+                "target": target,
+                "ids": start.map(\.hex),
+                "outputs": outputs.map { output -> [String: Any] in
+                    [
+                        "path": output.path, "id": output.id.hex, "stage": output.stage, "made_from": output.madeFrom,
+                        "depth": output.depth, "commit": output.commit.map { $0.id.hex } ?? NSNull(),
+                        "commit_summary": output.commit?.summary ?? NSNull(),
+                    ]
+                },
+            ])
+            return
+        }
+        guard !outputs.isEmpty else {
+            print("Nothing recorded in mlv.lock was made from \(target) (\(start.first.map { $0.short } ?? "")).")
+            return
+        }
+        var rows = [["OUTPUT", "ID", "STAGE", "FROM", "COMMIT"]]
+        for output in outputs {
+            let commit = output.commit.map { "\($0.id.short) \($0.summary)" } ?? "(work tree, not committed)"
+            rows.append([output.path, output.id.short, output.stage, output.madeFrom, commit])
+        }
+        print("Made from \(target) (\(start.first.map { $0.short } ?? "")):")
+        print(Terminal.table(rows))
+    }
+}
+
+/// Text, JSON and graph forms of an upstream lineage.
+enum LineageRendering {
+    static func describe(_ node: LineageNode) -> String {
+        var parts = [node.kind.rawValue]
+        if let id = node.id { parts.append(id.short) }
+        if let size = node.size { parts.append(Terminal.size(size)) }
+        return "\(node.path)  (\(parts.joined(separator: ", ")))"
+    }
+
+    static func text(_ node: LineageNode, indent: String = "") -> String {
+        var out = indent + describe(node) + "\n"
+        let inner = indent + "    "
+        switch node.origin {
+        case .stage(let stage):
+            out += inner + "made by stage \(stage.name): \(stage.cmd)\n"
+            let code = stage.run.commit.map { String($0.prefix(8)) } ?? "no commit"
+            out += inner + "ran \(stage.run.started) for \(String(format: "%.2f", stage.run.duration)) s on code \(code)"
+                + (stage.run.dirty ? " with uncommitted changes to its deps" : " (clean)") + ", mlv \(stage.run.mlvVersion)\n"
+            if let commit = node.recordedIn {
+                out += inner + "recorded in commit \(commit.id.short) \"\(commit.summary)\"\n"
+            } else {
+                out += inner + "not committed yet\n"
+            }
+            if !stage.params.isEmpty {
+                out += inner + "params: " + stage.params.map { "\($0.key)=\($0.value.display)" }.joined(separator: ", ") + "\n"
+            }
+            if !node.inputs.isEmpty { out += inner + "from:\n" }
+            for input in node.inputs { out += text(input, indent: inner + "  ") }
+        case .added(let pointer):
+            out += inner + "added with mlv add (\(pointer))\n"
+        case .git:
+            out += inner + "kept in Git\n"
+        case .untracked:
+            out += inner + "not tracked by mlv or Git (id as recorded when the stage ran)\n"
+        }
+        return out
+    }
+
+    static func json(_ node: LineageNode) -> [String: Any] {
+        var result: [String: Any] = ["path": node.path, "type": node.kind.rawValue, "id": node.id?.hex ?? NSNull()]
+        if let size = node.size { result["size"] = size }
+        switch node.origin {
+        case .stage(let stage):
+            result["origin"] = "stage"
+            result["stage"] = stage.name
+            result["cmd"] = stage.cmd
+            result["params"] = stage.params.map { ["file": $0.file, "key": $0.key, "value": $0.value.canonical] }
+            result["run"] = ["started": stage.run.started, "duration": stage.run.duration, "mlv": stage.run.mlvVersion,
+                             "commit": stage.run.commit ?? NSNull(), "dirty": stage.run.dirty] as [String: Any]
+            result["recorded_in"] = node.recordedIn.map { ["commit": $0.id.hex, "summary": $0.summary] } ?? NSNull()
+            result["deps"] = node.inputs.map(json)
+        case .added(let pointer):
+            result["origin"] = "added"
+            result["pointer"] = pointer
+        case .git:
+            result["origin"] = "git"
+        case .untracked:
+            result["origin"] = "untracked"
+        }
+        return result
+    }
+
+    enum GraphStyle { case dot, mermaid }
+
+    /// Files are boxes, stages are ellipses (DOT) or rounded nodes (Mermaid); edges run from
+    /// inputs to stages to outputs.
+    static func graph(_ root: LineageNode, style: GraphStyle) -> String {
+        var nodes: [String: String] = [:]
+        var edges: [String] = []
+        var order: [String] = []
+        var fileIDs: [String: String] = [:]
+        func fileID(_ node: LineageNode) -> String {
+            let key = node.path + " " + (node.id?.hex ?? "")
+            if let id = fileIDs[key] { return id }
+            fileIDs[key] = "f\(fileIDs.count + 1)"
+            return fileIDs[key]!
+        }
+        let lineBreak = style == .dot ? "\\n" : "<br/>"
+        func addNode(_ id: String, _ label: String, stage: Bool) {
+            guard nodes[id] == nil else { return }
+            order.append(id)
+            let escaped = label.replacingOccurrences(of: "\"", with: "'")
+            switch style {
+            case .dot: nodes[id] = "  \(id) [label=\"\(escaped)\", shape=\(stage ? "ellipse" : "box")];"
+            case .mermaid: nodes[id] = stage ? "  \(id)([\"\(escaped)\"])" : "  \(id)[\"\(escaped)\"]"
+            }
+        }
+        func edge(_ from: String, _ to: String) {
+            let line = style == .dot ? "  \(from) -> \(to);" : "  \(from) --> \(to)"
+            if !edges.contains(line) { edges.append(line) }
+        }
+        func walk(_ node: LineageNode) {
+            let id = fileID(node)
+            addNode(id, node.path + (node.id.map { lineBreak + $0.short } ?? ""), stage: false)
+            if case .stage(let stage) = node.origin {
+                let stageID = "s_" + stage.name.replacingOccurrences(of: "-", with: "_")
+                addNode(stageID, "stage " + stage.name, stage: true)
+                edge(stageID, id)
+                for input in node.inputs {
+                    walk(input)
+                    edge(fileID(input), stageID)
+                }
+            }
+        }
+        walk(root)
+        let body = order.map { nodes[$0]! } + edges
+        switch style {
+        case .dot: return "digraph lineage {\n  rankdir=LR;\n" + body.joined(separator: "\n") + "\n}"
+        case .mermaid: return "flowchart LR\n" + body.joined(separator: "\n")
+        }
+    }
+}
