@@ -47,6 +47,19 @@ public struct LockedStage: Equatable, Sendable {
     public let outs: [TrackedPath]
     public let metrics: [LockedMetrics]
     public let run: RunInfo
+
+    /// Params are kept sorted by file and key, the order the lock is written in.
+    public init(name: String, cmd: String, wdir: String, deps: [LockedDep], params: [LockedParam], outs: [TrackedPath],
+                metrics: [LockedMetrics], run: RunInfo) {
+        self.name = name
+        self.cmd = cmd
+        self.wdir = wdir
+        self.deps = deps
+        self.params = params.sorted { ($0.file, $0.key) < ($1.file, $1.key) }
+        self.outs = outs
+        self.metrics = metrics
+        self.run = run
+    }
 }
 
 /// `mlv.lock`: the lineage record of every stage, in a stable order so diffs stay small and

@@ -1,0 +1,283 @@
+import Foundation
+import XCTest
+
+/// `mlv train`, `mlv eval`, the run cache and `--commit`, run as a user would with real
+/// Python scripts.
+final class PipelineEndToEndTests: XCTestCase {
+    func testTrainRunsStaleStagesOnlyAndTheRunCacheRestoresEarlierParams() throws {
+        let repo = try PipelineFixture.make()
+        let first = try repo.mlv("train", "--commit", "-m", "baseline")
+        XCTAssertEqual(first.code, 0, first.stderr + first.stdout)
+        XCTAssertEqual(PipelineFixture.runs(repo), ["prepare", "train", "evaluate"])
+        XCTAssertTrue(first.stdout.contains("Stage train: running because it has not run before"), first.stdout)
+        let baselineModel = try repo.read("models/model.bin")
+        let baselineMetrics = try repo.read("metrics.json")
+        // The commit holds the lock, metrics and params; outputs are ignored in Git.
+        let tree = try repo.git("ls-tree", "-r", "--name-only", "HEAD").stdout
+        for file in ["mlv.lock", "metrics.json", "params.yaml", "models/.gitignore", "data/.gitignore"] {
+            XCTAssertTrue(tree.contains(file), "\(file) not in \(tree)")
+        }
+        XCTAssertFalse(tree.contains("models/model.bin\n"), tree)
+        XCTAssertEqual(try repo.git("status", "--porcelain", "--untracked-files=no").stdout, "")
+        try repo.assertGitFsckClean()
+
+        // Nothing changed: nothing runs.
+        PipelineFixture.clearRuns(repo)
+        let again = try repo.mlv("train")
+        XCTAssertEqual(again.code, 0, again.stderr)
+        XCTAssertEqual(PipelineFixture.runs(repo), [])
+        XCTAssertTrue(again.stdout.contains("Stage evaluate: skipped, up to date"), again.stdout)
+
+        // A param changes: train and evaluate run, prepare does not.
+        try repo.write("params.yaml", "train:\n  lr: 0.5\n  epochs: 3\n")
+        let changed = try repo.mlv("train", "--commit")
+        XCTAssertEqual(changed.code, 0, changed.stderr)
+        XCTAssertEqual(PipelineFixture.runs(repo), ["train", "evaluate"])
+        XCTAssertTrue(changed.stdout.contains("param `train.lr` changed: 0.1 -> 0.5"), changed.stdout)
+        XCTAssertNotEqual(try repo.read("models/model.bin"), baselineModel)
+        let message = try repo.git("log", "-1", "--format=%B").stdout
+        XCTAssertTrue(message.contains("accuracy: 0.925926 -> 0.714286"), message)
+
+        // Back to the first params: restored from the run cache, nothing runs.
+        PipelineFixture.clearRuns(repo)
+        try repo.write("params.yaml", "train:\n  lr: 0.1\n  epochs: 3\n")
+        let back = try repo.mlv("train")
+        XCTAssertEqual(back.code, 0, back.stderr)
+        XCTAssertEqual(PipelineFixture.runs(repo), [])
+        XCTAssertTrue(back.stdout.contains("Stage train: restored from the run cache"), back.stdout)
+        XCTAssertEqual(try repo.read("models/model.bin"), baselineModel)
+        XCTAssertEqual(try repo.read("metrics.json"), baselineMetrics)
+        XCTAssertEqual(try repo.mlv("status", "--exit-code").code, 0)
+    }
+
+    func testOutputsAreTrackedLikeAddedPaths() throws {
+        let repo = try PipelineFixture.make()
+        XCTAssertEqual(try repo.mlv("train", "--commit").code, 0)
+        let model = try repo.read("models/model.bin")
+        let features = try repo.fingerprint("data/features")
+        let status = try repo.mlv("status")
+        XCTAssertTrue(status.stdout.contains("models/model.bin") && status.stdout.contains("data/features"), status.stdout)
+        try FileManager.default.removeItem(atPath: repo.path("models/model.bin"))
+        XCTAssertEqual(try repo.mlv("status", "--exit-code").code, 1)
+        XCTAssertEqual(try repo.mlv("checkout").code, 0)
+        XCTAssertEqual(try repo.read("models/model.bin"), model)
+        XCTAssertEqual(try repo.mlv("gc", "--workspace").code, 0)
+
+        // Push to a directory remote, clone, pull: the outputs arrive byte for byte.
+        let remote = repo.root + "-remote"
+        defer { try? FileManager.default.removeItem(atPath: remote) }
+        XCTAssertEqual(try repo.mlv("remote", "add", "store", remote, "--default").code, 0)
+        try repo.git("commit", "-q", "-am", "remote")
+        let push = try repo.mlv("push")
+        XCTAssertEqual(push.code, 0, push.stderr)
+        let clone = repo.root + "-clone"
+        defer { try? FileManager.default.removeItem(atPath: clone) }
+        _ = try TestRepository.run("/usr/bin/env", ["git", "clone", "-q", repo.root, clone], in: "/")
+        let pull = try TestRepository.run(TestRepository.binary, ["pull"], in: clone)
+        XCTAssertEqual(pull.code, 0, pull.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: clone + "/models/model.bin")), model)
+        // In the clone, train finds everything up to date and runs nothing.
+        let train = try TestRepository.run(TestRepository.binary, ["train"], in: clone)
+        XCTAssertEqual(train.code, 0, train.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: clone + "/runs.log"), train.stdout)
+        let cloned = try TestRepository.run("/usr/bin/env", ["find", "data/features", "-type", "f"], in: clone).stdout
+        XCTAssertEqual(cloned.split(separator: "\n").count, features.count)
+    }
+
+    func testAFailingStageKeepsPreviousOutputsLockAndCache() throws {
+        let repo = try PipelineFixture.make()
+        XCTAssertEqual(try repo.mlv("train", "--commit").code, 0)
+        let model = try repo.read("models/model.bin")
+        let lock = try repo.read("mlv.lock")
+        let objects = try repo.cacheObjects()
+        try repo.write("params.yaml", "train:\n  lr: 0.3\n  epochs: 3\n")
+        try repo.write("train.py", "import os\nopen('models/model.bin', 'w').write('partial')\nos._exit(3)\n")
+        let failed = try repo.mlv("train")
+        XCTAssertEqual(failed.code, 3, "the stage's exit code is returned")
+        XCTAssertTrue(failed.stderr.contains("stage `train` exited with code 3"), failed.stderr)
+        XCTAssertEqual(try repo.read("models/model.bin"), model, "previous output put back")
+        XCTAssertEqual(try repo.read("mlv.lock"), lock)
+        XCTAssertEqual(try repo.cacheObjects(), objects)
+        try repo.assertCacheObjectsWhole()
+
+        // Killed by a signal: the same.
+        try repo.write("train.py", "import os, signal\nopen('models/model.bin', 'w').write('partial')\nos.kill(os.getpid(), signal.SIGKILL)\n")
+        let killed = try repo.mlv("train")
+        XCTAssertEqual(killed.code, 137)
+        XCTAssertTrue(killed.stderr.contains("killed by signal 9"), killed.stderr)
+        XCTAssertEqual(try repo.read("models/model.bin"), model)
+        XCTAssertEqual(try repo.read("mlv.lock"), lock)
+
+        // Exits 0 without writing its output: an error naming the output.
+        try repo.write("train.py", "print('forgot to save')\n")
+        let forgot = try repo.mlv("train")
+        XCTAssertEqual(forgot.code, 2)
+        XCTAssertTrue(forgot.stderr.contains("did not write its declared output `models/model.bin`"), forgot.stderr)
+        XCTAssertEqual(try repo.read("models/model.bin"), model)
+        XCTAssertEqual(try repo.read("mlv.lock"), lock)
+    }
+
+    func testCtrlCDuringAStagePutsTheOutputsBack() throws {
+        let repo = try PipelineFixture.make()
+        XCTAssertEqual(try repo.mlv("train").code, 0)
+        let model = try repo.read("models/model.bin")
+        let lock = try repo.read("mlv.lock")
+        try repo.write("train.py", "import os, time\nopen('models/model.bin', 'w').write('partial')\nopen('stage.pid', 'w').write(str(os.getpid()))\ntime.sleep(60)\n")
+        let process = try repo.startMLV(["train"])
+        let deadline = Date().addingTimeInterval(30)
+        while !repo.exists("stage.pid") && Date() < deadline { usleep(50_000) }
+        usleep(200_000)
+        let stagePID = Int32(String(decoding: try repo.read("stage.pid"), as: UTF8.self))!
+        // A terminal sends SIGINT to the whole foreground group: mlv and the stage.
+        kill(process.processIdentifier, SIGINT)
+        kill(stagePID, SIGINT)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 130)
+        XCTAssertEqual(try repo.read("models/model.bin"), model)
+        XCTAssertEqual(try repo.read("mlv.lock"), lock)
+    }
+
+    func testSecondTrainWaitsForTheLockAndNamesTheHolder() throws {
+        let repo = try PipelineFixture.make()
+        try repo.write("train.py", PipelineFixture.train + "\nimport time\nopen('stage.started', 'w').write('1')\ntime.sleep(5)\n")
+        let process = try repo.startMLV(["train"])
+        let deadline = Date().addingTimeInterval(30)
+        while !repo.exists("stage.started") && Date() < deadline { usleep(50_000) }
+        let second = try repo.mlv("train", environment: ["MLV_LOCK_TIMEOUT": "0.5"])
+        XCTAssertEqual(second.code, 2)
+        XCTAssertTrue(second.stderr.contains("train"), second.stderr)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        XCTAssertEqual(try repo.mlv("train").code, 0)
+    }
+
+    func testEvalRunsOnlyEvaluationAndRefusesWhenUpstreamIsStale() throws {
+        let repo = try PipelineFixture.make()
+        XCTAssertEqual(try repo.mlv("train").code, 0)
+        PipelineFixture.clearRuns(repo)
+        try repo.write("evaluate.py", PipelineFixture.evaluate + "\n# changed\n")
+        let eval = try repo.mlv("eval", "--commit", "-m", "re-evaluate")
+        XCTAssertEqual(eval.code, 0, eval.stderr)
+        XCTAssertEqual(PipelineFixture.runs(repo), ["evaluate"])
+        XCTAssertTrue(try repo.git("show", "--name-only", "--format=", "HEAD").stdout.contains("evaluate.py"), "Git-tracked deps are committed")
+
+        try repo.write("params.yaml", "train:\n  lr: 0.2\n  epochs: 3\n")
+        let refused = try repo.mlv("eval")
+        XCTAssertEqual(refused.code, 2)
+        XCTAssertTrue(refused.stderr.contains("stale stage(s) train"), refused.stderr)
+        PipelineFixture.clearRuns(repo)
+        XCTAssertEqual(try repo.mlv("eval", "--with-upstream").code, 0)
+        XCTAssertEqual(PipelineFixture.runs(repo), ["train", "evaluate"])
+    }
+
+    func testDryRunChangesNothing() throws {
+        let repo = try PipelineFixture.make()
+        let dry = try repo.mlv("train", "--dry-run")
+        XCTAssertEqual(dry.code, 0, dry.stderr)
+        XCTAssertTrue(dry.stdout.contains("Stage prepare: would run because it has not run before"), dry.stdout)
+        XCTAssertFalse(repo.exists("mlv.lock"))
+        XCTAssertEqual(PipelineFixture.runs(repo), [])
+    }
+
+    func testLockMergesCleanlyWhenBranchesRanDifferentStages() throws {
+        let repo = try TestRepository()
+        try repo.write("a.txt", "a\n")
+        try repo.write("b.txt", "b\n")
+        try repo.write("mlv.yaml", """
+        stages:
+          left:
+            cmd: cp a.txt left.out
+            deps: [a.txt]
+            outs: [left.out]
+          right:
+            cmd: cp b.txt right.out
+            deps: [b.txt]
+            outs: [right.out]
+
+        """)
+        XCTAssertEqual(try repo.mlv("train", "--commit", "-m", "both").code, 0)
+        try repo.git("checkout", "-q", "-b", "left-branch")
+        try repo.write("a.txt", "a2\n")
+        XCTAssertEqual(try repo.mlv("train", "--commit", "-m", "left").code, 0)
+        try repo.git("checkout", "-q", "main")
+        XCTAssertEqual(try repo.mlv("checkout").code, 0)
+        try repo.write("b.txt", "b2\n")
+        XCTAssertEqual(try repo.mlv("train", "--commit", "-m", "right").code, 0)
+        try repo.git("merge", "-q", "--no-edit", "left-branch")
+        XCTAssertEqual(try repo.mlv("checkout").code, 0)
+        let train = try repo.mlv("train")
+        XCTAssertEqual(train.code, 0, train.stderr)
+        XCTAssertTrue(train.stdout.contains("Stage left: skipped") && train.stdout.contains("Stage right: skipped"), train.stdout)
+        XCTAssertEqual(String(decoding: try repo.read("left.out"), as: UTF8.self), "a2\n")
+        XCTAssertEqual(String(decoding: try repo.read("right.out"), as: UTF8.self), "b2\n")
+        try repo.assertGitFsckClean()
+    }
+
+    func testLineageUpstreamAndDownstream() throws {
+        let repo = try PipelineFixture.make()
+        XCTAssertEqual(try repo.mlv("train", "--commit", "-m", "baseline").code, 0)
+        let baseline = try repo.git("rev-parse", "HEAD").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try repo.write("params.yaml", "train:\n  lr: 0.5\n  epochs: 3\n")
+        XCTAssertEqual(try repo.mlv("train", "--commit", "-m", "faster").code, 0)
+
+        let text = try repo.mlv("lineage", "metrics.json")
+        XCTAssertEqual(text.code, 0, text.stderr)
+        for expected in ["made by stage evaluate: python3 evaluate.py", "made by stage train", "params: train.epochs=3, train.lr=0.5",
+                         "made by stage prepare", "added with mlv add (data/raw.mlv)", "kept in Git", "recorded in commit"] {
+            XCTAssertTrue(text.stdout.contains(expected), "\(expected) missing from\n\(text.stdout)")
+        }
+        let json = try repo.mlv("lineage", "models/model.bin", "--rev", "HEAD~1", "--json")
+        let node = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(node["stage"] as? String, "train")
+        XCTAssertEqual((node["recorded_in"] as? [String: Any])?["commit"] as? String, baseline)
+        let deps = node["deps"] as! [[String: Any]]
+        XCTAssertEqual(deps.first?["origin"] as? String, "stage")
+        XCTAssertEqual((deps.first?["deps"] as? [[String: Any]])?.first?["origin"] as? String, "added")
+        XCTAssertTrue(try repo.mlv("lineage", "models/model.bin", "--dot").stdout.hasPrefix("digraph lineage {"))
+        XCTAssertTrue(try repo.mlv("lineage", "models/model.bin", "--mermaid").stdout.hasPrefix("flowchart LR"))
+
+        let used = try repo.mlv("lineage", "--used-by", "data/raw", "--json")
+        XCTAssertEqual(used.code, 0, used.stderr)
+        let outputs = (try JSONSerialization.jsonObject(with: Data(used.stdout.utf8)) as! [String: Any])["outputs"] as! [[String: Any]]
+        let models = outputs.filter { $0["path"] as? String == "models/model.bin" }
+        XCTAssertEqual(models.count, 2, "both model versions were made from this data")
+        XCTAssertTrue(models.contains { $0["commit"] as? String == baseline })
+        XCTAssertTrue(outputs.contains { $0["path"] as? String == "metrics.json" && $0["depth"] as? Int == 3 })
+        let unknown = try repo.mlv("lineage", "nowhere.bin")
+        XCTAssertEqual(unknown.code, 2)
+    }
+
+    func testMalformedPipelineFilesGivePreciseErrors() throws {
+        let repo = try PipelineFixture.make()
+        let cases: [(yaml: String, expected: String)] = [
+            ("stages:\n  train:\n    cmd: x\n    outz: [a]\n", "mlv.yaml:4:5: stage `train` has unknown key `outz`"),
+            ("stages:\n  train:\n    deps: [a]\n", "mlv.yaml:2:3: stage `train` has no `cmd`"),
+            ("stages:\n  a:\n    cmd: x\n    outs: [m]\n  b:\n    cmd: y\n    outs: [m]\n", "mlv.yaml:7:12: `m` is an output of both `a` and `b`"),
+            ("stages:\n  a:\n    cmd: x\n    deps: [y]\n    outs: [x]\n  b:\n    cmd: y\n    deps: [x]\n    outs: [y]\n", "stages form a cycle: a -> b -> a"),
+            ("stages:\n  a:\n    cmd: x\n    deps: [m]\n    outs: [m/sub]\n", "output `m/sub` overlaps its dep `m`"),
+            ("stages:\n  a:\n    cmd: x\n    deps: [missing.csv]\n", "mlv.yaml:4:12: stage `a` depends on `missing.csv`, which does not exist"),
+            ("stages:\n  a:\n    cmd: [x\n", "mlv.yaml:4:1: is not valid YAML"),
+            ("stages:\n  a:\n    cmd: x\n    params: [train.missing]\n", "param `train.missing`, but params.yaml has no such key"),
+            ("stagez: {}\n", "mlv.yaml:1:1: has unknown key `stagez`"),
+        ]
+        for (yaml, expected) in cases {
+            try repo.write("mlv.yaml", yaml)
+            let result = try repo.mlv("train")
+            XCTAssertEqual(result.code, 2, yaml)
+            XCTAssertTrue(result.stderr.contains(expected), "expected `\(expected)` for\n\(yaml)\ngot: \(result.stderr)")
+        }
+        try repo.write("mlv.yaml", PipelineFixture.pipeline)
+        try repo.write("params.yaml", "train:\n  lr: [0.1\n")
+        let badParams = try repo.mlv("train")
+        XCTAssertTrue(badParams.stderr.contains("params.yaml:3:1: is not valid YAML"), badParams.stderr)
+        try repo.write("params.yaml", "train:\n  lr: 0.1\n  epochs: 3\n")
+        XCTAssertEqual(try repo.mlv("train").code, 0)
+        let lock = try repo.read("mlv.lock")
+        try repo.write("mlv.lock", "schema: 1\nstages:\n  train:\n    cmd: x\n    deps: nope\n    outs: []\n    run: {started: x}\n")
+        let badLock = try repo.mlv("status")
+        XCTAssertEqual(badLock.code, 2)
+        XCTAssertTrue(badLock.stderr.contains("mlv.lock:5:11: stage `train` deps must be a list"), badLock.stderr)
+        try repo.write("mlv.lock", lock)
+        XCTAssertEqual(try repo.mlv("add", "models/model.bin").code, 2, "an output cannot also be added by hand")
+    }
+}
