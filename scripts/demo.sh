@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds mlv and walks a throwaway repository through init, add, status, diff, checkout, gc,
-# fsck, and push / clone / pull through a local-directory remote, with a generated dataset and
-# model file. No services needed. Fails loudly if any byte comes back wrong.
+# fsck, a three-stage pipeline (train, run cache, lineage), and push / clone / pull through a
+# local-directory remote, with a generated dataset and model file. No services needed. Fails
+# loudly if any byte comes back wrong.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SWIFT_BACKTRACE=enable=no
@@ -55,6 +56,59 @@ run mlv status
 run mlv gc --workspace --dry-run
 run mlv fsck
 run git fsck --no-progress
+# A pipeline: features from the dataset, a model trained on them, metrics from the model.
+cat > prepare.py <<'PY'
+import glob, os
+os.makedirs("features", exist_ok=True)
+rows = [l for f in sorted(glob.glob("data/*/*.csv")) for l in open(f).read().split("\n")[1:] if l]
+open("features/table.csv", "w").write("x,y\n" + "\n".join(rows) + "\n")
+PY
+cat > train.py <<'PY'
+import json, os, re
+p = dict(re.findall(r"^\s+(\w+):\s*(\S+)", open("params.yaml").read(), re.M))
+rows = [tuple(map(float, l.split(","))) for l in open("features/table.csv").read().split("\n")[1:] if l]
+threshold = float(p["threshold"])
+os.makedirs("models", exist_ok=True)
+json.dump({"threshold": threshold, "epochs": int(p["epochs"])}, open("models/weights.json", "w"))
+PY
+cat > evaluate.py <<'PY'
+import json
+model = json.load(open("models/weights.json"))
+rows = [tuple(map(float, l.split(","))) for l in open("features/table.csv").read().split("\n")[1:] if l]
+hits = sum((x > model["threshold"]) == (y == 1) for x, y in rows)
+json.dump({"accuracy": round(hits / len(rows), 4), "rows": len(rows)}, open("metrics.json", "w"))
+PY
+printf 'train:\n  threshold: 0.5\n  epochs: 3\n' > params.yaml
+cat > mlv.yaml <<'YAML'
+stages:
+  prepare:
+    cmd: python3 prepare.py
+    deps: [data, prepare.py]
+    outs: [features]
+  train:
+    cmd: python3 train.py
+    deps: [features, train.py]
+    params: [train.threshold, train.epochs]
+    outs: [models/weights.json]
+  evaluate:
+    cmd: python3 evaluate.py
+    deps: [models/weights.json, features, evaluate.py]
+    metrics: [metrics.json]
+metrics:
+  accuracy: higher_is_better
+YAML
+git add prepare.py train.py evaluate.py params.yaml mlv.yaml
+run mlv train --commit -m "pipeline: baseline"
+sed -i 's/threshold: 0.5/threshold: 0.7/' params.yaml
+run mlv train --commit
+sed -i 's/threshold: 0.7/threshold: 0.5/' params.yaml
+run mlv train
+baseline_weights=$(git show HEAD~1:mlv.lock | grep -A3 '"models/weights.json"' | grep -m1 'id:' | awk '{print $2}')
+[ "$(sha256sum < models/weights.json | cut -d' ' -f1)" = "$baseline_weights" ] || { echo "run cache restored the wrong weights" >&2; exit 1; }
+git checkout -q -- mlv.lock params.yaml metrics.json && mlv checkout -q
+run mlv lineage metrics.json
+run mlv lineage --used-by data
+
 run mlv remote add store "$demo-remote" --default
 trap 'rm -rf "$demo" "$demo-remote" "$demo-clone"' EXIT
 run git commit -qm "share data through a local remote"
@@ -64,6 +118,8 @@ cd "$demo-clone"
 run mlv pull
 [ "$(sha256sum < models/model.bin)" != "$v1_model" ] || { echo "clone has the old model" >&2; exit 1; }
 cmp models/model.bin "$demo/models/model.bin" && diff -r data "$demo/data" >/dev/null || { echo "clone differs" >&2; exit 1; }
+cmp models/weights.json "$demo/models/weights.json" && diff -r features "$demo/features" >/dev/null || { echo "clone's stage outputs differ" >&2; exit 1; }
+run mlv train
 echo "the clone got every byte through the remote"
 run mlv fsck --remote store
 echo
