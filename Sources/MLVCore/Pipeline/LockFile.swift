@@ -159,7 +159,9 @@ public struct LockFile: Equatable, Sendable {
         func at(_ node: Node, _ reason: String) -> StructuredFileError { fail(reason, node.mark?.line, node.mark?.column) }
         guard let text = String(bytes: bytes, encoding: .utf8) else { throw fail("is not UTF-8 text", nil, nil) }
         let root: Node?
-        do { root = try Yams.compose(yaml: text) } catch let error as YamlError { throw YAMLSupport.error(error, fail: fail) }
+        // The basic resolver: mlv writes every value in a known form, and implicit tag
+        // resolution (regular expressions per scalar) would dominate history walks.
+        do { root = try Yams.compose(yaml: text, .basic, .default, .utf8) } catch let error as YamlError { throw YAMLSupport.error(error, fail: fail) }
         guard let root, root.mapping != nil else { throw fail("is not an mlv lock (expected `schema:` and `stages:`)", nil, nil) }
         var stages: [LockedStage] = []
         var schema: Int?

@@ -67,7 +67,7 @@ public enum StructuredFile {
     static func parseYAML(_ text: String, fail: (String, Int?, Int?) -> StructuredFileError) throws -> StructuredValue {
         let node: Node?
         do {
-            node = try Yams.compose(yaml: text)
+            node = try Yams.compose(yaml: text, .default, .default, .utf8)
         } catch let error as YamlError {
             throw YAMLSupport.error(error, fail: fail)
         }
