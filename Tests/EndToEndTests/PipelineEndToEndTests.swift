@@ -37,6 +37,9 @@ final class PipelineEndToEndTests: XCTestCase {
         XCTAssertNotEqual(try repo.read("models/model.bin"), baselineModel)
         let message = try repo.git("log", "-1", "--format=%B").stdout
         XCTAssertTrue(message.contains("accuracy: 0.925926 -> 0.714286"), message)
+        let diff = try repo.mlv("diff", "HEAD~1", "HEAD")
+        XCTAssertTrue(diff.stdout.contains("modified models/model.bin"), diff.stdout)
+        XCTAssertFalse(diff.stdout.contains("data/features"), "an unchanged output is not listed: \(diff.stdout)")
 
         // Back to the first params: restored from the run cache, nothing runs.
         PipelineFixture.clearRuns(repo)
@@ -177,6 +180,16 @@ final class PipelineEndToEndTests: XCTestCase {
         XCTAssertTrue(dry.stdout.contains("Stage prepare: would run because it has not run before"), dry.stdout)
         XCTAssertFalse(repo.exists("mlv.lock"))
         XCTAssertEqual(PipelineFixture.runs(repo), [])
+
+        // --force runs the named stage even though it is up to date; its identical output
+        // leaves evaluate up to date.
+        XCTAssertEqual(try repo.mlv("train").code, 0)
+        PipelineFixture.clearRuns(repo)
+        let forced = try repo.mlv("train", "--force", "train")
+        XCTAssertEqual(forced.code, 0, forced.stderr)
+        XCTAssertEqual(PipelineFixture.runs(repo), ["train"])
+        XCTAssertTrue(forced.stdout.contains("Stage train: running because --force"), forced.stdout)
+        XCTAssertEqual(try repo.mlv("train", "nosuchstage").code, 2)
     }
 
     func testLockMergesCleanlyWhenBranchesRanDifferentStages() throws {
@@ -243,6 +256,9 @@ final class PipelineEndToEndTests: XCTestCase {
         XCTAssertEqual(models.count, 2, "both model versions were made from this data")
         XCTAssertTrue(models.contains { $0["commit"] as? String == baseline })
         XCTAssertTrue(outputs.contains { $0["path"] as? String == "metrics.json" && $0["depth"] as? Int == 3 })
+        let modelID = models.first { $0["commit"] as? String == baseline }!["id"] as! String
+        let byID = try repo.mlv("lineage", "--used-by", modelID)
+        XCTAssertTrue(byID.stdout.contains("metrics.json") && byID.stdout.contains("evaluate"), byID.stdout)
         let unknown = try repo.mlv("lineage", "nowhere.bin")
         XCTAssertEqual(unknown.code, 2)
     }
