@@ -61,7 +61,14 @@ struct PushCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var transfer: TransferArguments
 
-    func run() throws { try runTransfer(global, transfer, verb: "Pushed", push) }
+    func run() throws {
+        try runTransfer(global, transfer, verb: "Pushed", push)
+        // Metrics notes travel with the Git repository, not the data remote.
+        if let project = try? Project.open(from: currentDirectory), let gitRemote = NotesSync.gitRemote(project: project),
+           let warning = NotesSync.push(to: gitRemote, project: project) {
+            Terminal.warn(warning)
+        }
+    }
 }
 
 struct FetchCommand: ParsableCommand {
@@ -82,8 +89,12 @@ struct PullCommand: ParsableCommand {
         let progress = ProgressBar(quiet: global.quiet)
         var failed = false
         try runReportingErrors(progress) {
+            let project = try openProject(progress)
+            if let gitRemote = NotesSync.gitRemote(project: project), let warning = NotesSync.fetch(from: gitRemote, project: project) {
+                Terminal.warn(warning)
+            }
             let (fetched, written) = try pull(transfer.options, checkout: CheckoutOptions(force: force), cwd: currentDirectory,
-                                              project: try openProject(progress))
+                                              project: project)
             progress.finish()
             failed = render(fetched, verb: "Fetched", json: transfer.json, quiet: global.quiet) || written.contains(where: \.failed)
             if !global.quiet && !transfer.json {

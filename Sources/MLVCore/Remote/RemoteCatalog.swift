@@ -69,3 +69,17 @@ final class RemoteCatalog {
         }
     }
 }
+
+extension RemoteCatalog {
+    /// What the locally cached indexes say the remote holds, without asking the remote (packs
+    /// are immutable; only `gc --cloud` removes them).
+    static func cachedIDs(in cacheDirectory: String) -> Set<ObjectID> {
+        var ids = Set<ObjectID>()
+        for name in (try? FileSystem.listDirectory(cacheDirectory)) ?? [] where name.hasSuffix(".idx") {
+            guard let bytes = try? FileSystem.readFile(cacheDirectory + "/" + name, limit: 1 << 30),
+                  let index = try? PackIndex.parse(bytes) else { continue }
+            for entry in index.entries { ids.insert(entry.id) }
+        }
+        return ids
+    }
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import MLVCore
+
+/// Prints a gate table (to stderr for hooks, where Git shows it).
+func renderGates(_ report: GateReport, toStandardError: Bool = false, precision: Int = 5) -> String {
+    let format = NumberFormat(precision: precision)
+    let rows = report.results.map { result in
+        [result.metric, result.value.map(format.string) ?? "-", result.baseline.map(format.string) ?? "-", result.rule,
+         result.passed ? Terminal.green("pass") : Terminal.red("FAIL"), result.reason]
+    }
+    var text = "Gates for \(report.revision)" + (report.baseline.map { " against \($0)" } ?? " (no baseline)") + ":\n"
+    text += Terminal.table([["Metric", "Value", "Baseline", "Rule", "Result", "Why"]] + rows)
+    return text
+}
+
+struct GateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gate",
+        abstract: "Check the gates of mlv.yaml on a revision against a baseline; exit 1 when one fails.",
+        discussion: """
+        Rules (under `gates:` in mlv.yaml): `METRIC OP NUMBER` or `METRIC OP baseline [+|-|* NUMBER]`, \
+        with OP one of >= <= > < == !=. The baseline is the metric at --baseline (default: the \
+        branch's upstream, else HEAD for the work tree, else REV's parent). A gate that cannot be \
+        evaluated (missing metric, malformed file, no baseline) fails.
+        """)
+
+    @Argument(help: "The revision to check (default: the work tree).") var revision: String?
+    @Option(help: "The revision to compare with.") var baseline: String?
+    @Flag(help: "Let rules that need a baseline pass when there is none (a first push).") var allowMissingBaseline = false
+    @Option(help: "Decimal places.") var precision = 5
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        var passed = true
+        try runReportingErrors {
+            let project = try Project.open(from: currentDirectory)
+            let target = try Revision.resolve(revision, project: project)
+            let base = try baseline.map { try Revision.resolve($0, project: project) } ?? defaultGateBaseline(for: target, project: project)
+            let report = try checkGates(target, baseline: base, allowMissingBaseline: allowMissingBaseline, project: project)
+            passed = report.passed
+            if json {
+                Terminal.printJSON(["revision": report.revision, "baseline": report.baseline ?? NSNull(), "passed": report.passed,
+                                    "gates": report.results.map { r -> [String: Any] in
+                                        ["rule": r.rule, "metric": r.metric, "value": r.value.map { $0 as Any } ?? NSNull(),
+                                         "baseline": r.baseline.map { $0 as Any } ?? NSNull(), "bound": r.bound.map { $0 as Any } ?? NSNull(),
+                                         "passed": r.passed, "reason": r.reason]
+                                    }])
+                return
+            }
+            guard !report.results.isEmpty else { print("No gates in mlv.yaml; nothing to check."); return }
+            print(renderGates(report, precision: precision))
+        }
+        if !passed { throw ExitStatus.differences }
+    }
+}
