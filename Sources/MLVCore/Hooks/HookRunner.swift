@@ -81,7 +81,10 @@ public struct HookRunner {
         if !commits.isEmpty {
             report.upload = try uploadData(of: commits, remote: nil, project: project)
         }
-        let allow = allowMissingBaseline || (try? project.git.config().string("mlv.allowMissingBaseline")).flatMap { $0 }.map { $0 == "true" } == true
+        // `git push` passes no options to hooks: the environment or the repository config says it.
+        let configured = (try? project.git.config().string("mlv.allowMissingBaseline")).flatMap { $0 }
+        let allow = allowMissingBaseline || ["1", "true", "yes"].contains(ProcessInfo.processInfo.environment["MLV_ALLOW_MISSING_BASELINE"] ?? "")
+            || ["1", "true", "yes"].contains(configured ?? "")
         for ref in pushed {
             let tip = GitObjectID(hex: ref.localID)!
             let name = ref.localRef.hasPrefix("refs/heads/") ? String(ref.localRef.dropFirst("refs/heads/".count)) : ref.localRef

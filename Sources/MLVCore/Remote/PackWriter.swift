@@ -83,7 +83,9 @@ final class PackWriter {
                 do {
                     let key = RemoteCatalog.packPrefix + index.pack.hex + ".pack"
                     try remote.put(key, fromFile: file)
-                    try remote.put(RemoteCatalog.packPrefix + index.pack.hex + ".idx", bytes: index.serialized())
+                    let indexBytes = index.serialized()
+                    try remote.put(RemoteCatalog.packPrefix + index.pack.hex + ".idx", bytes: indexBytes)
+                    catalog.remember(indexBytes, name: index.pack.hex + ".idx")
                     lock.withLock {
                         catalog.add(index, key: key)
                         sentPacks += 1

@@ -21,7 +21,11 @@ final class RemoteCatalog {
     private(set) var warnings: [String] = []
 
     /// Lists the remote's packs and reads every index not cached yet.
+    /// Where indexes are cached (`.mlv/remotes/NAME/indexes`).
+    let cacheDirectory: String
+
     init(remote: RemoteStore, cacheDirectory: String) throws {
+        self.cacheDirectory = cacheDirectory
         // Listed without the trailing slash: some S3 servers (moto) mis-sign an encoded `/`
         // in a query; the slash is checked here instead.
         let listing = try remote.list(prefix: String(RemoteCatalog.packPrefix.dropLast())).filter { $0.key.hasPrefix(RemoteCatalog.packPrefix) }
@@ -60,6 +64,12 @@ final class RemoteCatalog {
     /// Whether the remote can supply these bytes: as a whole object, a chunk (the same bytes
     /// under the same id), or a chunk list for a large file.
     func has(_ id: ObjectID) -> Bool { locations[id] != nil }
+
+    /// Caches the index of a pack this process uploaded, so the next command (and the
+    /// pre-push hook's offline check) knows the remote has its items without asking.
+    func remember(_ indexBytes: [UInt8], name: String) {
+        try? FileSystem.writeAtomically(indexBytes, to: cacheDirectory + "/" + name)
+    }
 
     /// Records a pack this process uploaded, so later lookups in the same run see it.
     func add(_ index: PackIndex, key: String) {
