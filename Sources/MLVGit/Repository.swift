@@ -215,7 +215,7 @@ public final class Repository {
         var walker: OpaquePointer?
         try check(git_revwalk_new(&walker, pointer), "start history walk")
         defer { git_revwalk_free(walker) }
-        try check(git_revwalk_sorting(walker, GIT_SORT_TIME.rawValue), "sort history walk")
+        try check(git_revwalk_sorting(walker, GIT_SORT_TOPOLOGICAL.rawValue | GIT_SORT_TIME.rawValue), "sort history walk")
         try setup(walker!)
         var result: [GitObjectID] = []
         var oid = git_oid()
