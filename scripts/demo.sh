@@ -26,7 +26,12 @@ for d in range(5):
     os.makedirs(f"data/part{d}", exist_ok=True)
     for f in range(40):
         with open(f"data/part{d}/sample{f:03}.csv", "w") as out:
-            out.write("x,y\n" + "".join(f"{random.random():.6f},{random.randint(0, 1)}\n" for _ in range(200)))
+            rows = []
+            for _ in range(200):
+                x = random.random()
+                y = int(x > 0.6) if random.random() > 0.1 else random.randint(0, 1)
+                rows.append(f"{x:.6f},{y}\n")
+            out.write("x,y\n" + "".join(rows))
 os.makedirs("models", exist_ok=True)
 with open("models/model.bin", "wb") as out:
     out.write(random.randbytes(8 * 1024 * 1024))
@@ -99,26 +104,46 @@ metrics:
 YAML
 git add prepare.py train.py evaluate.py params.yaml mlv.yaml
 run mlv train --commit -m "pipeline: baseline"
-sed -i 's/threshold: 0.5/threshold: 0.7/' params.yaml
+sed -i 's/threshold: 0.5/threshold: 0.6/' params.yaml
 run mlv train --commit
-sed -i 's/threshold: 0.7/threshold: 0.5/' params.yaml
+sed -i 's/threshold: 0.6/threshold: 0.5/' params.yaml
 run mlv train
 baseline_weights=$(git show HEAD~1:mlv.lock | grep -A3 '"models/weights.json"' | grep -m1 'id:' | awk '{print $2}')
 [ "$(sha256sum < models/weights.json | cut -d' ' -f1)" = "$baseline_weights" ] || { echo "run cache restored the wrong weights" >&2; exit 1; }
 git checkout -q -- mlv.lock params.yaml metrics.json && mlv checkout -q
 run mlv lineage metrics.json
 run mlv lineage --used-by data
+run mlv metrics diff HEAD~1 HEAD
+run mlv params diff HEAD~1 HEAD
+run mlv metrics history accuracy
 
 run mlv remote add store "$demo-remote" --default
 trap 'rm -rf "$demo" "$demo-remote" "$demo-clone"' EXIT
 run git commit -qm "share data through a local remote"
 run mlv push --all-commits
-run git clone -q "$demo" "$demo-clone"
+# Gates on pushes: a bare Git repository stands in for the team's server.
+git init -q --bare -b main "$demo-origin.git"
+git remote add origin "$demo-origin.git"
+trap 'rm -rf "$demo" "$demo-remote" "$demo-clone" "$demo-origin.git"' EXIT
+printf 'gates:\n  - accuracy >= 0.7\n  - accuracy >= baseline - 0.01\n' >> mlv.yaml
+git commit -qam "gate accuracy"
+run mlv gate HEAD --baseline HEAD~1
+run mlv hooks install
+run env MLV_ALLOW_MISSING_BASELINE=1 git push -q -u origin main
+sed -i 's/threshold: 0.6/threshold: 0.95/' params.yaml
+run mlv train --commit -m "try a higher threshold"
+printf '\n$ git push\n'
+if git push -q 2>"$demo-push.err"; then echo "the regression was pushed" >&2; exit 1; fi
+cat "$demo-push.err"; rm -f "$demo-push.err"
+echo "(push refused; origin/main unchanged)"
+git reset -q --hard HEAD~1 && mlv checkout -q
+run git clone -q "$demo-origin.git" "$demo-clone"
 cd "$demo-clone"
 run mlv pull
 [ "$(sha256sum < models/model.bin)" != "$v1_model" ] || { echo "clone has the old model" >&2; exit 1; }
 cmp models/model.bin "$demo/models/model.bin" && diff -r data "$demo/data" >/dev/null || { echo "clone differs" >&2; exit 1; }
 cmp models/weights.json "$demo/models/weights.json" && diff -r features "$demo/features" >/dev/null || { echo "clone's stage outputs differ" >&2; exit 1; }
+run mlv metrics show
 run mlv train
 echo "the clone got every byte through the remote"
 run mlv fsck --remote store
