@@ -4,6 +4,8 @@ set -euo pipefail
 missing=()
 command -v git >/dev/null || missing+=(git)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
+# The pipeline demo and tests run real Python stages.
+command -v python3 >/dev/null || missing+=(python3 python3-pip)
 pkg-config --exists libgit2 2>/dev/null || missing+=(libgit2-dev)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}" >&2

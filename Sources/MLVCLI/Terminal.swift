@@ -47,7 +47,7 @@ enum Terminal {
         return rows.map { row in
             row.enumerated().map { i, cell in
                 i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - visibleLength(cell))
-            }.joined(separator: "  ")
+            }.joined(separator: "  ").trimmingTrailingSpaces()
         }.joined(separator: "\n")
     }
 
@@ -102,5 +102,14 @@ final class ProgressBar: Reporter, @unchecked Sendable {
         lock.withLock {
             if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)); drawn = false }
         }
+    }
+}
+
+extension String {
+    /// Drops spaces at the end (a table's empty last column).
+    func trimmingTrailingSpaces() -> String {
+        var text = Substring(self)
+        while text.last == " " { text.removeLast() }
+        return String(text)
     }
 }
