@@ -40,11 +40,19 @@ struct TrainCommand: ParsableCommand {
         """)
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var pipeline: PipelineRunArguments
 
-    @Argument(help: "Stages to bring up to date (with the stages they read from); all when omitted.")
+    func run() throws {
+        try runStageCommand(pipeline.options, commit: pipeline.commit, message: pipeline.message, global: global)
+    }
+}
+
+/// What `train` and `eval` both take.
+struct PipelineRunArguments: ParsableArguments {
+    @Argument(help: "Stages to run (with the stages they read from, for train); all when omitted.")
     var stages: [String] = []
 
-    @Flag(help: "Commit mlv.lock, params, metrics, .gitignore changes and the Git-tracked deps of the stages that ran.")
+    @Flag(help: "Commit mlv.lock, mlv.yaml, params, metrics, .gitignore changes and the Git-tracked deps of the stages that ran.")
     var commit = false
 
     @Option(name: .shortAndLong, help: "The commit message (default: the stages that ran and the metric changes).")
@@ -56,12 +64,12 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Say what would run and why; change nothing.")
     var dryRun = false
 
-    func run() throws {
+    var options: TrainOptions {
         var options = TrainOptions()
         options.stages = stages
         options.force = force
         options.dryRun = dryRun
-        try runStageCommand(options, commit: commit, message: message, global: global)
+        return options
     }
 }
 
@@ -72,33 +80,16 @@ struct EvalCommand: ParsableCommand {
         discussion: "Refuses when a stage they read from is stale, unless --with-upstream.")
 
     @OptionGroup var global: GlobalOptions
-
-    @Argument(help: "Evaluation stages to run; all stages with metrics when omitted.")
-    var stages: [String] = []
-
-    @Flag(help: "Commit the metrics, mlv.lock and what the stages read.")
-    var commit = false
-
-    @Option(name: .shortAndLong, help: "The commit message.")
-    var message: String?
-
-    @Flag(help: "Run the evaluation stages even if they are up to date.")
-    var force = false
+    @OptionGroup var pipeline: PipelineRunArguments
 
     @Flag(help: "Run stale upstream stages first instead of refusing.")
     var withUpstream = false
 
-    @Flag(help: "Say what would run and why; change nothing.")
-    var dryRun = false
-
     func run() throws {
-        var options = TrainOptions()
-        options.stages = stages
-        options.force = force
-        options.dryRun = dryRun
+        var options = pipeline.options
         options.evaluationOnly = true
         options.withUpstream = withUpstream
-        try runStageCommand(options, commit: commit, message: message, global: global)
+        try runStageCommand(options, commit: pipeline.commit, message: pipeline.message, global: global)
     }
 }
 
