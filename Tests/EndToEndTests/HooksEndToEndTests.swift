@@ -200,4 +200,28 @@ final class HooksEndToEndTests: XCTestCase {
         let values = try JSONSerialization.jsonObject(with: Data(cloned.stdout.utf8)) as! [[String: Any]]
         XCTAssertTrue(values.contains { $0["metric"] as? String == "loss" && $0["source"] as? String == "note" && $0["value"] as? Double == 0.04 }, cloned.stdout)
     }
+
+    func testMlvPushCarriesNotesToTheGitRemote() throws {
+        let repo = try PipelineFixture.make()
+        let bare = repo.root + "-origin.git"
+        defer { try? FileManager.default.removeItem(atPath: bare); try? FileManager.default.removeItem(atPath: bare + "-store") }
+        _ = try TestRepository.run("/usr/bin/env", ["git", "init", "-q", "--bare", "-b", "main", bare], in: "/")
+        try repo.git("remote", "add", "origin", bare)
+        XCTAssertEqual(try repo.mlv("remote", "add", "store", bare + "-store", "--default").code, 0)
+        XCTAssertEqual(try repo.mlv("train", "--commit").code, 0)
+        try repo.git("push", "-q", "-u", "origin", "main")
+        try repo.git("notes", "--ref=mlv", "add", "-m", #"{"mlv_note": 1, "metrics": {"metrics.json": {"accuracy": 0.99}}, "lock": ""}"#, "HEAD")
+        let push = try repo.mlv("push")
+        XCTAssertEqual(push.code, 0, push.stderr)
+        let remoteNotes = try TestRepository.run("/usr/bin/env", ["git", "rev-parse", "-q", "--verify", "refs/notes/mlv"], in: bare).stdout
+        XCTAssertEqual(remoteNotes.trimmingCharacters(in: .whitespacesAndNewlines),
+                       try repo.git("rev-parse", "refs/notes/mlv").stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        let shown = try repo.mlv("metrics", "show", "--rev", "HEAD")
+        XCTAssertTrue(shown.stdout.contains("0.99 (note)"), shown.stdout)
+        // A note that is not mlv's is reported, not misread.
+        try repo.git("notes", "--ref=mlv", "add", "-f", "-m", "hello", "HEAD")
+        let bad = try repo.mlv("metrics", "show", "--rev", "HEAD")
+        XCTAssertEqual(bad.code, 2)
+        XCTAssertTrue(bad.stderr.contains("not an mlv metrics note"), bad.stderr)
+    }
 }
