@@ -65,6 +65,14 @@ final class MotoServer {
         try python("s3.create_bucket(Bucket=\"\(name)\")")
     }
 
+    /// Every key in a bucket (path-style, through boto3).
+    func listKeys(_ bucket: String) throws -> [String] {
+        try python("""
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket="\(bucket)"):
+            for item in page.get("Contents", []): print(item["Key"])
+        """).split(separator: "\n").map(String.init)
+    }
+
     static func accepts(port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }

@@ -188,3 +188,104 @@ final class S3RetryTests: XCTestCase {
         XCTAssertEqual(try repo.mlv("status", "--exit-code").code, 0)
     }
 }
+
+/// An HTTP proxy on loopback that answers CONNECT (as AsyncHTTPClient uses a proxy) by
+/// tunnelling to one upstream (moto) whatever host was asked for, and logs the CONNECT target
+/// and the Host headers it sees: it lets virtual-hosted addressing (`BUCKET.localhost`) run
+/// without DNS.
+final class RecordingProxy {
+    let port: Int
+    let log: String
+    private let process: Process
+
+    init(upstream: String) throws {
+        port = Int.random(in: 20_000...60_000)
+        log = FileManager.default.temporaryDirectory.appendingPathComponent("proxy-\(UUID().uuidString).log").path
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let script = """
+        import re, socket, threading, urllib.parse
+        UP = urllib.parse.urlparse("\(upstream)")
+        def note(text):
+            with open("\(log)", "a") as out: out.write(text + "\\n")
+        def pipe(src, dst, watch):
+            try:
+                while True:
+                    data = src.recv(65536)
+                    if not data: break
+                    if watch:
+                        for host in re.findall(rb"(?im)^host: *([^\\r\\n]+)", data): note("Host=" + host.decode())
+                    dst.sendall(data)
+            except OSError: pass
+            finally:
+                try: dst.shutdown(socket.SHUT_WR)
+                except OSError: pass
+        def serve(client):
+            head = b""
+            while b"\\r\\n\\r\\n" not in head:
+                chunk = client.recv(4096)
+                if not chunk: return
+                head += chunk
+            line = head.split(b"\\r\\n")[0].decode()
+            note(line)
+            if not line.startswith("CONNECT "):
+                client.sendall(b"HTTP/1.1 405 Method Not Allowed\\r\\nContent-Length: 0\\r\\n\\r\\n"); client.close(); return
+            upstream = socket.create_connection((UP.hostname, UP.port))
+            client.sendall(b"HTTP/1.1 200 Connection established\\r\\n\\r\\n")
+            rest = head.split(b"\\r\\n\\r\\n", 1)[1]
+            if rest: upstream.sendall(rest)
+            threading.Thread(target=pipe, args=(upstream, client, False), daemon=True).start()
+            pipe(client, upstream, True)
+        server = socket.socket(); server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", \(port))); server.listen(64)
+        while True:
+            conn, _ = server.accept()
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+        """
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, !MotoServer.accepts(port: port) { usleep(50_000) }
+    }
+
+    deinit {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: log)
+    }
+}
+
+final class S3AddressingTests: XCTestCase {
+    func testVirtualHostedAddressingThroughAnHTTPProxy() throws {
+        let server = try MotoServer()
+        let bucket = "mlv-vhost-\(UUID().uuidString.prefix(6).lowercased())"
+        try server.createBucket(bucket)
+        let proxy = try RecordingProxy(upstream: server.endpoint)
+        let port = URL(string: server.endpoint)!.port!
+        let environment = ["AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                           "HTTP_PROXY": "http://127.0.0.1:\(proxy.port)", "NO_PROXY": "", "no_proxy": ""]
+        let repo = try TestRepository()
+        for i in 0..<10 { try repo.write("data/f\(i).bin", TestRepository.bytes(4000, seed: UInt64(i))) }
+        try repo.write("model.bin", TestRepository.bytes(2 << 20, seed: 9))
+        XCTAssertEqual(try repo.mlv("add", "data", "model.bin").code, 0)
+        XCTAssertEqual(try repo.mlv("remote", "add", "s3", "s3://\(bucket)/vh", "--endpoint", "http://localhost:\(port)").code, 0)
+        XCTAssertEqual(try repo.mlv("remote", "modify", "s3", "pathstyle", "false").code, 0)
+        try repo.git("commit", "-q", "-m", "v1")
+        let push = try repo.mlv("push", environment: environment)
+        XCTAssertEqual(push.code, 0, push.stderr)
+        let requests = try String(contentsOfFile: proxy.log, encoding: .utf8)
+        XCTAssertTrue(requests.contains("CONNECT \(bucket).localhost:\(port)"), requests)
+        XCTAssertTrue(requests.contains("Host=\(bucket).localhost:\(port)"), requests)
+        XCTAssertFalse(requests.contains("Host=localhost:\(port)"), "no path-style request: \(requests)")
+        // The bytes landed in the bucket under the prefix (read path-style, straight from moto).
+        XCTAssertTrue(try server.listKeys(bucket).contains { $0.hasPrefix("vh/packs/") })
+        try FileManager.default.removeItem(atPath: repo.path(".mlv/cache"))
+        try FileManager.default.removeItem(atPath: repo.path("model.bin"))
+        let pull = try repo.mlv("pull", environment: environment)
+        XCTAssertEqual(pull.code, 0, pull.stderr)
+        XCTAssertEqual(try repo.read("model.bin"), TestRepository.bytes(2 << 20, seed: 9))
+    }
+}

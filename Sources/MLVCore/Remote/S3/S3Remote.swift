@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Crypto
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 
@@ -129,12 +130,23 @@ public final class S3Remote: RemoteStore {
 
     /// One client for the process. A refused connection fails at once (our own retry loop
     /// decides what to try again); a silent server times out after 10 s, a stalled read after 60 s.
-    static let client: HTTPClient = {
-        var configuration = HTTPClient.Configuration()
-        configuration.timeout = HTTPClient.Configuration.Timeout(connect: .seconds(10), read: .seconds(60))
-        configuration.connectionPool.retryConnectionEstablishment = false
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }()
+    /// One client per proxy (nil: direct), made on first use and kept for the process.
+    private static let clients = NIOLockedValueBox<[String: HTTPClient]>([:])
+
+    static func client(for endpoint: URL) -> HTTPClient {
+        let proxy = ProxySettings.proxy(for: endpoint)
+        let key = proxy.map { "\($0.host):\($0.port)" } ?? ""
+        return clients.withLockedValue { clients in
+            if let existing = clients[key] { return existing }
+            var configuration = HTTPClient.Configuration()
+            configuration.timeout = HTTPClient.Configuration.Timeout(connect: .seconds(10), read: .seconds(60))
+            configuration.connectionPool.retryConnectionEstablishment = false
+            if let proxy { configuration.proxy = .server(host: proxy.host, port: proxy.port) }
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            clients[key] = client
+            return client
+        }
+    }
 
     struct Response {
         let status: Int
@@ -228,7 +240,7 @@ public final class S3Remote: RemoteStore {
         var request = try HTTPClient.Request(url: url, method: HTTPMethod(rawValue: method))
         for (name, value) in headers where name != "host" { request.headers.add(name: name, value: value) }
         if !body.isEmpty || method == "PUT" || method == "POST" { request.body = .bytes(body) }
-        let response = try S3Remote.client.execute(request: request, deadline: .now() + .seconds(300)).wait()
+        let response = try S3Remote.client(for: endpoint).execute(request: request, deadline: .now() + .seconds(300)).wait()
         var responseHeaders: [String: String] = [:]
         for (name, value) in response.headers { responseHeaders[name.lowercased()] = value }
         let bytes = response.body.map { Array($0.readableBytesView) } ?? []
