@@ -65,6 +65,24 @@ final class MotoServer {
         try python("s3.create_bucket(Bucket=\"\(name)\")")
     }
 
+    /// Starts a Python helper server (a proxy in front of moto) and waits until `port` accepts.
+    static func startHelper(_ script: String, port: Int) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, !accepts(port: port) { usleep(50_000) }
+        return process
+    }
+
+    static func stopHelper(_ process: Process) {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
     /// Every key in a bucket (path-style, through boto3).
     func listKeys(_ bucket: String) throws -> [String] {
         try python("""

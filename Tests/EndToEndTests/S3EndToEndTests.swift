@@ -147,20 +147,10 @@ final class FlakyProxy {
             do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = handle_any
         http.server.ThreadingHTTPServer(("127.0.0.1", \(port)), Handler).serve_forever()
         """
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline, !MotoServer.accepts(port: port) { usleep(50_000) }
+        process = try MotoServer.startHelper(script, port: port)
     }
 
-    deinit {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
+    deinit { MotoServer.stopHelper(process) }
 }
 
 final class S3RetryTests: XCTestCase {
@@ -241,19 +231,11 @@ final class RecordingProxy {
             conn, _ = server.accept()
             threading.Thread(target=serve, args=(conn,), daemon=True).start()
         """
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline, !MotoServer.accepts(port: port) { usleep(50_000) }
+        process = try MotoServer.startHelper(script, port: port)
     }
 
     deinit {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        MotoServer.stopHelper(process)
         try? FileManager.default.removeItem(atPath: log)
     }
 }

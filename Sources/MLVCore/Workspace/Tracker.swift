@@ -73,7 +73,8 @@ struct Tracker {
             ancestor = (ancestor as NSString).deletingLastPathComponent
         }
         if try project.git.isTracked(relative) { throw WorkspaceError.trackedByGit(relative) }
-        if let pipeline = try PipelineDefinition.load(root: project.root),
+        // A malformed mlv.yaml is `train`'s to report; it does not block adding data.
+        if let pipeline = (try? PipelineDefinition.load(root: project.root)) ?? nil,
            let stage = pipeline.stages.first(where: { $0.writes.contains { PipelineGraph.overlaps($0, relative) } }) {
             throw PipelineError.addingOutput(path: relative, stage: stage.name)
         }
