@@ -158,24 +158,40 @@ private func pushChunked(_ id: ObjectID, writer: PackWriter, chunker: Chunker, t
             let n = try FileSystem.readSome(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]), path: path)
             if n == 0 { atEnd = true } else { filled += n }
         }
+        // Cut points first (the gear hash is sequential), then the chunks of this buffer are
+        // hashed on every core, then appended in order.
+        var cuts: [Range<Int>] = []
         var start = 0
         while start < filled {
             let window = UnsafeRawBufferPointer(rebasing: buffer[start..<filled])
             // Without the end of the file in the buffer, a short tail waits for more bytes.
             if !atEnd && window.count < chunker.maximumSize { break }
             let length = chunker.nextCut(window)
-            let chunk = UnsafeRawBufferPointer(rebasing: window[0..<length])
-            if !trusted { whole.update(bufferPointer: chunk) }
-            let chunkID = ObjectID(digest: Crypto.SHA256.hash(data: chunk))
+            cuts.append(start..<(start + length))
+            start += length
+        }
+        let base = UnsafeRawBufferPointer(buffer)
+        // One extra task hashes the whole file (when it must be verified) beside the chunks.
+        let hashed = try ParallelWork.map(cuts.count + (trusted ? 0 : 1)) { index, _ -> ObjectID? in
+            guard index < cuts.count else {
+                if let first = cuts.first, let last = cuts.last {
+                    whole.update(bufferPointer: UnsafeRawBufferPointer(rebasing: base[first.lowerBound..<last.upperBound]))
+                }
+                return nil
+            }
+            return ObjectID(digest: Crypto.SHA256.hash(data: UnsafeRawBufferPointer(rebasing: base[cuts[index]])))
+        }
+        let ids = hashed.prefix(cuts.count).map { $0! }
+        for (cut, chunkID) in zip(cuts, ids) {
+            let chunk = UnsafeRawBufferPointer(rebasing: base[cut])
             if writer.has(chunkID) {
                 result.chunksReused += 1
             } else {
                 try writer.append(chunkID, kind: .chunk, bytes: chunk)
                 result.chunksSent += 1
             }
-            chunks.append(ChunkList.Chunk(id: chunkID, length: Int64(length)))
-            total += Int64(length)
-            start += length
+            chunks.append(ChunkList.Chunk(id: chunkID, length: Int64(cut.count)))
+            total += Int64(cut.count)
         }
         if start > 0 {
             buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: filled - start)
