@@ -31,7 +31,7 @@ struct NumberFormat {
 
     func string(_ value: Double) -> String {
         if !value.isFinite { return value.isNaN ? "nan" : (value > 0 ? "inf" : "-inf") }
-        var text = String(format: "%.\(precision)f", value)
+        var text = String(format: "%.\(min(max(precision, 0), 15))f", value)
         if text.contains(".") {
             while text.hasSuffix("0") { text.removeLast() }
             if text.hasSuffix(".") { text.removeLast() }

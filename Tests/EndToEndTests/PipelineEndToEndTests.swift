@@ -296,4 +296,18 @@ final class PipelineEndToEndTests: XCTestCase {
         try repo.write("mlv.lock", lock)
         XCTAssertEqual(try repo.mlv("add", "models/model.bin").code, 2, "an output cannot also be added by hand")
     }
+
+    func testFilesGitIgnoresInACodeFolderDoNotMakeAStageStale() throws {
+        let repo = try TestRepository()
+        try repo.write("src/helpers.py", "def double(x):\n    return 2 * x\n")
+        try repo.write("src/main.py", "import sys\nsys.path.insert(0, 'src')\nimport helpers\nopen('out.txt', 'w').write(str(helpers.double(21)))\n")
+        try repo.write(".gitignore", "/.mlv/\n__pycache__/\n")
+        try repo.write("mlv.yaml", "stages:\n  run:\n    cmd: python3 src/main.py && mkdir -p src/__pycache__ && date +%N > src/__pycache__/helpers.pyc\n    deps: [src]\n    outs: [out.txt]\n")
+        XCTAssertEqual(try repo.mlv("train").code, 0)
+        XCTAssertTrue(repo.exists("src/__pycache__/helpers.pyc"), "the run left a bytecode cache in the code folder")
+        let again = try repo.mlv("train")
+        XCTAssertTrue(again.stdout.contains("Stage run: skipped, up to date"), again.stdout)
+        try repo.write("src/helpers.py", "def double(x):\n    return x + x\n")
+        XCTAssertTrue(try repo.mlv("train").stdout.contains("dep `src` changed"))
+    }
 }

@@ -50,8 +50,13 @@ struct ContentReader {
             guard let id = files[""]?.id else { throw PipelineError.symlinkInPath(path) }
             return (id, .file)
         case .directory:
+            // In a folder Git manages (code, not data mlv tracks), files Git ignores are not
+            // content: `__pycache__` written by an import must not make the stage stale.
+            let project = version.project
+            let gitManaged = try !FileSystem.exists(project.absolute(path + PointerFile.suffix)) && !project.git.isIgnored(path)
             var entries: [DirectoryManifest.Entry] = []
             for (relative, file) in files {
+                if gitManaged, try project.git.isIgnored(path + "/" + relative) { continue }
                 guard let id = file.id else { throw PipelineError.symlinkInPath(path + "/" + relative) }
                 entries.append(DirectoryManifest.Entry(path: relative, id: id, size: file.stat.size, executable: file.stat.isExecutable))
             }
