@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MLVCore
+import MLVGit
 
 struct HooksCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -89,8 +90,8 @@ struct HookCommand: ParsableCommand {
                 code = try prePush(runner, input: input, project: project)
             case "post-checkout":
                 // Arguments: previous HEAD, new HEAD, 1 for a branch checkout (0: files only).
-                guard arguments.count >= 3, arguments[2] == "1", let new = GitObjectIDText(arguments[1]) else { return }
-                report(try runner.materialize(from: GitObjectIDText(arguments[0]), to: new))
+                guard arguments.count >= 3, arguments[2] == "1", let new = commitID(arguments[1]) else { return }
+                report(try runner.materialize(from: commitID(arguments[0]), to: new))
             case "post-merge":
                 guard let head = try project.git.headCommit() else { return }
                 report(try runner.materialize(from: try? project.git.resolveCommit("ORIG_HEAD"), to: head))
@@ -130,7 +131,7 @@ struct HookCommand: ParsableCommand {
     }
 }
 
-import MLVGit
-private func GitObjectIDText(_ text: String) -> GitObjectID? {
+/// A commit id Git passed to a hook, or nil for the all-zero id (no previous commit).
+private func commitID(_ text: String) -> GitObjectID? {
     text == String(repeating: "0", count: 40) ? nil : GitObjectID(hex: text)
 }
