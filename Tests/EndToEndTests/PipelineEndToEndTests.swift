@@ -295,6 +295,13 @@ final class PipelineEndToEndTests: XCTestCase {
         XCTAssertTrue(badLock.stderr.contains("mlv.lock:5:11: stage `train` deps must be a list"), badLock.stderr)
         try repo.write("mlv.lock", lock)
         XCTAssertEqual(try repo.mlv("add", "models/model.bin").code, 2, "an output cannot also be added by hand")
+        // Nor can a stage write inside data `mlv add` tracks.
+        try repo.write("data/extra/a.txt", "a\n")
+        XCTAssertEqual(try repo.mlv("add", "data/extra").code, 0)
+        try repo.write("mlv.yaml", PipelineFixture.pipeline.replacingOccurrences(of: "outs: [models/model.bin]", with: "outs: [data/extra/model.bin]"))
+        let inside = try repo.mlv("train")
+        XCTAssertEqual(inside.code, 2)
+        XCTAssertTrue(inside.stderr.contains("outputs `data/extra/model.bin` inside `data/extra`, which `mlv add` already tracks"), inside.stderr)
     }
 
     func testFilesGitIgnoresInACodeFolderDoNotMakeAStageStale() throws {

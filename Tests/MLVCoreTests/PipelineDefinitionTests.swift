@@ -52,6 +52,7 @@ final class PipelineDefinitionTests: XCTestCase {
             ("metrics:\n  acc: up\nstages: {}\n", "expected higher_is_better or lower_is_better"),
             ("", "is empty"),
             ("stages:\n  a:\n    cmd: x\n    params: [{p.ini: [k]}]\n", "must end in .yaml"),
+            ("stages:\n  a:\n    cmd: x\n    outs: [mlv.lock]\n", "cannot be an output"),
         ]
         for (text, expected) in cases {
             XCTAssertThrowsError(try parse(text), text) { error in

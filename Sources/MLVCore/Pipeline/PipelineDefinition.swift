@@ -219,6 +219,9 @@ public struct PipelineDefinition: Equatable, Sendable {
         var owners: [(path: DeclaredPath, stage: String)] = []
         for stage in stages {
             for out in stage.outs + stage.metrics {
+                if [PipelineDefinition.fileName, LockFile.fileName, ".mlvconfig", ".gitignore"].contains(out.path) {
+                    throw fail("stage `\(stage.name)`: `\(out.path)` is mlv's or Git's own file and cannot be an output", out.line, out.column)
+                }
                 for other in owners where PipelineGraph.overlaps(other.path.path, out.path) {
                     if other.stage == stage.name {
                         throw fail("stage `\(stage.name)`: outputs `\(other.path.path)` and `\(out.path)` overlap", out.line, out.column)

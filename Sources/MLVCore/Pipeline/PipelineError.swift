@@ -5,7 +5,7 @@ public enum PipelineError: UserFacingError, Equatable {
     case noEvaluationStage
     case paramMissing(stage: String, file: String, key: String)
     case depMissing(stage: String, dep: String, line: Int?, column: Int?)
-    case outputTrackedByPointer(stage: String, path: String)
+    case outputTrackedByPointer(stage: String, path: String, tracked: String)
     case outputTrackedByGit(stage: String, path: String)
     case stageFailed(stage: String, exitCode: Int32)
     case outputNotWritten(stage: String, path: String)
@@ -27,8 +27,9 @@ public enum PipelineError: UserFacingError, Equatable {
         case .depMissing(let stage, let dep, let line, let column):
             let place = line.map { "mlv.yaml:\($0)" + (column.map { ":\($0)" } ?? "") + ": " } ?? ""
             return "\(place)stage `\(stage)` depends on `\(dep)`, which does not exist and which no stage makes."
-        case .outputTrackedByPointer(let stage, let path):
-            return "stage `\(stage)` outputs `\(path)`, which `mlv add` already tracks (\(path).mlv); remove that pointer (`git rm \(path).mlv`) so the stage owns it."
+        case .outputTrackedByPointer(let stage, let path, let tracked):
+            let place = path == tracked ? "`\(path)`" : "`\(path)` inside `\(tracked)`"
+            return "stage `\(stage)` outputs \(place), which `mlv add` already tracks (\(tracked).mlv); remove that pointer (`git rm \(tracked).mlv`) or choose another output path."
         case .outputTrackedByGit(let stage, let path):
             return "stage `\(stage)` outputs `\(path)`, which Git tracks; run `git rm -r --cached \(path)` so mlv can store it."
         case .stageFailed(let stage, let code):

@@ -136,8 +136,13 @@ final class PipelineRunner {
                 }
             }
             for out in stage.writes {
-                if FileSystem.lstatFile(project.absolute(out + PointerFile.suffix))?.kind == .file {
-                    throw PipelineError.outputTrackedByPointer(stage: name, path: out)
+                // The output itself, or a folder holding it, must not be tracked by a pointer.
+                var candidate = out
+                while !candidate.isEmpty {
+                    if FileSystem.lstatFile(project.absolute(candidate + PointerFile.suffix))?.kind == .file {
+                        throw PipelineError.outputTrackedByPointer(stage: name, path: out, tracked: candidate)
+                    }
+                    candidate = (candidate as NSString).deletingLastPathComponent
                 }
             }
             for out in stage.outs where try project.git.isTracked(out.path) || !(try project.git.indexedPaths(under: out.path + "/").isEmpty) {
