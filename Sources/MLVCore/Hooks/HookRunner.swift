@@ -123,11 +123,17 @@ public struct HookRunner {
         let changed = after.filter { before[$0.dataPath] != $0.pointer }.map(\.dataPath)
         var results: [CheckedOutPath] = []
         var warnings: [String] = []
-        for path in changed {
-            do {
-                results += try checkout([path], cwd: project.root, project: project)
-            } catch CheckoutError.wouldOverwrite(let files) {
-                warnings.append("kept your unsaved changes in \(files.prefix(5).joined(separator: ", "))\(files.count > 5 ? " and \(files.count - 5) more" : ""); run `mlv checkout --force \(path)` to replace them with this commit's data.")
+        guard !changed.isEmpty else { return ([], []) }
+        do {
+            results = try checkout(changed, cwd: project.root, project: project)
+        } catch CheckoutError.wouldOverwrite {
+            // Some paths hold unsaved edits: bring the others, path by path, and name those.
+            for path in changed {
+                do {
+                    results += try checkout([path], cwd: project.root, project: project)
+                } catch CheckoutError.wouldOverwrite(let files) {
+                    warnings.append("kept your unsaved changes in \(files.prefix(5).joined(separator: ", "))\(files.count > 5 ? " and \(files.count - 5) more" : ""); run `mlv checkout --force \(path)` to replace them with this commit's data.")
+                }
             }
         }
         let missing = results.reduce(0) { $0 + $1.missing.count + $1.corrupted.count }
