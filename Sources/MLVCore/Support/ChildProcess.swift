@@ -27,6 +27,7 @@ enum ChildProcess {
 
         var environment = ProcessInfo.processInfo.environment
         for (key, value) in extra { environment[key] = value }
+        environment["PWD"] = directory
         let arguments = ["/bin/sh", "-c", command]
         let argv = arguments.map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
