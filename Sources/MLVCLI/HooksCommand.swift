@@ -76,9 +76,11 @@ struct HookCommand: ParsableCommand {
     func run() throws {
         let input = name == "pre-push" ? FileHandle.standardInput.readDataToEndOfFile() : Data()
         var code: Int32 = 0
-        try runReportingErrors {
+        // The same progress bar as `mlv push` (on a terminal, after a second of work).
+        let progress = ProgressBar(quiet: false)
+        try runReportingErrors(progress) {
             guard HookScripts.all.contains(name) else { throw HookError.unknownHook(name) }
-            let project = try Project.open(from: currentDirectory)
+            let project = try openProject(progress)
             let runner = HookRunner(project: project)
             let chained = try runner.runChained(name, arguments: arguments, input: input)
             if chained != 0 {
@@ -87,7 +89,7 @@ struct HookCommand: ParsableCommand {
             }
             switch name {
             case "pre-push":
-                code = try prePush(runner, input: input, project: project)
+                code = try prePush(runner, input: input, project: project, progress: progress)
             case "post-checkout":
                 // Arguments: previous HEAD, new HEAD, 1 for a branch checkout (0: files only).
                 guard arguments.count >= 3, arguments[2] == "1", let new = commitID(arguments[1]) else { return }
@@ -112,12 +114,14 @@ struct HookCommand: ParsableCommand {
         outcome.warnings.forEach(Terminal.warn)
     }
 
-    private func prePush(_ runner: HookRunner, input: Data, project: Project) throws -> Int32 {
+    private func prePush(_ runner: HookRunner, input: Data, project: Project, progress: ProgressBar) throws -> Int32 {
         let refs = try PushedRef.parse(String(decoding: input, as: UTF8.self))
         let remote = arguments.first ?? "origin"
         let report = try runner.prePush(remote: remote, refs: refs, allowMissingBaseline: allowMissingBaseline)
-        if let upload = report.upload, upload.objects > 0 {
-            FileHandle.standardError.write(Data("mlv: uploaded \(upload.objects) object(s), \(Terminal.size(upload.bytes)) to \(upload.remote) in \(upload.requests) request(s); \(upload.skipped) already there.\n".utf8))
+        progress.finish()
+        if let upload = report.upload {
+            // The same summary as `mlv push` (Git shows a hook's output on the terminal).
+            _ = render(upload, verb: "Pushed", json: false, quiet: false)
         }
         report.warnings.forEach(Terminal.warn)
         for (_, gates) in report.gates where !gates.results.isEmpty {

@@ -32,7 +32,7 @@ final class HooksEndToEndTests: XCTestCase {
         XCTAssertEqual(install.code, 0, install.stderr)
         let first = try Self.git(repo, "push", "-u", "origin", "main", environment: ["MLV_ALLOW_MISSING_BASELINE": "1"])
         XCTAssertEqual(first.code, 0, first.stderr)
-        XCTAssertTrue(first.stderr.contains("mlv: uploaded"), first.stderr)
+        XCTAssertTrue(first.stdout.contains("Pushed ") && first.stdout.contains("(store)"), first.stdout + first.stderr)
         return (repo, bare, store)
     }
 
@@ -65,6 +65,7 @@ final class HooksEndToEndTests: XCTestCase {
         try repo.git("commit", "-q", "--allow-empty", "-m", "docs only")
         let quiet = try Self.git(repo, "push")
         XCTAssertEqual(quiet.code, 0, quiet.stderr)
+        XCTAssertTrue(quiet.stdout.contains("Pushed 0 object(s)") && quiet.stdout.contains(" 0 request(s)"), quiet.stdout)
         XCTAssertFalse(FileManager.default.fileExists(atPath: store), "no request reached the remote")
         try FileManager.default.moveItem(atPath: store + "-away", toPath: store)
 
