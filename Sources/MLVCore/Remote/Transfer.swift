@@ -100,10 +100,24 @@ public func push(_ options: TransferOptions, cwd: String, project: Project) thro
     let trust = ObjectTrust(file: project.trustPath, store: project.store)
     var done: Int64 = 0
     var manifestsStarted = false
+    // Small objects are read and verified on every core, a batch at a time, then appended
+    // to the pack in order.
+    var pending: [ObjectID] = []
+    var pendingBytes: Int64 = 0
+    func drain() throws {
+        let contents = try ParallelWork.map(pending.count) { index, _ in try project.store.readVerified(pending[index]) }
+        for (id, bytes) in zip(pending, contents) {
+            try bytes.withUnsafeBytes { try writer.append(id, kind: .object, bytes: $0) }
+        }
+        result.objects += pending.count
+        pending.removeAll(keepingCapacity: true)
+        pendingBytes = 0
+    }
     for id in ids {
         done += 1
         if !manifestsStarted && collector.manifests.contains(id) {
             // Packs upload concurrently: let every file land before any manifest is sent.
+            try drain()
             try writer.flush()
             manifestsStarted = true
         }
@@ -115,13 +129,16 @@ public func push(_ options: TransferOptions, cwd: String, project: Project) thro
         }
         guard let size = project.store.size(of: id) else { result.missing.append(id); continue }
         if size > chunkingThreshold {
+            try drain()
             try pushChunked(id, writer: writer, chunker: chunker, trust: trust, project: project, result: &result)
+            result.objects += 1
         } else {
-            let bytes = try project.store.readVerified(id)
-            try bytes.withUnsafeBytes { try writer.append(id, kind: .object, bytes: $0) }
+            pending.append(id)
+            pendingBytes += size
+            if pending.count >= 2048 || pendingBytes >= 16 << 20 { try drain() }
         }
-        result.objects += 1
     }
+    try drain()
     try writer.flush()
     if !(try remote.list(prefix: RemoteCatalog.markerKey)).contains(where: { $0.key == RemoteCatalog.markerKey }) {
         try remote.put(RemoteCatalog.markerKey, bytes: RemoteCatalog.marker)
