@@ -87,7 +87,10 @@ final class PipelineRunner {
             if options.withUpstream {
                 selected = graph.upstreamClosure(of: evaluation)
             } else {
-                let stale = try upstream.filter { !(try reasons(for: definition.stage(named: $0)!, force: false).isEmpty) }
+                let stale = try upstream.filter { name in
+                    let stage = definition.stage(named: name)!
+                    return !(try reasons(for: stage, inputs: try reader.inputs(of: stage, params: params), force: false).isEmpty)
+                }
                 for name in evaluation.sorted() {
                     let blocking = graph.upstreamClosure(of: [name]).filter(stale.contains)
                     if !blocking.isEmpty { throw PipelineError.upstreamStale(stage: name, upstream: blocking) }
@@ -105,7 +108,8 @@ final class PipelineRunner {
         for name in selected {
             let stage = definition.stage(named: name)!
             if options.dryRun {
-                var why = try reasons(for: stage, force: forced.contains(name), allowMissingDeps: true)
+                let inputs = try reader.inputs(of: stage, params: params)
+                var why = try reasons(for: stage, inputs: inputs, force: forced.contains(name), allowMissingDeps: true)
                 let upstream = (graph.upstream[name] ?? []).filter(wouldRun.contains)
                 if !upstream.isEmpty { why.append("upstream \(upstream.map { "`\($0)`" }.joined(separator: ", ")) would run") }
                 if why.isEmpty {
@@ -152,13 +156,13 @@ final class PipelineRunner {
     }
 
     /// Why a stage must run, or nothing when it is up to date.
-    func reasons(for stage: StageDefinition, force: Bool, allowMissingDeps: Bool = false) throws -> [String] {
-        if force { return ["--force"] }
-        let inputs = try reader.inputs(of: stage, params: params)
+    func reasons(for stage: StageDefinition, inputs: StageInputs, force: Bool, allowMissingDeps: Bool = false) throws -> [String] {
+        // Checked before --force too: a run records every dep's id.
         if !allowMissingDeps, let missing = inputs.missingDeps.first {
             let dep = stage.deps.first { $0.path == missing }
             throw PipelineError.depMissing(stage: stage.name, dep: missing, line: dep?.line, column: dep?.column)
         }
+        if force { return ["--force"] }
         guard let locked = lockFile.stage(named: stage.name) else { return ["it has not run before"] }
         var why: [String] = []
         if locked.cmd != stage.cmd { why.append("its command changed") }
@@ -197,12 +201,13 @@ final class PipelineRunner {
 
     func runStage(_ stage: StageDefinition, force: Bool) throws -> StageOutcome {
         params.reset()
-        let why = try reasons(for: stage, force: force)
+        // Read once: the staleness check, the run-cache key and the lock record share them.
+        let inputs = try reader.inputs(of: stage, params: params)
+        let why = try reasons(for: stage, inputs: inputs, force: force)
         guard !why.isEmpty else {
             observer.stageSkipped(stage.name, reason: "up to date")
             return .upToDate
         }
-        let inputs = try reader.inputs(of: stage, params: params)
         let tracker = Tracker(project: project)
         let guardian = OutputGuard(project: project, tracker: tracker, state: state)
         let runCache = RunCache(project: project)

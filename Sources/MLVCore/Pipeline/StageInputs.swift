@@ -2,16 +2,11 @@ import Foundation
 
 /// What a stage would run with now: its deps' ids and its params' values, read from the work
 /// tree. Two runs with the same inputs make the same outputs (the run cache's premise).
-struct StageInputs: Equatable {
+struct StageInputs {
     let stage: StageDefinition
     /// Nil id: the dep is not there (yet).
     let deps: [(path: String, id: ObjectID?, kind: PointerFile.Kind)]
     let params: [LockedParam]
-
-    static func == (a: StageInputs, b: StageInputs) -> Bool {
-        a.stage == b.stage && a.params == b.params
-            && a.deps.map { "\($0.path) \($0.id?.hex ?? "-")" } == b.deps.map { "\($0.path) \($0.id?.hex ?? "-")" }
-    }
 
     var missingDeps: [String] { deps.filter { $0.id == nil }.map(\.path) }
 
