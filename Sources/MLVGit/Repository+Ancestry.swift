@@ -4,25 +4,14 @@ extension Repository {
     /// Commits reachable from `start` but from none of `hidden`, newest first (`git_revwalk_hide`).
     /// Hidden ids this repository does not have are ignored.
     public func history(from start: GitObjectID, hiding hidden: [GitObjectID]) throws -> [GitObjectID] {
-        var walker: OpaquePointer?
-        try check(git_revwalk_new(&walker, pointer), "start history walk")
-        defer { git_revwalk_free(walker) }
-        try check(git_revwalk_sorting(walker, GIT_SORT_TOPOLOGICAL.rawValue | GIT_SORT_TIME.rawValue), "sort history walk")
-        var oid = start.raw
-        try check(git_revwalk_push(walker, &oid), "walk history from \(start.short)")
-        for id in hidden where hasCommit(id) {
-            var hide = id.raw
-            try check(git_revwalk_hide(walker, &hide), "hide \(id.short) from the walk")
+        try walk(limit: nil) { walker in
+            var oid = start.raw
+            try check(git_revwalk_push(walker, &oid), "walk history from \(start.short)")
+            for id in hidden where hasCommit(id) {
+                var hide = id.raw
+                try check(git_revwalk_hide(walker, &hide), "hide \(id.short) from the walk")
+            }
         }
-        var result: [GitObjectID] = []
-        var next = git_oid()
-        while true {
-            let rc = git_revwalk_next(&next, walker)
-            if rc == GIT_ITEROVER.rawValue { break }
-            try check(rc, "walk history")
-            result.append(GitObjectID(next))
-        }
-        return result
     }
 
     /// Whether this repository holds `id` as a commit.

@@ -211,7 +211,7 @@ public final class Repository {
         }
     }
 
-    private func walk(limit: Int?, setup: (OpaquePointer) throws -> Void) throws -> [GitObjectID] {
+    func walk(limit: Int?, setup: (OpaquePointer) throws -> Void) throws -> [GitObjectID] {
         var walker: OpaquePointer?
         try check(git_revwalk_new(&walker, pointer), "start history walk")
         defer { git_revwalk_free(walker) }

@@ -9,12 +9,9 @@ public func uploadData(of commits: [GitObjectID], remote name: String?, project:
     try collector.addCommits(commits)
     let ids = Set(collector.usedBy.keys)
     guard !ids.isEmpty else { return nil }
-    let remotes = try listRemotes(project: project)
-    guard let settings = name.flatMap({ n in remotes.first { $0.name == n } }) ?? remotes.first(where: \.isDefault)
-            ?? (remotes.count == 1 ? remotes.first : nil) else {
-        if name != nil || !remotes.isEmpty { _ = try openRemote(name, project: project) }
-        throw HookError.noDataRemote(objects: ids.count)
-    }
+    if name == nil, try listRemotes(project: project).isEmpty { throw HookError.noDataRemote(objects: ids.count) }
+    // Settings only: opening the remote would ask an S3 server's credentials for nothing.
+    let settings = try selectRemote(name, project: project)
     let cached = RemoteCatalog.cachedIDs(in: project.mlvDirectory + "/remotes/" + settings.name + "/indexes")
     if collector.missingManifests.isEmpty && ids.isSubset(of: cached) {
         var result = TransferResult(remote: settings.name)

@@ -98,17 +98,20 @@ enum RemoteLocation: Equatable {
     }
 }
 
-/// Opens the named remote, or the default one.
-func openRemote(_ name: String?, project: Project) throws -> (settings: RemoteSettings, store: RemoteStore) {
+/// The named remote's settings, or the default one's (the only one when there is one).
+func selectRemote(_ name: String?, project: Project) throws -> RemoteSettings {
     let remotes = try listRemotes(project: project)
-    let settings: RemoteSettings
     if let name {
         guard let found = remotes.first(where: { $0.name == name }) else { throw RemoteError.unknownRemote(name, known: remotes.map(\.name)) }
-        settings = found
-    } else {
-        guard let found = remotes.first(where: \.isDefault) ?? (remotes.count == 1 ? remotes.first : nil) else { throw RemoteError.noDefaultRemote }
-        settings = found
+        return found
     }
+    guard let found = remotes.first(where: \.isDefault) ?? (remotes.count == 1 ? remotes.first : nil) else { throw RemoteError.noDefaultRemote }
+    return found
+}
+
+/// Opens the named remote, or the default one.
+func openRemote(_ name: String?, project: Project) throws -> (settings: RemoteSettings, store: RemoteStore) {
+    let settings = try selectRemote(name, project: project)
     switch try RemoteLocation(url: settings.url, root: project.root) {
     case .directory(let path):
         return (settings, LocalRemote(name: settings.name, root: path))
