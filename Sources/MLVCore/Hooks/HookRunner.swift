@@ -54,7 +54,10 @@ public struct HookRunner {
         let stdin = Pipe()
         process.standardInput = stdin
         try process.run()
-        stdin.fileHandleForWriting.write(input)
+        // A hook that exits without reading its input must not take mlv down with SIGPIPE.
+        let previous = signal(SIGPIPE, SIG_IGN)
+        defer { signal(SIGPIPE, previous) }
+        try? stdin.fileHandleForWriting.write(contentsOf: input)
         try? stdin.fileHandleForWriting.close()
         process.waitUntilExit()
         return process.terminationStatus
