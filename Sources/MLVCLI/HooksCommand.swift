@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import MLVCore
-import MLVGit
 
 struct HooksCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -91,12 +90,9 @@ struct HookCommand: ParsableCommand {
             case "pre-push":
                 code = try prePush(runner, input: input, project: project, progress: progress)
             case "post-checkout":
-                // Arguments: previous HEAD, new HEAD, 1 for a branch checkout (0: files only).
-                guard arguments.count >= 3, arguments[2] == "1", let new = commitID(arguments[1]) else { return }
-                report(try runner.materialize(from: commitID(arguments[0]), to: new))
+                report(try runner.postCheckout(arguments: arguments))
             case "post-merge":
-                guard let head = try project.git.headCommit() else { return }
-                report(try runner.materialize(from: try? project.git.resolveCommit("ORIG_HEAD"), to: head))
+                report(try runner.postMerge())
             default:
                 let (note, warnings) = try runner.evaluateCommit(observer: StagePrinter(quiet: false))
                 warnings.forEach(Terminal.warn)
@@ -115,9 +111,8 @@ struct HookCommand: ParsableCommand {
     }
 
     private func prePush(_ runner: HookRunner, input: Data, project: Project, progress: ProgressBar) throws -> Int32 {
-        let refs = try PushedRef.parse(String(decoding: input, as: UTF8.self))
-        let remote = arguments.first ?? "origin"
-        let report = try runner.prePush(remote: remote, refs: refs, allowMissingBaseline: allowMissingBaseline)
+        let report = try runner.prePush(arguments: arguments, input: String(decoding: input, as: UTF8.self),
+                                        allowMissingBaseline: allowMissingBaseline)
         progress.finish()
         if let upload = report.upload {
             // The same summary as `mlv push` (Git shows a hook's output on the terminal).
@@ -133,9 +128,4 @@ struct HookCommand: ParsableCommand {
         }
         return 0
     }
-}
-
-/// A commit id Git passed to a hook, or nil for the all-zero id (no previous commit).
-private func commitID(_ text: String) -> GitObjectID? {
-    text == String(repeating: "0", count: 40) ? nil : GitObjectID(hex: text)
 }

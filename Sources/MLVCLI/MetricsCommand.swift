@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import MLVCore
-import MLVGit
 
 struct MetricsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,9 +34,7 @@ struct MetricsShowCommand: ParsableCommand {
         try runReportingErrors {
             let project = try Project.open(from: currentDirectory)
             var revs: [Revision] = try revisions.map { try Revision.resolve($0, project: project) }
-            if allBranches {
-                revs += try project.git.references(matching: "refs/heads/*").map { .commit($0.commit, label: String($0.name.dropFirst("refs/heads/".count))) }
-            }
+            if allBranches { revs += try Revision.branches(project: project) }
             if revs.isEmpty { revs = [.workspace] }
             let format = NumberFormat(precision: precision)
             var rows: [[String]] = []

@@ -65,6 +65,11 @@ public struct HookRunner {
 
     // MARK: pre-push
 
+    /// `pre-push REMOTE URL` with Git's ref lines on stdin.
+    public func prePush(arguments: [String], input: String, allowMissingBaseline: Bool) throws -> PrePushReport {
+        try prePush(remote: arguments.first ?? "origin", refs: try PushedRef.parse(input), allowMissingBaseline: allowMissingBaseline)
+    }
+
     /// Uploads the data the pushed commits reference, then checks each pushed tip's gates
     /// against the remote branch's tip (for a new branch: its merge base with the remote's
     /// default branch).
@@ -113,6 +118,20 @@ public struct HookRunner {
     }
 
     // MARK: post-checkout, post-merge
+
+    /// `post-checkout PREVIOUS NEW FLAG`: only branch checkouts (flag 1) move data; a
+    /// previous id of all zeros (a clone) means there was nothing before.
+    public func postCheckout(arguments: [String]) throws -> (results: [CheckedOutPath], warnings: [String]) {
+        func commitID(_ text: String) -> GitObjectID? { text == PushedRef.zero ? nil : GitObjectID(hex: text) }
+        guard arguments.count >= 3, arguments[2] == "1", let new = commitID(arguments[1]) else { return ([], []) }
+        return try materialize(from: commitID(arguments[0]), to: new)
+    }
+
+    /// `post-merge`: from the commit before the merge (ORIG_HEAD) to HEAD.
+    public func postMerge() throws -> (results: [CheckedOutPath], warnings: [String]) {
+        guard let head = try project.git.headCommit() else { return ([], []) }
+        return try materialize(from: try? project.git.resolveCommit("ORIG_HEAD"), to: head)
+    }
 
     /// Brings the data of the tracked paths that differ between two commits into the work
     /// tree; files with unsaved changes are kept (with a warning), never overwritten.

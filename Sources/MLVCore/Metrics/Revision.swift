@@ -23,6 +23,11 @@ public enum Revision: Sendable, Equatable {
         return .commit(try project.git.resolveCommit(text), label: text)
     }
 
+    /// The tip of every local branch, labelled by its name.
+    public static func branches(project: Project) throws -> [Revision] {
+        try project.git.references(matching: "refs/heads/*").map { .commit($0.commit, label: String($0.name.dropFirst("refs/heads/".count))) }
+    }
+
     /// A file's bytes at this revision, or nil when it has none.
     func read(_ path: String, project: Project) throws -> [UInt8]? {
         switch self {
