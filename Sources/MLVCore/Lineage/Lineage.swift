@@ -49,6 +49,10 @@ public struct LineageQuery {
 
     mutating func lock(at commit: GitObjectID) throws -> LockFile? {
         guard let blob = try project.git.blobID(LockFile.fileName, at: commit) else { return nil }
+        return try lock(blob: blob, commit: commit)
+    }
+
+    mutating func lock(blob: GitObjectID, commit: GitObjectID) throws -> LockFile {
         if let cached = parsed[blob] { return cached }
         let lock = try LockFile.parse(Array(try project.git.readBlob(id: blob)), revision: commit.short)
         parsed[blob] = lock
@@ -156,15 +160,11 @@ public struct LineageQuery {
         }
         // Newest first, so the last commit seen for a record is the oldest.
         for stage in try LockFile.load(root: project.root).stages { records[key(stage)] = Record(stage: stage, commit: nil) }
-        var seenBlobs: Set<GitObjectID> = []
-        var blobOfCommit: [(GitObjectID, GitObjectID)] = []
         for commit in commits {
             guard let blob = try project.git.blobID(LockFile.fileName, at: commit) else { continue }
-            blobOfCommit.append((commit, blob))
-            if seenBlobs.insert(blob).inserted { _ = try lock(at: commit) }
-        }
-        for (commit, blob) in blobOfCommit {
-            for stage in parsed[blob]?.stages ?? [] { records[key(stage), default: Record(stage: stage, commit: nil)].commit = commit }
+            for stage in try lock(blob: blob, commit: commit).stages {
+                records[key(stage), default: Record(stage: stage, commit: nil)].commit = commit
+            }
         }
         // Breadth first from the starting ids over dep -> output edges.
         var frontier = Set(start)
@@ -194,8 +194,8 @@ public struct LineageQuery {
         return (start, outputs.sorted { ($0.depth, $0.path, $0.commit?.time ?? .distantFuture) < ($1.depth, $1.path, $1.commit?.time ?? .distantFuture) })
     }
 
-    /// An id typed as hex (64 digits, or a prefix of at least 8 that the locks and cache make
-    /// unambiguous is not attempted: ids are given whole), or a path's current content id.
+    /// An object id given whole (64 hex digits), or the content id of a path: its tracked
+    /// version at `revision` (or in the work tree), else the file's own bytes.
     private mutating func resolveTarget(_ target: String, cwd: String, revision: String?) throws -> [ObjectID] {
         if let id = ObjectID(hex: target) { return [id] }
         let path = try project.relativePath(forUserPath: target, cwd: cwd)
