@@ -148,7 +148,7 @@ final class PipelineEndToEndTests: XCTestCase {
         while !repo.exists("stage.started") && Date() < deadline { usleep(50_000) }
         let second = try repo.mlv("train", environment: ["MLV_LOCK_TIMEOUT": "0.5"])
         XCTAssertEqual(second.code, 2)
-        XCTAssertTrue(second.stderr.contains("train"), second.stderr)
+        XCTAssertTrue(second.stderr.contains("(mlv train) since"), "names the holder: \(second.stderr)")
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 0)
         XCTAssertEqual(try repo.mlv("train").code, 0)
