@@ -14,7 +14,7 @@ final class MotoServer {
             endpoint = given
             return
         }
-        let port = Int.random(in: 20_000...60_000)
+        let port = MotoServer.freePort()
         endpoint = "http://127.0.0.1:\(port)"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -89,6 +89,26 @@ final class MotoServer {
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket="\(bucket)"):
             for item in page.get("Contents", []): print(item["Key"])
         """).split(separator: "\n").map(String.init)
+    }
+
+    /// A loopback port nothing uses now, chosen by the kernel. A random one could be in use as
+    /// the local end of an open connection: the server then cannot bind, and every request
+    /// is refused.
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
+                guard bind(fd, pointer, length) == 0 else { return -1 }
+                return getsockname(fd, pointer, &length)
+            }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     static func accepts(port: Int) -> Bool {

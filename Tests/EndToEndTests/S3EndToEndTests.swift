@@ -120,7 +120,7 @@ final class FlakyProxy {
     private let process: Process
 
     init(upstream: String) throws {
-        let port = Int.random(in: 20_000...60_000)
+        let port = MotoServer.freePort()
         endpoint = "http://127.0.0.1:\(port)"
         let script = """
         import http.client, http.server, itertools, urllib.parse
@@ -189,7 +189,7 @@ final class RecordingProxy {
     private let process: Process
 
     init(upstream: String) throws {
-        port = Int.random(in: 20_000...60_000)
+        port = MotoServer.freePort()
         log = FileManager.default.temporaryDirectory.appendingPathComponent("proxy-\(UUID().uuidString).log").path
         FileManager.default.createFile(atPath: log, contents: nil)
         let script = """
