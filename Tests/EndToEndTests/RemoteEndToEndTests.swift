@@ -59,6 +59,55 @@ final class RemoteEndToEndTests: XCTestCase {
         try copy.assertGitFsckClean()
     }
 
+    func testPulledSmallFilesLiveInLocalPacksThroughEveryCommand() throws {
+        let repo = try pushedRepository()
+        let copy = try clone(repo)
+        XCTAssertEqual(try copy.mlv("pull").code, 0)
+        let packed = try copy.packedObjects()
+        XCTAssertEqual(packed.count, 31, "30 small files and the manifest are packed; the 3 MiB model is a file")
+        XCTAssertEqual(try copy.cacheObjects().count, 32)
+        try copy.assertCacheObjectsWhole()
+
+        // A new version: status and fsck see packed objects; gc drops the old ones only.
+        try copy.write("data/part0/f0.csv", "changed")
+        XCTAssertEqual(try copy.mlv("add", "data").code, 0)
+        try copy.git("commit", "-q", "-am", "v2")
+        XCTAssertEqual(try copy.mlv("status", "--exit-code").code, 0)
+        XCTAssertEqual(try copy.mlv("fsck", "--all").code, 0)
+        let gc = try copy.mlv("gc", "--workspace")
+        XCTAssertEqual(gc.code, 0, gc.stderr)
+        XCTAssertEqual(try copy.packedObjects().count, 29, "the old manifest and the old f0.csv are gone from the pack")
+        try copy.assertCacheObjectsWhole()
+        XCTAssertEqual(try copy.mlv("checkout", "--force").code, 0)
+        XCTAssertEqual(try copy.mlv("status", "--exit-code").code, 0)
+
+        // Link modes need a file of their own: it is made from the pack on the way.
+        try copy.write(".mlv/config", "[core]\n\tlinkMode = hardlink\n")
+        try FileManager.default.removeItem(atPath: copy.path("data/part1"))
+        let linked = try copy.mlv("checkout")
+        XCTAssertEqual(linked.code, 0, linked.stderr)
+        XCTAssertEqual(try copy.read("data/part1/f1.csv"), try repo.read("data/part1/f1.csv"))
+        let st = try FileManager.default.attributesOfItem(atPath: copy.path("data/part1/f1.csv"))
+        XCTAssertEqual((st[.referenceCount] as? NSNumber)?.intValue, 2, "hard-linked to a cache file")
+        try copy.write(".mlv/config", "")
+
+        // A damaged pack: fsck names it, checkout refuses to write the damaged file.
+        let damaged = try XCTUnwrap(try copy.packedObjects().first { $0.id == TestRepository.sha256(try repo.read("data/part2/f2.csv")) })
+        chmod(damaged.pack, 0o644)
+        let handle = try XCTUnwrap(FileHandle(forUpdatingAtPath: damaged.pack))
+        try handle.seek(toOffset: UInt64(damaged.offset + 5))
+        handle.write(Data("!".utf8))
+        try handle.close()
+        let fsck = try copy.mlv("fsck")
+        XCTAssertEqual(fsck.code, 1)
+        XCTAssertTrue(fsck.stdout.contains(damaged.id.prefix(12)) && fsck.stdout.contains("data/part2/f2.csv"), fsck.stdout)
+        try FileManager.default.removeItem(atPath: copy.path("data/part2/f2.csv"))
+        let refused = try copy.mlv("checkout")
+        XCTAssertEqual(refused.code, 1)
+        XCTAssertFalse(copy.exists("data/part2/f2.csv"))
+        XCTAssertTrue(refused.stderr.contains(damaged.id.prefix(12)) && refused.stderr.contains("corrupted"), refused.stderr)
+    }
+
     func testPartialPullFetchesOnlyThatFile() throws {
         let repo = try pushedRepository()
         let copy = try clone(repo)

@@ -135,21 +135,47 @@ final class TestRepository {
         SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// Every object file in the cache.
+    /// Every object in the cache: files of their own and objects in local packs.
     func cacheObjects() throws -> [String] {
         let cache = path(".mlv/cache")
         var result: [String] = []
         for shard in try FileManager.default.contentsOfDirectory(atPath: cache) where shard.count == 2 {
             for name in try FileManager.default.contentsOfDirectory(atPath: cache + "/" + shard) { result.append(shard + name) }
         }
-        return result.sorted()
+        result += try packedObjects().map(\.id)
+        return Array(Set(result)).sorted()
+    }
+
+    /// Objects in `.mlv/cache/packs`, read from each index (`<id> <offset> <length> o` lines).
+    func packedObjects() throws -> [(id: String, pack: String, offset: Int, length: Int)] {
+        let packs = path(".mlv/cache/packs")
+        guard FileManager.default.fileExists(atPath: packs) else { return [] }
+        var result: [(String, String, Int, Int)] = []
+        for file in try FileManager.default.contentsOfDirectory(atPath: packs) where file.hasSuffix(".idx") && !file.hasPrefix(".") {
+            let text = try String(contentsOfFile: packs + "/" + file, encoding: .utf8)
+            for line in text.split(separator: "\n").dropFirst(2) {
+                let parts = line.split(separator: " ")
+                guard parts.count == 4, parts[3] == "o" else { continue }
+                result.append((String(parts[0]), packs + "/" + file.dropLast(4) + ".pack", Int(parts[1])!, Int(parts[2])!))
+            }
+        }
+        return result
     }
 
     /// Asserts every object in the cache hashes to its name: nothing partial or corrupted is visible.
     func assertCacheObjectsWhole(file: StaticString = #filePath, line: UInt = #line) throws {
-        for object in try cacheObjects() {
+        let packed = try packedObjects()
+        let packedIDs = Set(packed.map(\.id))
+        for object in try cacheObjects() where !packedIDs.contains(object) {
             let bytes = try read(".mlv/cache/\(object.prefix(2))/\(object.dropFirst(2))")
             XCTAssertEqual(Self.sha256(bytes), object, "cache object \(object.prefix(12)) is not whole", file: file, line: line)
+        }
+        for object in packed {
+            let pack = try Data(contentsOf: URL(fileURLWithPath: object.pack))
+            XCTAssertLessThanOrEqual(object.offset + object.length, pack.count, "pack \(object.pack) is truncated", file: file, line: line)
+            guard object.offset + object.length <= pack.count else { continue }
+            XCTAssertEqual(Self.sha256(pack.subdata(in: object.offset..<(object.offset + object.length))), object.id,
+                           "packed object \(object.id.prefix(12)) is not whole", file: file, line: line)
         }
     }
 

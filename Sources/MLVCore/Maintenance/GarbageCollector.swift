@@ -20,17 +20,21 @@ public func collectGarbage(scope: GCScope, dryRun: Bool, project: Project) throw
     }
     var removed = 0, kept = 0
     var removedBytes: Int64 = 0, keptBytes: Int64 = 0
+    var dead = Set<ObjectID>()
     for object in try project.store.allObjects() {
         if collector.usedBy[object.id] != nil {
             kept += 1
             keptBytes += object.size
         } else {
-            if !dryRun { try project.store.remove(object.id) }
+            dead.insert(object.id)
             removed += 1
             removedBytes += object.size
         }
     }
-    if !dryRun { project.store.removeAbandonedTemporaries() }
+    if !dryRun {
+        try project.store.remove(dead)
+        project.store.removeAbandonedTemporaries()
+    }
     return GCResult(removedObjects: removed, removedBytes: removedBytes, keptObjects: kept, keptBytes: keptBytes, dryRun: dryRun)
 }
 

@@ -5,8 +5,8 @@ import Glibc
 #endif
 
 /// Downloads what the chosen commits reference and the cache lacks (`mlv fetch`). Every
-/// object is checked against its id before it enters the cache; a large file is rebuilt from
-/// its chunks and rehashed whole.
+/// object is checked against its id before it enters the cache: small ones go into local
+/// packs, a large file is rebuilt from its chunks and rehashed whole.
 public func fetch(_ options: TransferOptions, cwd: String, project: Project) throws -> TransferResult {
     let started = Date()
     let (settings, remote, catalog) = try openCatalog(options.remote, project: project)
@@ -53,9 +53,10 @@ struct Fetcher {
 
     /// Requests in flight at once for whole objects.
     var jobs = 1
-    /// Objects stored between two commits to the cache, so an interrupted fetch keeps what it
-    /// finished and a rerun does not download it again.
-    static let commitEvery = 2000
+    /// Objects stored between two commits to the cache (each a local pack), so an interrupted
+    /// fetch keeps what it finished and a rerun does not download it again.
+    static let commitEvery = 20_000
+    static let commitBytes: Int64 = 256 << 20
 
     func fetch(_ ids: Set<ObjectID>, result: inout TransferResult) throws {
         guard !ids.isEmpty else { return }
@@ -68,17 +69,23 @@ struct Fetcher {
         whole.sort { ($0.packKey, $0.entry.offset) < ($1.packKey, $1.entry.offset) }
         var start = 0
         while start < whole.count {
-            let group = Array(whole[start..<min(start + Fetcher.commitEvery, whole.count)])
-            try storing { batch in
-                try readMerged(group, result: &result, jobs: jobs) { location, bytes in
-                    guard ObjectID(digest: SHA256.hash(data: bytes)) == location.entry.id else {
-                        throw RemoteError.corrupted(remote: remote.displayName, key: location.packKey, object: location.entry.id.hex)
-                    }
-                    try store.ingest(verified: bytes, id: location.entry.id, batch: batch)
-                }
+            var end = start, bytes: Int64 = 0
+            while end < whole.count && end - start < Fetcher.commitEvery && bytes < Fetcher.commitBytes {
+                bytes += whole[end].entry.length
+                end += 1
             }
+            let group = Array(whole[start..<end])
+            let pack = try store.packs.makeBuilder()
+            // Each request's items are checked, then written to the pack together.
+            try readMergedRequests(group, result: &result, jobs: jobs) { items in
+                for (location, bytes) in items where ObjectID(digest: SHA256.hash(data: bytes)) != location.entry.id {
+                    throw RemoteError.corrupted(remote: remote.displayName, key: location.packKey, object: location.entry.id.hex)
+                }
+                try pack.append(items.map { ($0.0.entry.id, $0.1) })
+            }
+            try pack.commit()
             result.objects += group.count
-            start += group.count
+            start = end
         }
         for location in chunked {
             try storing { batch in try rebuild(location, batch: batch, result: &result) }
@@ -103,6 +110,14 @@ struct Fetcher {
     /// thread-safe.
     func readMerged(_ locations: [RemoteCatalog.Location], result: inout TransferResult, jobs: Int = 1,
                     _ body: (RemoteCatalog.Location, UnsafeRawBufferPointer) throws -> Void) throws {
+        try readMergedRequests(locations, result: &result, jobs: jobs) { items in
+            for (location, bytes) in items { try body(location, bytes) }
+        }
+    }
+
+    /// As `readMerged`, with `body` called once per request with all of its items.
+    func readMergedRequests(_ locations: [RemoteCatalog.Location], result: inout TransferResult, jobs: Int = 1,
+                            _ body: ([(RemoteCatalog.Location, UnsafeRawBufferPointer)]) throws -> Void) throws {
         var requests: [(key: String, range: Range<Int64>, items: ArraySlice<RemoteCatalog.Location>)] = []
         let byPack = Dictionary(grouping: locations, by: \.packKey)
         for key in byPack.keys.sorted() {
@@ -126,13 +141,14 @@ struct Fetcher {
             let request = requests[index]
             let bytes = try remote.get(request.key, range: request.range)
             try bytes.withUnsafeBytes { raw in
-                for item in request.items {
+                let items = try request.items.map { item -> (RemoteCatalog.Location, UnsafeRawBufferPointer) in
                     let from = Int(item.entry.offset - request.range.lowerBound), to = from + Int(item.entry.length)
                     guard to <= raw.count else {
                         throw RemoteError.corrupted(remote: remote.displayName, key: request.key, object: item.entry.id.hex)
                     }
-                    try body(item, UnsafeRawBufferPointer(rebasing: raw[from..<to]))
+                    return (item, UnsafeRawBufferPointer(rebasing: raw[from..<to]))
                 }
+                try body(items)
             }
             return Int64(bytes.count)
         }

@@ -78,7 +78,7 @@ public final class LocalRemote: RemoteStore {
         counter.withLock { requests += 1 }
         let target = path(key)
         try FileSystem.createDirectory((target as NSString).deletingLastPathComponent)
-        let temp = "\((target as NSString).deletingLastPathComponent)/.\((target as NSString).lastPathComponent).mlv-tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let temp = "\((target as NSString).deletingLastPathComponent)/.\((target as NSString).lastPathComponent).mlv-tmp-\(TemporaryName.suffix())"
         // Same filesystem: a hard link stores the pack without copying a byte; it is made
         // durable and renamed into place like a copy would be.
         if link(source, temp) == 0 {

@@ -14,15 +14,34 @@ public struct PackIndex: Equatable, Sendable {
         public let kind: Kind
     }
 
-    /// The pack's own id: the SHA-256 of its bytes.
+    /// The pack's name: the SHA-256 of its entry lines (`entryText`). Every item is named by
+    /// the hash of its bytes and placed by offset, so the entries determine the pack's bytes
+    /// and the name follows from its content without hashing the pack a second time.
     public let pack: ObjectID
     public let packSize: Int64
     public let entries: [Entry]
 
     public func serialized() -> [UInt8] {
-        var text = "mlv-pack-index 1\npack \(pack.hex) \(packSize)\n"
+        Array("mlv-pack-index 1\npack \(pack.hex) \(packSize)\n".utf8) + PackIndex.entryText(entries)
+    }
+
+    /// One line `<id> <offset> <length> <kind>` per entry, as the index lists them.
+    public static func entryText(_ entries: [Entry]) -> [UInt8] {
+        var text = ""
+        text.reserveCapacity(entries.count * 90)
         for entry in entries { text += "\(entry.id.hex) \(entry.offset) \(entry.length) \(entry.kind.rawValue)\n" }
         return Array(text.utf8)
+    }
+
+    /// The index of a pack holding `entries`, named by them.
+    public init(packSize: Int64, entries: [Entry]) {
+        self.init(pack: ObjectID.of(PackIndex.entryText(entries)), packSize: packSize, entries: entries)
+    }
+
+    public init(pack: ObjectID, packSize: Int64, entries: [Entry]) {
+        self.pack = pack
+        self.packSize = packSize
+        self.entries = entries
     }
 
     /// Parses strictly; every entry must lie inside the pack.

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -6,9 +5,10 @@ import Glibc
 
 /// Fills pack files in a local temporary folder and uploads each (pack first, then its index)
 /// when it reaches the target size, several at once in the background while the next pack
-/// fills. A pack is named by the SHA-256 of its bytes, so two pushers never overwrite each
-/// other's packs, and an index appears only after its pack.
-final class PackWriter {
+/// fills. A pack is named by its content (`PackIndex.pack`), so two pushers never overwrite
+/// each other's packs, and an index appears only after its pack. Appends may come from
+/// several threads.
+final class PackWriter: @unchecked Sendable {
     static let targetSize: Int64 = 32 << 20
 
     private let remote: RemoteStore
@@ -16,7 +16,6 @@ final class PackWriter {
     private let directory: String
     private var fd: Int32 = -1
     private var path = ""
-    private var sha = SHA256()
     private var size: Int64 = 0
     private var entries: [PackIndex.Entry] = []
     /// Items in the pack being filled or in packs still uploading.
@@ -26,6 +25,8 @@ final class PackWriter {
     private let uploads = DispatchGroup()
     private let slots: DispatchSemaphore
     private let lock = NSLock()
+    /// Serializes appends and the pack being filled (fd, path, size, entries).
+    private let appendLock = NSLock()
     private var failure: Error?
     private var sentPacks = 0
     private var sentBytes: Int64 = 0
@@ -50,13 +51,32 @@ final class PackWriter {
     /// Appends an item; starts the pack's upload when it is full.
     func append(_ id: ObjectID, kind: PackIndex.Kind, bytes: UnsafeRawBufferPointer) throws {
         if let failure = lock.withLock({ failure }) { throw failure }
-        if fd < 0 { try open() }
-        sha.update(bufferPointer: bytes)
-        try FileSystem.writeAll(fd, bytes, path: path)
-        entries.append(PackIndex.Entry(id: id, offset: size, length: Int64(bytes.count), kind: kind))
-        lock.withLock { _ = scheduled.insert(id) }
-        size += Int64(bytes.count)
-        if size >= PackWriter.targetSize { try flush(wait: false) }
+        try appendLock.withLock {
+            if fd < 0 { try open() }
+            try FileSystem.writeAll(fd, bytes, path: path)
+            entries.append(PackIndex.Entry(id: id, offset: size, length: Int64(bytes.count), kind: kind))
+            lock.withLock { _ = scheduled.insert(id) }
+            size += Int64(bytes.count)
+            if size >= PackWriter.targetSize { try startUpload() }
+        }
+    }
+
+    /// Appends several items stored back to back in `bytes` (`lengths` in order) with one
+    /// write: workers that gather items first contend for the pack once per group.
+    func append(_ items: [(id: ObjectID, kind: PackIndex.Kind, length: Int)], bytes: UnsafeRawBufferPointer) throws {
+        if let failure = lock.withLock({ failure }) { throw failure }
+        try appendLock.withLock {
+            if fd < 0 { try open() }
+            try FileSystem.writeAll(fd, bytes, path: path)
+            var offset = size
+            for item in items {
+                entries.append(PackIndex.Entry(id: item.id, offset: offset, length: Int64(item.length), kind: item.kind))
+                offset += Int64(item.length)
+            }
+            lock.withLock { scheduled.formUnion(items.map(\.id)) }
+            size = offset
+            if size >= PackWriter.targetSize { try startUpload() }
+        }
     }
 
     /// Appends an item that moves from a pack being rewritten (gc): it is already in the
@@ -69,11 +89,20 @@ final class PackWriter {
     /// Uploads the pack in progress, if any; with `wait`, returns once every upload has
     /// finished and rethrows the first failure.
     func flush(wait: Bool = true) throws {
+        try appendLock.withLock { try startUpload() }
+        if wait {
+            uploads.wait()
+            if let failure = lock.withLock({ failure }) { throw failure }
+        }
+    }
+
+    /// Closes the pack being filled, if any, and uploads it in the background. Called with
+    /// `appendLock` held.
+    private func startUpload() throws {
         if fd >= 0 {
             close(fd)
             fd = -1
-            let file = path, packSize = size
-            let index = PackIndex(pack: ObjectID(digest: sha.finalize()), packSize: packSize, entries: entries)
+            let file = path, packSize = size, packEntries = entries
             entries = []
             slots.wait()
             uploads.enter()
@@ -81,6 +110,7 @@ final class PackWriter {
                 defer { unlink(file); slots.signal(); uploads.leave() }
                 guard lock.withLock({ failure == nil }) else { return }
                 do {
+                    let index = PackIndex(packSize: packSize, entries: packEntries)
                     let key = RemoteCatalog.packPrefix + index.pack.hex + ".pack"
                     try remote.put(key, fromFile: file)
                     let indexBytes = index.serialized()
@@ -96,18 +126,13 @@ final class PackWriter {
                 }
             }
         }
-        if wait {
-            uploads.wait()
-            if let failure = lock.withLock({ failure }) { throw failure }
-        }
     }
 
     private func open() throws {
         try FileSystem.createDirectory(directory)
-        path = "\(directory)/pack-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        path = "\(directory)/pack-\(TemporaryName.suffix())"
         fd = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw WorkspaceError.io(path: path, operation: "create", errno: errno) }
-        sha = SHA256()
         size = 0
     }
 }

@@ -100,14 +100,22 @@ public func push(_ options: TransferOptions, cwd: String, project: Project) thro
     let trust = ObjectTrust(file: project.trustPath, store: project.store)
     var done: Int64 = 0
     var manifestsStarted = false
-    // Small objects are read and verified on every core, a batch at a time, then appended
-    // to the pack in order.
+    // Small objects are read, verified and appended on every core, a batch at a time. Each
+    // task gathers a run of objects and writes them to the pack at once, so one worker
+    // writes while the others read and hash.
     var pending: [ObjectID] = []
     var pendingBytes: Int64 = 0
     func drain() throws {
-        let contents = try ParallelWork.map(pending.count) { index, _ in try project.store.readVerified(pending[index]) }
-        for (id, bytes) in zip(pending, contents) {
-            try bytes.withUnsafeBytes { try writer.append(id, kind: .object, bytes: $0) }
+        let runs = stride(from: 0, to: pending.count, by: 64).map { $0..<min($0 + 64, pending.count) }
+        _ = try ParallelWork.map(runs.count) { index, _ in
+            var gathered: [UInt8] = []
+            var items: [(id: ObjectID, kind: PackIndex.Kind, length: Int)] = []
+            for id in pending[runs[index]] {
+                let bytes = try project.store.readVerified(id)
+                gathered += bytes
+                items.append((id, .object, bytes.count))
+            }
+            try gathered.withUnsafeBytes { try writer.append(items, bytes: $0) }
         }
         result.objects += pending.count
         pending.removeAll(keepingCapacity: true)

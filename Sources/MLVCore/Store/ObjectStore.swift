@@ -5,16 +5,21 @@ import Glibc
 #endif
 
 /// The content-addressed cache: each object is a read-only file `ROOT/ab/cdef…` named by its
-/// SHA-256. Objects appear only by rename from a fully written, synced temporary file.
+/// SHA-256, or (small objects a fetch brought) an item of a pack in `ROOT/packs`. Objects
+/// appear only by rename from a fully written, synced temporary file.
 public final class ObjectStore: @unchecked Sendable {
     /// The cache folder.
     public let root: String
     /// Where objects are written before they are renamed into place (same filesystem).
     public let temporaryDirectory: String
 
+    /// Packs of small fetched objects.
+    let packs: LocalPacks
+
     public init(root: String, temporaryDirectory: String) {
         self.root = root
         self.temporaryDirectory = temporaryDirectory
+        packs = LocalPacks(directory: root + "/packs", temporaryDirectory: temporaryDirectory)
     }
 
     /// Where the object lives, whether or not it is present.
@@ -24,6 +29,11 @@ public final class ObjectStore: @unchecked Sendable {
     }
 
     public func contains(_ id: ObjectID) -> Bool {
+        containsLoose(id) || packs.location(of: id) != nil
+    }
+
+    /// Whether the object is a file of its own (not only in a pack).
+    func containsLoose(_ id: ObjectID) -> Bool {
         guard let fd = shardDescriptor(shardIndex(id)) else { return false }
         var st = stat()
         return String(id.hex.dropFirst(2)).withCString { fstatat(fd, $0, &st, AT_SYMLINK_NOFOLLOW) } == 0
@@ -44,10 +54,10 @@ public final class ObjectStore: @unchecked Sendable {
             if listing, let names = listShard(fd) {
                 for id in wanted where !names.contains(String(id.hex.dropFirst(2))) { missing.insert(id) }
             } else {
-                for id in wanted where !contains(id) { missing.insert(id) }
+                for id in wanted where !containsLoose(id) { missing.insert(id) }
             }
         }
-        return missing
+        return missing.filter { packs.location(of: $0) == nil }
     }
 
     private func listShard(_ fd: Int32) -> Set<String>? {
@@ -90,14 +100,45 @@ public final class ObjectStore: @unchecked Sendable {
 
     /// The size of a present object.
     public func size(of id: ObjectID) -> Int64? {
-        FileSystem.lstatFile(path(for: id)).map(\.size)
+        var st = stat()
+        guard let fd = shardDescriptor(shardIndex(id)),
+              String(id.hex.dropFirst(2)).withCString({ fstatat(fd, $0, &st, AT_SYMLINK_NOFOLLOW) }) == 0,
+              st.st_mode & S_IFMT == S_IFREG else { return packs.location(of: id)?.length }
+        return Int64(st.st_size)
     }
 
-    /// Reads a small object whole (manifests) and checks its bytes against its id.
+    /// Where a damaged object's bytes are: its own file, or the pack holding it.
+    public func location(of id: ObjectID) -> String {
+        containsLoose(id) ? path(for: id) : packs.path(of: id) ?? path(for: id)
+    }
+
+    /// Reads a small object whole (manifests, files on push) and checks its bytes against its id.
     public func readVerified(_ id: ObjectID, limit: Int = 1 << 30) throws -> [UInt8] {
         let objectPath = path(for: id)
-        guard FileSystem.exists(objectPath) else { throw StoreError.missing(id) }
-        let bytes = try FileSystem.readFile(objectPath, limit: limit)
+        let shard = shardDescriptor(shardIndex(id))
+        let fd = shard.map { shard in String(id.hex.dropFirst(2)).withCString { openat(shard, $0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) } } ?? -1
+        guard fd >= 0 else {
+            if shard == nil || errno == ENOENT {
+                if let bytes = try packs.read(id) { return bytes }
+                throw StoreError.missing(id)
+            }
+            throw WorkspaceError.io(path: objectPath, operation: "open", errno: errno)
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw WorkspaceError.io(path: objectPath, operation: "stat", errno: errno) }
+        guard st.st_size <= limit else { throw FileSystem.FileTooLarge(path: objectPath, limit: limit) }
+        // Objects never change size; a short read leaves bytes that cannot match the id.
+        let size = Int(st.st_size)
+        var filled = 0
+        let bytes = try [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            while filled < size {
+                let n = try FileSystem.readSome(fd, into: UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[filled...]), path: objectPath)
+                if n == 0 { break }
+                filled += n
+            }
+            count = filled
+        }
         guard ObjectID.of(bytes) == id else { throw StoreError.corrupted(id, path: objectPath) }
         return bytes
     }
@@ -105,8 +146,13 @@ public final class ObjectStore: @unchecked Sendable {
     /// Rehashes a present object; returns false when its bytes no longer match its id.
     public func verify(_ id: ObjectID, hasher: FileHasher) throws -> Bool {
         let objectPath = path(for: id)
-        guard FileSystem.exists(objectPath) else { throw StoreError.missing(id) }
-        return try hasher.hash(path: objectPath).id == id
+        if FileSystem.exists(objectPath) { return try hasher.hash(path: objectPath).id == id }
+        do {
+            guard try packs.read(id) != nil else { throw StoreError.missing(id) }
+            return true
+        } catch StoreError.corrupted {
+            return false
+        }
     }
 
     /// Every object id in the cache, with its size. Temporary and foreign files are skipped.
@@ -122,11 +168,23 @@ public final class ObjectStore: @unchecked Sendable {
                 result.append((id, st.size))
             }
         }
+        let loose = Set(result.map(\.0))
+        result += packs.all().filter { !loose.contains($0.id) }
         return result
     }
 
-    /// Deletes an object (gc). The file is read-only, which `unlink` does not mind.
-    public func remove(_ id: ObjectID) throws {
+    /// Deletes objects (gc): files of their own, and packed copies (a pack keeps its other
+    /// objects in a new pack). Files are read-only, which `unlink` does not mind.
+    public func remove(_ ids: Set<ObjectID>) throws {
+        for id in ids { try removeLoose(id) }
+        _ = try packs.remove(ids)
+        packs.removeOrphans()
+    }
+
+    /// Deletes one object.
+    public func remove(_ id: ObjectID) throws { try remove([id]) }
+
+    private func removeLoose(_ id: ObjectID) throws {
         let objectPath = path(for: id)
         guard unlink(objectPath) == 0 || errno == ENOENT else {
             throw WorkspaceError.io(path: objectPath, operation: "delete", errno: errno)
@@ -137,7 +195,6 @@ public final class ObjectStore: @unchecked Sendable {
 
     /// Prefix of temporary object files; the process id follows so leftovers can be cleaned.
     static let temporaryPrefix = ".tmp-obj-"
-    static let processID = getpid()
 
     /// A new temporary file, opened for writing. With a known id it goes in the object's own
     /// shard folder: many small objects then spread over 256 folders instead of contending
@@ -153,7 +210,7 @@ public final class ObjectStore: @unchecked Sendable {
             try FileSystem.createDirectory(temporaryDirectory)
             directory = temporaryDirectory
         }
-        let name = "\(directory)/\(ObjectStore.temporaryPrefix)\(ObjectStore.processID)-\(UInt64.random(in: 0...UInt64.max))"
+        let name = "\(directory)/\(ObjectStore.temporaryPrefix)\(TemporaryName.suffix())"
         let fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
         guard fd >= 0 else { throw WorkspaceError.io(path: name, operation: "create", errno: errno) }
         return (fd, name)
@@ -211,6 +268,26 @@ public final class ObjectStore: @unchecked Sendable {
         }
     }
 
+    /// Gives a packed object a file of its own (for a hard link or symlink to it), synced
+    /// before it is renamed into place.
+    func unpack(_ id: ObjectID) throws {
+        guard !containsLoose(id), let bytes = try packs.read(id) else { return }
+        let temp = try createTemporary(for: id)
+        do {
+            try FileSystem.writeAll(temp.fd, bytes, path: temp.path)
+            guard fsync(temp.fd) == 0 else { throw WorkspaceError.io(path: temp.path, operation: "fsync", errno: errno) }
+            close(temp.fd)
+        } catch {
+            close(temp.fd); unlink(temp.path)
+            throw error
+        }
+        guard rename(temp.path, path(for: id)) == 0 else {
+            let failure = errno
+            unlink(temp.path)
+            throw WorkspaceError.io(path: path(for: id), operation: "rename object into the cache", errno: failure)
+        }
+    }
+
     /// Stores bytes already in memory (a manifest) under their id.
     public func ingest(bytes: [UInt8], batch: ObjectBatch) throws -> ObjectID {
         let id = ObjectID.of(bytes)
@@ -218,7 +295,7 @@ public final class ObjectStore: @unchecked Sendable {
         return id
     }
 
-    /// Stores bytes the caller has just checked against `id` (a fetched item).
+    /// Stores bytes the caller has just checked against `id`.
     func ingest(verified bytes: UnsafeRawBufferPointer, id: ObjectID, batch: ObjectBatch) throws {
         if batch.isKnown(id) || contains(id) { return }
         let temp = try createTemporary(for: id)
@@ -266,15 +343,13 @@ public final class ObjectBatch: @unchecked Sendable {
         let items = lock.withLock { staged }
         guard let first = items.first else { return }
         try syncFilesystem(containing: first.temp)
-        var madeShards = Set<String>()
-        for item in items {
-            let shard = (item.final as NSString).deletingLastPathComponent
-            if !madeShards.contains(shard) {
-                try FileSystem.createDirectory(shard)
-                madeShards.insert(shard)
-            }
-            guard rename(item.temp, item.final) == 0 else {
-                throw WorkspaceError.io(path: item.final, operation: "rename object into the cache", errno: errno)
+        for shard in Set(items.map { ($0.final as NSString).deletingLastPathComponent }) {
+            try FileSystem.createDirectory(shard)
+        }
+        // Renames of many small objects take as long as writing them: on every core.
+        _ = try ParallelWork.map(items.count, workers: items.count > 256 ? nil : 1) { index, _ in
+            guard rename(items[index].temp, items[index].final) == 0 else {
+                throw WorkspaceError.io(path: items[index].final, operation: "rename object into the cache", errno: errno)
             }
         }
         try syncFilesystem(containing: first.final)

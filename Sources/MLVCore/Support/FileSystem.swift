@@ -100,7 +100,7 @@ public enum FileSystem {
     /// so readers see either the old or the new content, never a mix.
     public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
         let directory = (path as NSString).deletingLastPathComponent
-        let temp = "\(directory.isEmpty ? "." : directory)/.\((path as NSString).lastPathComponent).mlv-tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let temp = "\(directory.isEmpty ? "." : directory)/.\((path as NSString).lastPathComponent).mlv-tmp-\(TemporaryName.suffix())"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw WorkspaceError.io(path: temp, operation: "create", errno: errno) }
         do {
@@ -153,6 +153,14 @@ public enum FileSystem {
         let parts = path[marker.upperBound...].split(separator: "-")
         guard parts.count == 2, let pid = Int32(parts[0]), pid != getpid() else { return }
         if kill(pid, 0) != 0 && errno == ESRCH { unlink(path) }
+    }
+
+    /// Flushes a folder's entries (renames into it) to disk.
+    static func syncDirectory(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw WorkspaceError.io(path: path, operation: "open", errno: errno) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw WorkspaceError.io(path: path, operation: "fsync", errno: errno) }
     }
 
     /// Removes `directory` and then each empty parent up to (not including) `stop`.

@@ -134,13 +134,14 @@ struct CheckoutPlan {
         }) { index, hasher -> StoreError? in
             let entry = writes[index]
             let destination = entry.path.isEmpty ? base : base + "/" + entry.path
+            let written: FileStat?
             do {
-                try materializer.materialize(entry.id, to: destination, executable: entry.executable, hasher: hasher)
+                written = try materializer.materialize(entry.id, to: destination, executable: entry.executable, hasher: hasher)
             } catch let error as StoreError {
                 return error
             }
-            if let st = FileSystem.lstatFile(destination), st.kind == .file {
-                state.record(entry.path.isEmpty ? item.dataPath : item.dataPath + "/" + entry.path, stat: st, id: entry.id,
+            if let written {
+                state.record(entry.path.isEmpty ? item.dataPath : item.dataPath + "/" + entry.path, stat: written, id: entry.id,
                              hashedAt: Int64.max)
             }
             return nil

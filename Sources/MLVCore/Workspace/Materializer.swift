@@ -10,34 +10,46 @@ struct Materializer {
     let store: ObjectStore
     let mode: LinkMode
     let trust: ObjectTrust
+    /// Shared by the copies of this materializer that workers use.
+    let reflinks = ReflinkSupport()
 
     /// `FICLONE` from <linux/fs.h>.
     static let ficlone: UInt = 0x4004_9409
 
-    /// Writes object `id` to `destination` (absolute). Throws `StoreError.corrupted` when the
-    /// object does not hash to its id; the destination is then left as it was.
-    func materialize(_ id: ObjectID, to destination: String, executable: Bool, hasher: FileHasher) throws {
+    /// Writes object `id` to `destination` (absolute) and returns what now stands there (nil
+    /// for a symlink). Throws `StoreError.corrupted` when the object does not hash to its id;
+    /// the destination is then left as it was.
+    @discardableResult
+    func materialize(_ id: ObjectID, to destination: String, executable: Bool, hasher: FileHasher) throws -> FileStat? {
+        // A packed object is copied from the pack; a link needs a file of its own.
+        if mode == .copy || mode == .auto, store.packs.location(of: id) != nil {
+            return try materializePacked(id, to: destination, executable: executable)
+        }
         let source = store.path(for: id)
         let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else {
-            if errno == ENOENT { throw StoreError.missing(id) }
-            throw WorkspaceError.io(path: source, operation: "open", errno: errno)
+            guard errno == ENOENT else { throw WorkspaceError.io(path: source, operation: "open", errno: errno) }
+            guard store.packs.location(of: id) != nil else { throw StoreError.missing(id) }
+            try store.unpack(id)
+            return try materialize(id, to: destination, executable: executable, hasher: hasher)
         }
         defer { close(input) }
         var raw = stat()
         guard fstat(input, &raw) == 0 else { throw WorkspaceError.io(path: source, operation: "stat", errno: errno) }
         let trusted = trust.isTrusted(id, stat: FileStat(raw))
-        let directory = (destination as NSString).deletingLastPathComponent
         releasePageCache(of: destination, size: FileStat(raw).size)
-        let temp = "\(directory)/.\((destination as NSString).lastPathComponent).mlv-tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let temp = temporaryPath(beside: destination)
+        var written: FileStat?
         do {
             switch mode {
             case .copy:
-                try copy(input, id: id, to: temp, executable: executable, trusted: trusted, hasher: hasher)
+                written = try copy(input, id: id, to: temp, executable: executable, trusted: trusted, hasher: hasher)
+            case .auto where !reflinks.mayWork:
+                written = try copy(input, id: id, to: temp, executable: executable, trusted: trusted, hasher: hasher)
             case .auto, .reflink:
                 if try !clone(input, to: temp, executable: executable) {
                     guard mode == .auto else { throw CheckoutError.reflinkUnsupported(destination) }
-                    try copy(input, id: id, to: temp, executable: executable, trusted: trusted, hasher: hasher)
+                    written = try copy(input, id: id, to: temp, executable: executable, trusted: trusted, hasher: hasher)
                 } else if !trusted {
                     try verify(id, fd: input, hasher: hasher)
                 }
@@ -48,14 +60,50 @@ struct Materializer {
                 if !trusted { try verify(id, fd: input, hasher: hasher) }
                 guard symlink(source, temp) == 0 else { throw WorkspaceError.io(path: temp, operation: "symlink", errno: errno) }
             }
-            if let existing = FileSystem.lstatFile(destination), existing.kind == .directory {
-                try FileManager.default.removeItem(atPath: destination)
-            }
-            guard rename(temp, destination) == 0 else { throw WorkspaceError.io(path: destination, operation: "rename into place", errno: errno) }
+            try moveIntoPlace(temp, destination)
         } catch {
             unlink(temp)
             throw error
         }
+        // A rename keeps the inode, size and mtime a copy had; other modes are looked at.
+        if let written { return written }
+        return FileSystem.lstatFile(destination).flatMap { $0.kind == .file ? $0 : nil }
+    }
+
+    /// Writes a packed object (read and checked against its id) to `destination`.
+    private func materializePacked(_ id: ObjectID, to destination: String, executable: Bool) throws -> FileStat {
+        guard let bytes = try store.packs.read(id) else { throw StoreError.missing(id) }
+        let temp = temporaryPath(beside: destination)
+        let output = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, executable ? 0o755 : 0o644)
+        guard output >= 0 else { throw WorkspaceError.io(path: temp, operation: "create", errno: errno) }
+        do {
+            defer { close(output) }
+            try FileSystem.writeAll(output, bytes, path: temp)
+            let written = try statOpened(output, path: temp)
+            try moveIntoPlace(temp, destination)
+            return written
+        } catch {
+            unlink(temp)
+            throw error
+        }
+    }
+
+    /// `.NAME.mlv-tmp-PID-N` in the destination's folder, so the final rename stays inside it.
+    private func temporaryPath(beside destination: String) -> String {
+        "\((destination as NSString).deletingLastPathComponent)/.\((destination as NSString).lastPathComponent).mlv-tmp-\(TemporaryName.suffix())"
+    }
+
+    /// Renames over whatever file is there; a folder in the way (the path was a directory
+    /// in the other version) is removed first.
+    private func moveIntoPlace(_ temp: String, _ destination: String) throws {
+        if rename(temp, destination) == 0 { return }
+        let failure = errno
+        guard failure == EISDIR || failure == ENOTEMPTY || failure == EEXIST,
+              let existing = FileSystem.lstatFile(destination), existing.kind == .directory else {
+            throw WorkspaceError.io(path: destination, operation: "rename into place", errno: failure)
+        }
+        try FileManager.default.removeItem(atPath: destination)
+        guard rename(temp, destination) == 0 else { throw WorkspaceError.io(path: destination, operation: "rename into place", errno: errno) }
     }
 
     /// Drops the cached pages of a large file about to be replaced (its content is in the cache,
@@ -80,29 +128,36 @@ struct Materializer {
         trust.recordVerified(id, hashedAt: started)
     }
 
-    /// A copy: in the kernel for a trusted object, else through SHA-256 on the way.
-    private func copy(_ input: Int32, id: ObjectID, to temp: String, executable: Bool, trusted: Bool, hasher: FileHasher) throws {
-        if trusted, try copyInKernel(input, to: temp, executable: executable) { return }
-        try copyVerifying(input, id: id, to: temp, executable: executable, hasher: hasher)
+    /// A copy: in the kernel for a trusted object, else through SHA-256 on the way. Returns
+    /// the copy's stat, taken after its last write.
+    private func copy(_ input: Int32, id: ObjectID, to temp: String, executable: Bool, trusted: Bool, hasher: FileHasher) throws -> FileStat {
+        if trusted, let written = try copyInKernel(input, to: temp, executable: executable) { return written }
+        return try copyVerifying(input, id: id, to: temp, executable: executable, hasher: hasher)
     }
 
-    /// `copy_file_range` to a new file; false (and no file left) where the filesystem cannot.
-    private func copyInKernel(_ input: Int32, to temp: String, executable: Bool) throws -> Bool {
+    /// `copy_file_range` to a new file; nil (and no file left) where the filesystem cannot.
+    private func copyInKernel(_ input: Int32, to temp: String, executable: Bool) throws -> FileStat? {
         let output = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC, executable ? 0o755 : 0o644)
         guard output >= 0 else { throw WorkspaceError.io(path: temp, operation: "create", errno: errno) }
         defer { close(output) }
         while true {
             let n = LinuxCalls.copyFileRange(input, nil, output, nil, 1 << 30, 0)
             if n > 0 { continue }
-            if n == 0 { return true }
+            if n == 0 { return try statOpened(output, path: temp) }
             if errno == EINTR { continue }
             if errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL {
                 unlink(temp)
                 _ = lseek(input, 0, SEEK_SET)
-                return false
+                return nil
             }
             throw WorkspaceError.io(path: temp, operation: "copy", errno: errno)
         }
+    }
+
+    private func statOpened(_ fd: Int32, path: String) throws -> FileStat {
+        var raw = stat()
+        guard fstat(fd, &raw) == 0 else { throw WorkspaceError.io(path: path, operation: "stat", errno: errno) }
+        return FileStat(raw)
     }
 
     /// Tries a copy-on-write clone; false when the filesystem cannot (ext4, across devices).
@@ -111,11 +166,14 @@ struct Materializer {
         guard output >= 0 else { throw WorkspaceError.io(path: temp, operation: "create", errno: errno) }
         defer { close(output) }
         if ioctl(output, Materializer.ficlone, input) == 0 { return true }
+        // The filesystem cannot clone at all (not just this file): stop asking, in auto mode
+        // every later file goes straight to a copy.
+        if errno == EOPNOTSUPP || errno == ENOTTY || errno == EXDEV || errno == ENOSYS { reflinks.mayWork = false }
         unlink(temp)
         return false
     }
 
-    private func copyVerifying(_ input: Int32, id: ObjectID, to temp: String, executable: Bool, hasher: FileHasher) throws {
+    private func copyVerifying(_ input: Int32, id: ObjectID, to temp: String, executable: Bool, hasher: FileHasher) throws -> FileStat {
         let output = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC, executable ? 0o755 : 0o644)
         guard output >= 0 else { throw WorkspaceError.io(path: temp, operation: "create", errno: errno) }
         defer { close(output) }
@@ -126,5 +184,17 @@ struct Materializer {
             throw StoreError.corrupted(id, path: store.path(for: id))
         }
         trust.recordVerified(id, hashedAt: started)
+        return try statOpened(output, path: temp)
+    }
+}
+
+/// Whether copy-on-write clones may work where checkout writes; learned from the first
+/// refusal, so a filesystem without them costs one failed `ioctl` per run, not one per file.
+final class ReflinkSupport: @unchecked Sendable {
+    private let lock = NSLock()
+    private var refused = false
+    var mayWork: Bool {
+        get { lock.withLock { !refused } }
+        set { lock.withLock { refused = !newValue } }
     }
 }

@@ -1,0 +1,217 @@
+import Crypto
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Small objects fetched from a remote, kept in pack files in `ROOT/packs` instead of one file
+/// each: a fetch of ten thousand files writes one file, not ten thousand. A pack and its index
+/// use the remote format (`PackIndex`); a pack counts only once its index is in place, and
+/// every read is checked against the object's id.
+final class LocalPacks: @unchecked Sendable {
+    /// A packed object: which pack, and where in it.
+    struct Location { let pack: Int; let offset: Int64; let length: Int64 }
+
+    let directory: String
+    private let temporaryDirectory: String
+    private let lock = NSLock()
+    private var loaded = false
+    private var names: [String] = []
+    private var descriptors: [Int32] = []
+    /// Each pack's objects, in pack order.
+    private var contents: [[PackIndex.Entry]] = []
+    private var locations: [ObjectID: Location] = [:]
+
+    init(directory: String, temporaryDirectory: String) {
+        self.directory = directory
+        self.temporaryDirectory = temporaryDirectory
+    }
+
+    deinit {
+        for fd in descriptors where fd >= 0 { close(fd) }
+    }
+
+    func packPath(_ name: String) -> String { "\(directory)/\(name).pack" }
+
+    /// Reads every index once (packs exist only after a fetch, so most runs read nothing).
+    private func loadIfNeeded() {
+        guard !loaded else { return }
+        loaded = true
+        guard let files = try? FileSystem.listDirectory(directory) else { return }
+        for file in files.sorted() where file.hasSuffix(".idx") && !file.hasPrefix(".") {
+            let name = String(file.dropLast(4))
+            guard let bytes = try? FileSystem.readFile("\(directory)/\(file)", limit: 1 << 30),
+                  let index = try? PackIndex.parse(bytes), index.pack.hex == name,
+                  FileSystem.lstatFile(packPath(name))?.size == index.packSize else { continue }
+            register(index)
+        }
+    }
+
+    private func register(_ index: PackIndex) {
+        names.append(index.pack.hex)
+        descriptors.append(-1)
+        contents.append(index.entries.filter { $0.kind == .object })
+        for entry in index.entries where entry.kind == .object {
+            locations[entry.id] = Location(pack: names.count - 1, offset: entry.offset, length: entry.length)
+        }
+    }
+
+    func location(of id: ObjectID) -> Location? { lock.withLock { loadIfNeeded(); return locations[id] } }
+
+    /// Every packed object with its size.
+    func all() -> [(id: ObjectID, size: Int64)] {
+        lock.withLock { loadIfNeeded(); return locations.map { ($0.key, $0.value.length) } }
+    }
+
+    /// The pack file holding `id`, for messages.
+    func path(of id: ObjectID) -> String? {
+        lock.withLock { loadIfNeeded(); return locations[id].map { packPath(names[$0.pack]) } }
+    }
+
+    private func descriptor(_ pack: Int) throws -> Int32 {
+        try lock.withLock {
+            if descriptors[pack] >= 0 { return descriptors[pack] }
+            let fd = open(packPath(names[pack]), O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw WorkspaceError.io(path: packPath(names[pack]), operation: "open", errno: errno) }
+            descriptors[pack] = fd
+            return fd
+        }
+    }
+
+    /// The object's bytes, checked against its id; nil when it is not packed.
+    func read(_ id: ObjectID) throws -> [UInt8]? {
+        guard let location = location(of: id) else { return nil }
+        let fd = try descriptor(location.pack)
+        let path = lock.withLock { packPath(names[location.pack]) }
+        var filled = 0
+        let bytes = try [UInt8](unsafeUninitializedCapacity: Int(location.length)) { buffer, count in
+            while filled < buffer.count {
+                let n = pread(fd, buffer.baseAddress! + filled, buffer.count - filled, off_t(location.offset) + off_t(filled))
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 { throw WorkspaceError.io(path: path, operation: "read", errno: errno) }
+                if n == 0 { break }
+                filled += n
+            }
+            count = filled
+        }
+        guard ObjectID.of(bytes) == id else { throw StoreError.corrupted(id, path: path) }
+        return bytes
+    }
+
+    /// Starts a new pack; objects become visible when it is committed.
+    func makeBuilder() throws -> LocalPackBuilder {
+        try LocalPackBuilder(temporaryDirectory: temporaryDirectory) { [self] file, index in try install(file, index) }
+    }
+
+    /// Moves a finished, synced pack into place, then its index (which makes it count).
+    private func install(_ file: String, _ index: PackIndex) throws {
+        try FileSystem.createDirectory(directory)
+        let name = index.pack.hex
+        guard rename(file, packPath(name)) == 0 else { throw WorkspaceError.io(path: packPath(name), operation: "rename pack into the cache", errno: errno) }
+        try FileSystem.writeAtomically(index.serialized(), to: "\(directory)/\(name).idx", mode: 0o444)
+        try FileSystem.syncDirectory(directory)
+        lock.withLock {
+            guard loaded, !names.contains(name) else { return }
+            register(index)
+        }
+    }
+
+    /// Drops `dead` objects: a pack holding none of them stays; one holding only dead ones is
+    /// deleted; the live objects of the others move to a new pack first. Returns the packs
+    /// removed. Runs under the repository lock (gc).
+    func remove(_ dead: Set<ObjectID>) throws -> Int {
+        let (packNames, packContents) = lock.withLock { loadIfNeeded(); return (names, contents) }
+        var removed = 0
+        for (name, entries) in zip(packNames, packContents) where entries.contains(where: { dead.contains($0.id) }) {
+            let live = entries.filter { !dead.contains($0.id) }
+            if !live.isEmpty {
+                let builder = try makeBuilder()
+                let fd = open(packPath(name), O_RDONLY | O_CLOEXEC)
+                guard fd >= 0 else { throw WorkspaceError.io(path: packPath(name), operation: "open", errno: errno) }
+                defer { close(fd) }
+                var intact = true
+                for entry in live where intact {
+                    var bytes = [UInt8](repeating: 0, count: Int(entry.length))
+                    let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(entry.offset)) }
+                    intact = n == bytes.count && ObjectID.of(bytes) == entry.id
+                    if intact { try bytes.withUnsafeBytes { try builder.append([(entry.id, $0)]) } }
+                }
+                // A pack with a damaged live object is left as it is, for fsck to report.
+                guard intact else { continue }
+                try builder.commit()
+            }
+            unlink("\(directory)/\(name).idx")
+            unlink(packPath(name))
+            removed += 1
+        }
+        // Forget everything: the next lookup reads the indexes that remain.
+        lock.withLock {
+            for fd in descriptors where fd >= 0 { close(fd) }
+            names = []; descriptors = []; contents = []; locations = [:]; loaded = false
+        }
+        return removed
+    }
+
+    /// Deletes pack files whose index never appeared (a fetch killed between the two renames).
+    func removeOrphans() {
+        guard let files = try? FileSystem.listDirectory(directory) else { return }
+        let indexes = Set(files.filter { $0.hasSuffix(".idx") }.map { $0.dropLast(4) })
+        for file in files where file.hasSuffix(".pack") && !indexes.contains(file.dropLast(5)) {
+            unlink("\(directory)/\(file)")
+        }
+    }
+}
+
+/// A pack being written by a fetch: appends from several threads, then one `commit` that
+/// syncs it and puts it in place. Discarded (its temporary file removed) unless committed.
+final class LocalPackBuilder: @unchecked Sendable {
+    private let lock = NSLock()
+    private let fd: Int32
+    private let path: String
+    private var size: Int64 = 0
+    private var entries: [PackIndex.Entry] = []
+    private var ids: Set<ObjectID> = []
+    private var finished = false
+    private let install: (String, PackIndex) throws -> Void
+
+    fileprivate init(temporaryDirectory: String, install: @escaping (String, PackIndex) throws -> Void) throws {
+        try FileSystem.createDirectory(temporaryDirectory)
+        path = "\(temporaryDirectory)/\(ObjectStore.temporaryPrefix)\(TemporaryName.suffix())"
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
+        guard fd >= 0 else { throw WorkspaceError.io(path: path, operation: "create", errno: errno) }
+        self.install = install
+    }
+
+    deinit {
+        if !finished { close(fd); unlink(path) }
+    }
+
+    var count: Int { lock.withLock { entries.count } }
+    var bytes: Int64 { lock.withLock { size } }
+
+    /// Appends verified objects; those already in this pack are skipped.
+    func append(_ items: [(id: ObjectID, bytes: UnsafeRawBufferPointer)]) throws {
+        try lock.withLock {
+            for item in items where !ids.contains(item.id) {
+                try FileSystem.writeAll(fd, item.bytes, path: path)
+                entries.append(PackIndex.Entry(id: item.id, offset: size, length: Int64(item.bytes.count), kind: .object))
+                ids.insert(item.id)
+                size += Int64(item.bytes.count)
+            }
+        }
+    }
+
+    /// Makes the pack durable and visible; an empty pack is simply dropped.
+    func commit() throws {
+        let (entries, size) = lock.withLock { (self.entries, self.size) }
+        finished = true
+        guard !entries.isEmpty else { close(fd); unlink(path); return }
+        guard fsync(fd) == 0 else {
+            let failure = errno
+            close(fd); unlink(path)
+            throw WorkspaceError.io(path: path, operation: "fsync", errno: failure)
+        }
+        close(fd)
+        do { try install(path, PackIndex(packSize: size, entries: entries)) } catch { unlink(path); throw error }
+    }
+}

@@ -1,0 +1,108 @@
+@testable import MLVCore
+import XCTest
+
+/// Small fetched objects kept in local packs: visible only after commit, read back verified,
+/// collected by gc without losing the live ones.
+final class LocalPacksTests: XCTestCase {
+    var dir = ""
+    var store: ObjectStore!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("packs-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        store = ObjectStore(root: dir + "/cache", temporaryDirectory: dir + "/cache/tmp")
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
+
+    /// Packs `contents` as one local pack and returns their ids.
+    func pack(_ contents: [String], in store: ObjectStore? = nil) throws -> [ObjectID] {
+        let store = store ?? self.store!
+        let builder = try store.packs.makeBuilder()
+        var ids: [ObjectID] = []
+        for text in contents {
+            let bytes = Array(text.utf8)
+            ids.append(ObjectID.of(bytes))
+            try bytes.withUnsafeBytes { try builder.append([(ObjectID.of(bytes), $0)]) }
+        }
+        XCTAssertFalse(store.contains(ids[0]), "not visible before commit")
+        try builder.commit()
+        return ids
+    }
+
+    func packFiles() throws -> [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: dir + "/cache/packs"))?.sorted() ?? []
+    }
+
+    func testPackedObjectsAreReadBackVerifiedAndSeenByEveryQuery() throws {
+        let ids = try pack(["alpha", "beta", "gamma"])
+        // A fresh store (another process) finds them from the index on disk.
+        let reopened = ObjectStore(root: dir + "/cache", temporaryDirectory: dir + "/cache/tmp")
+        for s in [store!, reopened] {
+            XCTAssertTrue(ids.allSatisfy(s.contains))
+            XCTAssertEqual(try s.readVerified(ids[1]), Array("beta".utf8))
+            XCTAssertEqual(s.size(of: ids[2]), 5)
+            XCTAssertEqual(s.missing(from: Set(ids + [ObjectID.of(Array("delta".utf8))])), [ObjectID.of(Array("delta".utf8))])
+            XCTAssertEqual(Set(try s.allObjects().map(\.id)), Set(ids))
+        }
+        XCTAssertEqual(try packFiles().count, 2, "one pack and its index")
+        XCTAssertTrue(try packFiles().allSatisfy { $0.hasSuffix(".pack") || $0.hasSuffix(".idx") })
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/cache/tmp"), [], "no temporary left")
+    }
+
+    func testADamagedPackedObjectIsReportedAndNeverReturned() throws {
+        let ids = try pack(["payload-one", "payload-two"])
+        let packPath = dir + "/cache/packs/" + (try packFiles().first { $0.hasSuffix(".pack") })!
+        chmod(packPath, 0o644)
+        let handle = try XCTUnwrap(FileHandle(forUpdatingAtPath: packPath))
+        try handle.seek(toOffset: 2)
+        handle.write(Data("X".utf8))
+        try handle.close()
+        let fresh = ObjectStore(root: dir + "/cache", temporaryDirectory: dir + "/cache/tmp")
+        XCTAssertThrowsError(try fresh.readVerified(ids[0])) { XCTAssertEqual($0 as? StoreError, .corrupted(ids[0], path: packPath)) }
+        XCTAssertEqual(try fresh.readVerified(ids[1]), Array("payload-two".utf8))
+        let hasher = FileHasher()
+        defer { hasher.release() }
+        XCTAssertFalse(try fresh.verify(ids[0], hasher: hasher))
+        XCTAssertEqual(fresh.location(of: ids[0]), packPath)
+        // gc leaves a pack with a damaged live object alone rather than drop it.
+        try fresh.remove(Set([ids[1]]))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: packPath))
+    }
+
+    func testGCRewritesAPackKeepingItsLiveObjects() throws {
+        let ids = try pack(["keep-1", "drop-1", "keep-2"])
+        let other = try pack(["drop-2", "drop-3"])
+        let before = try packFiles()
+        try store.remove(Set([ids[1]] + other))
+        XCTAssertEqual(try store.readVerified(ids[0]), Array("keep-1".utf8))
+        XCTAssertEqual(try store.readVerified(ids[2]), Array("keep-2".utf8))
+        XCTAssertFalse(store.contains(ids[1]))
+        XCTAssertFalse(other.contains(where: store.contains))
+        XCTAssertEqual(try packFiles().count, 2, "one rewritten pack and its index")
+        XCTAssertTrue(Set(try packFiles()).isDisjoint(with: before), "both old packs are gone")
+        let reopened = ObjectStore(root: dir + "/cache", temporaryDirectory: dir + "/cache/tmp")
+        XCTAssertEqual(Set(try reopened.allObjects().map(\.id)), [ids[0], ids[2]])
+    }
+
+    func testAPackWithoutItsIndexDoesNotCountAndGCRemovesIt() throws {
+        let ids = try pack(["lonely"])
+        let index = try XCTUnwrap(try packFiles().first { $0.hasSuffix(".idx") })
+        try FileManager.default.removeItem(atPath: dir + "/cache/packs/" + index)
+        let fresh = ObjectStore(root: dir + "/cache", temporaryDirectory: dir + "/cache/tmp")
+        XCTAssertFalse(fresh.contains(ids[0]))
+        XCTAssertThrowsError(try fresh.readVerified(ids[0])) { XCTAssertEqual($0 as? StoreError, .missing(ids[0])) }
+        try fresh.remove(Set<ObjectID>())
+        XCTAssertEqual(try packFiles(), [])
+    }
+
+    func testAnUncommittedPackLeavesNothingBehind() throws {
+        do {
+            let builder = try store.packs.makeBuilder()
+            try Array("half".utf8).withUnsafeBytes { try builder.append([(ObjectID.of(Array("half".utf8)), $0)]) }
+        }
+        XCTAssertFalse(store.contains(ObjectID.of(Array("half".utf8))))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/cache/tmp"), [])
+        XCTAssertEqual(try packFiles(), [])
+    }
+}
