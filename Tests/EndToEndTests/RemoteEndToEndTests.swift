@@ -108,6 +108,49 @@ final class RemoteEndToEndTests: XCTestCase {
         XCTAssertTrue(refused.stderr.contains(damaged.id.prefix(12)) && refused.stderr.contains("corrupted"), refused.stderr)
     }
 
+    func testAMostlyWantedPackIsHardLinkedFromADirectoryRemoteAndStillVerified() throws {
+        let repo = try TestRepository()
+        for i in 0..<200 { try repo.write("data/f\(i).txt", TestRepository.bytes(4000 + i, seed: UInt64(i))) }
+        XCTAssertEqual(try repo.mlv("add", "data").code, 0)
+        XCTAssertEqual(try repo.mlv("remote", "add", "store", remoteDirectory, "--default").code, 0)
+        try repo.git("commit", "-q", "-m", "v1")
+        XCTAssertEqual(try repo.mlv("push").code, 0)
+        let remotePacks = try FileManager.default.contentsOfDirectory(atPath: remoteDirectory + "/packs").filter { $0.hasSuffix(".pack") }
+        func inode(_ path: String) throws -> Int {
+            (try FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as! NSNumber).intValue
+        }
+        let remoteInodes = Set(try remotePacks.map { try inode(remoteDirectory + "/packs/" + $0) })
+
+        let copy = try clone(repo)
+        let pull = try copy.mlv("pull")
+        XCTAssertEqual(pull.code, 0, pull.stderr)
+        XCTAssertEqual(try copy.fingerprint("data"), try repo.fingerprint("data"))
+        let local = Set(try copy.packedObjects().map(\.pack))
+        XCTAssertFalse(local.isEmpty)
+        XCTAssertTrue(try local.allSatisfy { remoteInodes.contains(try inode($0)) }, "the cache's packs are the remote's files")
+        try copy.assertCacheObjectsWhole()
+        XCTAssertEqual(try copy.mlv("fsck").code, 0)
+
+        // A damaged byte in the remote pack: the link is made, checked, and dropped.
+        func size(_ name: String) throws -> Int {
+            (try FileManager.default.attributesOfItem(atPath: remoteDirectory + "/packs/" + name)[.size] as! NSNumber).intValue
+        }
+        let largest = try XCTUnwrap(try remotePacks.max { try size($0) < size($1) }, "the files' pack")
+        let packPath = remoteDirectory + "/packs/" + largest
+        chmod(packPath, 0o644)
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: packPath))
+        try handle.seek(toOffset: 4000 * 150)
+        handle.write(Data("damage".utf8))
+        try handle.close()
+        let other = try clone(repo)
+        let refused = try other.mlv("pull")
+        XCTAssertNotEqual(refused.code, 0)
+        XCTAssertTrue(refused.stderr.contains("does not match its id") && refused.stderr.contains(largest), refused.stderr)
+        XCTAssertFalse(try other.packedObjects().contains { $0.pack.hasSuffix(largest) }, "the damaged pack was not kept")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: other.path(".mlv/cache/tmp")), [])
+        try other.assertCacheObjectsWhole()
+    }
+
     func testPartialPullFetchesOnlyThatFile() throws {
         let repo = try pushedRepository()
         let copy = try clone(repo)

@@ -67,6 +67,7 @@ struct Fetcher {
             if location.entry.kind == .chunkList { chunked.append(location) } else { whole.append(location) }
         }
         whole.sort { ($0.packKey, $0.entry.offset) < ($1.packKey, $1.entry.offset) }
+        if let linkable = remote as? LinkableRemote { whole = try adoptPacks(whole, from: linkable, result: &result) }
         var start = 0
         while start < whole.count {
             var end = start, bytes: Int64 = 0
@@ -91,6 +92,23 @@ struct Fetcher {
             try storing { batch in try rebuild(location, batch: batch, result: &result) }
             result.objects += 1
         }
+    }
+
+    /// A directory remote's pack that is mostly wanted is hard-linked into the local packs
+    /// (verified item by item from the link) instead of copied. Returns the items still to read.
+    private func adoptPacks(_ whole: [RemoteCatalog.Location], from remote: LinkableRemote,
+                            result: inout TransferResult) throws -> [RemoteCatalog.Location] {
+        var rest: [RemoteCatalog.Location] = []
+        for (key, items) in Dictionary(grouping: whole, by: \.packKey).sorted(by: { $0.key < $1.key }) {
+            let wanted = items.reduce(Int64(0)) { $0 + $1.entry.length }
+            guard let index = catalog.packs[key], wanted * 2 >= index.packSize,
+                  try store.packs.adopt(index, wanted: items.map(\.entry), link: { remote.link(key, to: $0) },
+                                        damaged: { RemoteError.corrupted(remote: remote.displayName, key: key, object: $0.id.hex) })
+            else { rest += items; continue }
+            result.objects += items.count
+            result.bytes += wanted
+        }
+        return rest
     }
 
     /// Runs `body` with a fresh batch and commits it; on failure its temporaries are removed.

@@ -5,7 +5,7 @@ import Glibc
 
 /// A remote in a directory (a mounted disk, NFS): keys are relative file paths. Writes go to
 /// a temporary name, are fsynced and renamed, so a reader never sees a partial object.
-public final class LocalRemote: RemoteStore {
+public final class LocalRemote: RemoteStore, LinkableRemote {
     public let root: String
     public let displayName: String
     private let counter = NSLock()
@@ -81,7 +81,7 @@ public final class LocalRemote: RemoteStore {
         let temp = "\((target as NSString).deletingLastPathComponent)/.\((target as NSString).lastPathComponent).mlv-tmp-\(TemporaryName.suffix())"
         // Same filesystem: a hard link stores the pack without copying a byte; it is made
         // durable and renamed into place like a copy would be.
-        if link(source, temp) == 0 {
+        if Glibc.link(source, temp) == 0 {
             chmod(temp, 0o444)
             let fd = open(temp, O_RDONLY | O_CLOEXEC)
             let synced = fd >= 0 && fsync(fd) == 0
@@ -118,6 +118,11 @@ public final class LocalRemote: RemoteStore {
         let target = path(key)
         try FileSystem.createDirectory((target as NSString).deletingLastPathComponent)
         try FileSystem.writeAtomically(bytes, to: target, mode: 0o444)
+    }
+
+    func link(_ key: String, to path: String) -> Bool {
+        counter.withLock { requests += 1 }
+        return Glibc.link(self.path(key), path) == 0
     }
 
     public func delete(_ key: String) throws {

@@ -23,6 +23,12 @@ public protocol RemoteStore: AnyObject {
     var requestCount: Int { get }
 }
 
+/// A remote whose files can be hard-linked (a directory on the cache's filesystem).
+protocol LinkableRemote: RemoteStore {
+    /// Hard-links `key` to `path`; false when it cannot (another filesystem, not permitted).
+    func link(_ key: String, to path: String) -> Bool
+}
+
 /// Problems reaching or reading a remote, said so a user can act on them.
 public enum RemoteError: UserFacingError, Equatable {
     case unknownRemote(String, known: [String])

@@ -21,6 +21,9 @@ final class LocalPacks: @unchecked Sendable {
     /// Each pack's objects, in pack order.
     private var contents: [[PackIndex.Entry]] = []
     private var locations: [ObjectID: Location] = [:]
+    /// Objects whose bytes this process checked as it put their pack in place (a pull's
+    /// fetch); reading them back for its checkout does not hash them again.
+    private var checked: [ObjectID: String] = [:]
 
     init(directory: String, temporaryDirectory: String) {
         self.directory = directory
@@ -82,7 +85,7 @@ final class LocalPacks: @unchecked Sendable {
     func read(_ id: ObjectID) throws -> [UInt8]? {
         guard let location = location(of: id) else { return nil }
         let fd = try descriptor(location.pack)
-        let path = lock.withLock { packPath(names[location.pack]) }
+        let (path, alreadyChecked) = lock.withLock { (packPath(names[location.pack]), checked[id] == names[location.pack]) }
         var filled = 0
         let bytes = try [UInt8](unsafeUninitializedCapacity: Int(location.length)) { buffer, count in
             while filled < buffer.count {
@@ -94,23 +97,56 @@ final class LocalPacks: @unchecked Sendable {
             }
             count = filled
         }
-        guard ObjectID.of(bytes) == id else { throw StoreError.corrupted(id, path: path) }
+        guard filled == Int(location.length), alreadyChecked || ObjectID.of(bytes) == id else {
+            throw StoreError.corrupted(id, path: path)
+        }
         return bytes
     }
 
     /// Starts a new pack; objects become visible when it is committed.
     func makeBuilder() throws -> LocalPackBuilder {
-        try LocalPackBuilder(temporaryDirectory: temporaryDirectory) { [self] file, index in try install(file, index) }
+        try LocalPackBuilder(temporaryDirectory: temporaryDirectory) { [self] file, index in
+            try install(file, index, checked: index.entries.map(\.id))
+        }
+    }
+
+    /// Takes in a pack by hard link (`link` makes the temporary file): no byte is copied, as
+    /// for a local `git clone`. The `wanted` items are read back from the linked file and
+    /// checked before it counts; a mismatch throws `damaged(entry)` and keeps nothing.
+    /// Returns false when the link cannot be made.
+    func adopt(_ index: PackIndex, wanted: [PackIndex.Entry], link: (String) -> Bool, damaged: (PackIndex.Entry) -> Error) throws -> Bool {
+        try FileSystem.createDirectory(temporaryDirectory)
+        let temp = "\(temporaryDirectory)/\(ObjectStore.temporaryPrefix)\(TemporaryName.suffix())"
+        guard link(temp) else { return false }
+        do {
+            let fd = open(temp, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw WorkspaceError.io(path: temp, operation: "open", errno: errno) }
+            defer { close(fd) }
+            var st = stat()
+            guard fstat(fd, &st) == 0, Int64(st.st_size) == index.packSize else { throw damaged(wanted.first ?? index.entries[0]) }
+            _ = try ParallelWork.map(wanted.count) { number, _ in
+                let entry = wanted[number]
+                var bytes = [UInt8](repeating: 0, count: Int(entry.length))
+                let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(entry.offset)) }
+                guard n == bytes.count, ObjectID.of(bytes) == entry.id else { throw damaged(entry) }
+            }
+            try install(temp, index, checked: wanted.map(\.id))
+            return true
+        } catch {
+            unlink(temp)
+            throw error
+        }
     }
 
     /// Moves a finished, synced pack into place, then its index (which makes it count).
-    private func install(_ file: String, _ index: PackIndex) throws {
+    private func install(_ file: String, _ index: PackIndex, checked ids: [ObjectID]) throws {
         try FileSystem.createDirectory(directory)
         let name = index.pack.hex
         guard rename(file, packPath(name)) == 0 else { throw WorkspaceError.io(path: packPath(name), operation: "rename pack into the cache", errno: errno) }
         try FileSystem.writeAtomically(index.serialized(), to: "\(directory)/\(name).idx", mode: 0o444)
         try FileSystem.syncDirectory(directory)
         lock.withLock {
+            for id in ids { checked[id] = name }
             guard loaded, !names.contains(name) else { return }
             register(index)
         }
@@ -147,7 +183,7 @@ final class LocalPacks: @unchecked Sendable {
         // Forget everything: the next lookup reads the indexes that remain.
         lock.withLock {
             for fd in descriptors where fd >= 0 { close(fd) }
-            names = []; descriptors = []; contents = []; locations = [:]; loaded = false
+            names = []; descriptors = []; contents = []; locations = [:]; checked = [:]; loaded = false
         }
         return removed
     }

@@ -129,10 +129,13 @@ struct CheckoutPlan {
             }
         }
         let total = Int64(writes.count)
+        // Workers take neighbouring items; spread over folders, they seldom wait for the same
+        // folder's lock to create and rename files.
+        let order = interleavedByFolder(writes)
         let outcomes = try ParallelWork.map(writes.count, progress: { done in
             project.reporter.progress(phase: "checkout \(item.dataPath)", done: done, total: total)
         }) { index, hasher -> StoreError? in
-            let entry = writes[index]
+            let entry = writes[order[index]]
             let destination = entry.path.isEmpty ? base : base + "/" + entry.path
             let written: FileStat?
             do {
@@ -148,7 +151,8 @@ struct CheckoutPlan {
         }
         var missing: [ObjectID] = [], corrupted: [ObjectID] = []
         var bytes: Int64 = 0
-        for (entry, outcome) in zip(writes, outcomes) {
+        for (position, outcome) in zip(order, outcomes) {
+            let entry = writes[position]
             switch outcome {
             case .none: bytes += entry.size
             case .missing(let id)?: missing.append(id)
@@ -158,6 +162,24 @@ struct CheckoutPlan {
         return CheckedOutPath(dataPath: item.dataPath, written: writes.count - missing.count - corrupted.count,
                               deleted: deletions.count, bytesWritten: bytes, missing: missing, corrupted: corrupted)
     }
+}
+
+/// Indexes of `entries` taking one file from each folder in turn.
+private func interleavedByFolder(_ entries: [DirectoryManifest.Entry]) -> [Int] {
+    var folders: [Substring: [Int]] = [:]
+    var firstSeen: [Substring] = []
+    for (index, entry) in entries.enumerated() {
+        let folder = entry.path.lastIndex(of: "/").map { entry.path[..<$0] } ?? ""
+        if folders[folder] == nil { firstSeen.append(folder) }
+        folders[folder, default: []].append(index)
+    }
+    let lists = firstSeen.map { folders[$0]! }
+    var order: [Int] = []
+    order.reserveCapacity(entries.count)
+    for round in 0..<(lists.map(\.count).max() ?? 0) {
+        for list in lists where round < list.count { order.append(list[round]) }
+    }
+    return order
 }
 
 /// Problems specific to `checkout`.
