@@ -28,6 +28,42 @@ final class ChunkerTests: XCTestCase {
         }
     }
 
+    /// The cuts `nextCut` makes one after another, and where it stops without the end.
+    static func sequentialCuts(_ raw: UnsafeRawBufferPointer, chunker: Chunker, atEnd: Bool) -> (cuts: [Range<Int>], consumed: Int) {
+        var cuts: [Range<Int>] = []
+        var start = 0
+        while start < raw.count {
+            if !atEnd && raw.count - start < chunker.maximumSize { break }
+            let length = chunker.nextCut(UnsafeRawBufferPointer(rebasing: raw[start...]))
+            cuts.append(start..<(start + length))
+            start += length
+        }
+        return (cuts, start)
+    }
+
+    func testParallelCutsEqualSequentialCutsOnAnyContent() {
+        let tiny = Chunker(minimumSize: 256, averageSize: 1024, maximumSize: 4096)
+        // Tiny chunks put many cuts in the exactly-recomputed region and across slices.
+        let inputs: [(String, [UInt8], Chunker)] = [
+            ("random", Self.randomBytes(9 << 20 | 12345, seed: 7), Chunker()),
+            ("random, tiny chunks", Self.randomBytes(3 << 20 | 77, seed: 8), tiny),
+            ("zeros", [UInt8](repeating: 0, count: 5 << 20), Chunker()),
+            ("short period", (0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 % 251) }, tiny),
+            ("below the minimum", Self.randomBytes(100, seed: 9), Chunker()),
+            ("empty", [], Chunker()),
+        ]
+        for (name, data, chunker) in inputs {
+            data.withUnsafeBytes { raw in
+                for atEnd in [true, false] {
+                    let parallel = chunker.cuts(in: raw, atEnd: atEnd)
+                    let sequential = Self.sequentialCuts(raw, chunker: chunker, atEnd: atEnd)
+                    XCTAssertEqual(parallel.cuts, sequential.cuts, "\(name), atEnd \(atEnd)")
+                    XCTAssertEqual(parallel.consumed, sequential.consumed, "\(name), atEnd \(atEnd)")
+                }
+            }
+        }
+    }
+
     func testSizesStayInBoundsAndAverageIsNearTheTarget() {
         let chunker = Chunker()
         let pieces = Self.chunks(Self.randomBytes(16 << 20, seed: 1), chunker: chunker)

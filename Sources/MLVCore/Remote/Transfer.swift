@@ -159,7 +159,9 @@ public func push(_ options: TransferOptions, cwd: String, project: Project) thro
 }
 
 /// Splits a large cache object into content-defined chunks, appends those the remote lacks,
-/// then its chunk list; the object's bytes are checked against its id on the way.
+/// then its chunk list; the object's bytes are checked against its id on the way. Two
+/// buffers take turns: while one buffer's new chunks are written to the pack in the
+/// background, the next is read, cut and hashed.
 private func pushChunked(_ id: ObjectID, writer: PackWriter, chunker: Chunker, trust: ObjectTrust, project: Project,
                          result: inout TransferResult) throws {
     let path = project.store.path(for: id)
@@ -171,31 +173,29 @@ private func pushChunked(_ id: ObjectID, writer: PackWriter, chunker: Chunker, t
     var raw = stat()
     let trusted = fstat(fd, &raw) == 0 && trust.isTrusted(id, stat: FileStat(raw))
     let capacity = 8 << 20
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
-    defer { buffer.deallocate() }
+    let buffers = (0..<2).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64) }
+    let appending = AppendQueue(writer: writer)
+    defer {
+        appending.waitForAll()
+        buffers.forEach { $0.deallocate() }
+    }
     var whole = Crypto.SHA256()
+    var current = 0
     var filled = 0
     var atEnd = false
     var chunks: [ChunkList.Chunk] = []
+    var queued = Set<ObjectID>()
     var total: Int64 = 0
     while true {
+        let buffer = buffers[current]
         while !atEnd && filled < capacity {
             let n = try FileSystem.readSome(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]), path: path)
             if n == 0 { atEnd = true } else { filled += n }
         }
-        // Cut points first (the gear hash is sequential), then the chunks of this buffer are
-        // hashed on every core, then appended in order.
-        var cuts: [Range<Int>] = []
-        var start = 0
-        while start < filled {
-            let window = UnsafeRawBufferPointer(rebasing: buffer[start..<filled])
-            // Without the end of the file in the buffer, a short tail waits for more bytes.
-            if !atEnd && window.count < chunker.maximumSize { break }
-            let length = chunker.nextCut(window)
-            cuts.append(start..<(start + length))
-            start += length
-        }
+        // Cut points first, then the chunks of this buffer are hashed on every core. Without
+        // the end of the file, a short tail waits for more bytes.
         let base = UnsafeRawBufferPointer(buffer)
+        let (cuts, start) = chunker.cuts(in: UnsafeRawBufferPointer(rebasing: base[0..<filled]), atEnd: atEnd)
         // One extra task hashes the whole file (when it must be verified) beside the chunks.
         let hashed = try ParallelWork.map(cuts.count + (trusted ? 0 : 1)) { index, _ -> ObjectID? in
             guard index < cuts.count else {
@@ -206,24 +206,32 @@ private func pushChunked(_ id: ObjectID, writer: PackWriter, chunker: Chunker, t
             }
             return ObjectID(digest: Crypto.SHA256.hash(data: UnsafeRawBufferPointer(rebasing: base[cuts[index]])))
         }
-        let ids = hashed.prefix(cuts.count).map { $0! }
-        for (cut, chunkID) in zip(cuts, ids) {
+        var fresh: [(id: ObjectID, bytes: UnsafeRawBufferPointer)] = []
+        for (cut, chunkID) in zip(cuts, hashed.prefix(cuts.count).map { $0! }) {
             let chunk = UnsafeRawBufferPointer(rebasing: base[cut])
-            if writer.has(chunkID) {
+            if queued.contains(chunkID) || writer.has(chunkID) {
                 result.chunksReused += 1
             } else {
-                try writer.append(chunkID, kind: .chunk, bytes: chunk)
+                fresh.append((chunkID, chunk))
+                queued.insert(chunkID)
                 result.chunksSent += 1
             }
             chunks.append(ChunkList.Chunk(id: chunkID, length: Int64(cut.count)))
             total += Int64(cut.count)
         }
-        if start > 0 {
-            buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: filled - start)
-            filled -= start
+        try appending.append(fresh, from: current)
+        // The tail moves to the front of the other buffer once that one's writes are done.
+        let next = 1 - current
+        try appending.waitUntilFree(next)
+        if filled > start {
+            buffers[next].baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: filled - start)
         }
+        filled -= start
+        current = next
         if atEnd && filled == 0 { break }
     }
+    try appending.waitUntilFree(0)
+    try appending.waitUntilFree(1)
     if !trusted {
         guard ObjectID(digest: whole.finalize()) == id else {
             trust.forget(id)
@@ -232,6 +240,50 @@ private func pushChunked(_ id: ObjectID, writer: PackWriter, chunker: Chunker, t
     }
     let list = ChunkList(size: total, chunks: chunks).serialized()
     try list.withUnsafeBytes { try writer.append(id, kind: .chunkList, bytes: $0) }
+}
+
+/// Writes chunks to the pack on a background thread, one buffer's worth at a time, and says
+/// when a buffer may be reused.
+private final class AppendQueue: @unchecked Sendable {
+    private let writer: PackWriter
+    private let queue = DispatchQueue(label: "mlv.push.append")
+    private let free = [DispatchSemaphore(value: 1), DispatchSemaphore(value: 1)]
+    private let lock = NSLock()
+    private var failure: Error?
+
+    init(writer: PackWriter) { self.writer = writer }
+
+    /// Queues the chunks (which live in buffer `slot`) for writing.
+    func append(_ chunks: [(id: ObjectID, bytes: UnsafeRawBufferPointer)], from slot: Int) throws {
+        if let failure = lock.withLock({ failure }) { throw failure }
+        free[slot].wait()
+        // The pointers stay valid until the slot is signalled free.
+        let items = UncheckedSendable(chunks)
+        queue.async { [self] in
+            defer { free[slot].signal() }
+            do {
+                for chunk in items.value { try writer.append(chunk.id, kind: .chunk, bytes: chunk.bytes) }
+            } catch {
+                lock.withLock { if failure == nil { failure = error } }
+            }
+        }
+    }
+
+    /// Waits until buffer `slot`'s chunks are written; rethrows a write failure.
+    func waitUntilFree(_ slot: Int) throws {
+        free[slot].wait()
+        free[slot].signal()
+        if let failure = lock.withLock({ failure }) { throw failure }
+    }
+
+    /// Waits for every queued write (before the buffers are freed).
+    func waitForAll() { queue.sync {} }
+}
+
+/// Hands a value the caller keeps valid to another thread.
+private struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }
 
 import Crypto

@@ -44,6 +44,78 @@ public struct Chunker: Sendable {
         return limit
     }
 
+    /// Every chunk of `data` from its start, as `nextCut` would cut them one after another,
+    /// with the expensive part on every core. Without `atEnd`, stops before a tail shorter
+    /// than the maximum (more bytes may change its cut); `data[consumed...]` is that tail.
+    ///
+    /// The gear hash shifts left once per byte, so after 64 bytes it depends only on the last
+    /// 64: any position's hash can be computed from 64 bytes before it. Positions where the
+    /// looser mask matches are found in parallel; a chunk's first 63 tested positions, whose
+    /// hash starts from zero at the minimum size, are recomputed exactly, one chunk at a time.
+    public func cuts(in data: UnsafeRawBufferPointer, atEnd: Bool) -> (cuts: [Range<Int>], consumed: Int) {
+        let candidates = matchingPositions(data)
+        let gear = Chunker.gear
+        var result: [Range<Int>] = []
+        var start = 0
+        var next = 0
+        while start < data.count {
+            let remaining = data.count - start
+            if !atEnd && remaining < maximumSize { break }
+            var length = remaining
+            if remaining > minimumSize {
+                let limit = min(remaining, maximumSize)
+                let normal = min(averageSize, limit)
+                length = limit
+                var hash: UInt64 = 0
+                var i = minimumSize
+                let exactEnd = min(minimumSize + 63, limit)
+                while i < exactEnd {
+                    hash = (hash &<< 1) &+ gear[Int(data[start + i])]
+                    if hash & (i < normal ? smallMask : largeMask) == 0 { length = i + 1; break }
+                    i += 1
+                }
+                if i == exactEnd {
+                    while next < candidates.count && candidates[next].position < start + exactEnd { next += 1 }
+                    var c = next
+                    while c < candidates.count && candidates[c].position < start + limit {
+                        let relative = candidates[c].position - start
+                        if relative >= normal || candidates[c].strict { length = relative + 1; break }
+                        c += 1
+                    }
+                }
+            }
+            result.append(start..<(start + length))
+            start += length
+        }
+        return (result, start)
+    }
+
+    /// Positions whose 64-byte gear hash matches the looser mask (`strict`: the stricter one
+    /// too), in order, computed in slices on every core.
+    private func matchingPositions(_ data: UnsafeRawBufferPointer) -> [(position: Int, strict: Bool)] {
+        let slice = 1 << 20
+        let slices = (data.count + slice - 1) / slice
+        let gear = Chunker.gear
+        let (small, large) = (smallMask, largeMask)
+        let found = (try? ParallelWork.map(slices) { index, _ -> [(position: Int, strict: Bool)] in
+            let from = index * slice, to = min(data.count, from + slice)
+            var positions: [(position: Int, strict: Bool)] = []
+            // Unchecked indexing: this loop is most of the chunker's time.
+            gear.withUnsafeBufferPointer { table in
+                guard let bytes = data.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
+                var hash: UInt64 = 0
+                // Warm up on the 64 bytes before the slice.
+                for j in max(0, from - 64)..<from { hash = (hash &<< 1) &+ table[Int(bytes[j])] }
+                for i in from..<to {
+                    hash = (hash &<< 1) &+ table[Int(bytes[i])]
+                    if hash & large == 0 { positions.append((i, hash & small == 0)) }
+                }
+            }
+            return positions
+        }) ?? []
+        return found.flatMap { $0 }
+    }
+
     /// 256 fixed pseudo-random words (splitmix64 from a fixed seed). Changing them changes every
     /// cut point, so they are part of the remote format.
     static let gear: [UInt64] = {
