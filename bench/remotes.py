@@ -4,12 +4,13 @@ the same S3 server (moto on 127.0.0.1), in one run.
 
 W1 = 10,000 files of ~10 KB in 100 folders; W4 = W1 with 100 files modified and 100 added.
 W2 = one 1 GiB file (--w2-mib); W3 = W2 with 1% of its bytes changed in scattered 64 KiB regions.
-Reports seconds (median of --repeat), requests where the tool reports them, peak memory, and
-bytes stored on the remote after v1 + v2.
+Reports seconds (median of --repeat), requests each tool made to the S3 server (counted in
+moto's access log, the same way for every tool), peak memory, and bytes stored on the remote
+after v1 + v2.
 
-Usage: python3 bench/remotes.py [--repeat N] [--w2-mib N] [--mlv PATH] [--no-s3]
+Usage: python3 bench/remotes.py [--repeat N] [--w2-mib N] [--mlv PATH] [--no-s3] [--no-dir]
 """
-import argparse, os, random, shutil, socket, statistics, subprocess, sys, tempfile, time
+import argparse, os, random, re, shutil, socket, statistics, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tracking import ENV, run, make_w1, make_w1_v2, make_w2  # noqa: E402
@@ -74,10 +75,25 @@ def s3_bytes(endpoint, bucket):
     return total
 
 
-def start_moto():
+# moto's server logs one line per request ("GET /bucket/key HTTP/1.1" 200 -); counting them
+# measures every tool alike.
+MOTO_LOG = None
+REQUEST_LINE = re.compile(rb'"[A-Z]+ \S+ HTTP/1\.[01]" \d{3} ')
+
+
+def moto_requests():
+    if not MOTO_LOG:
+        return 0
+    with open(MOTO_LOG, "rb") as f:
+        return sum(1 for line in f if REQUEST_LINE.search(line))
+
+
+def start_moto(log):
+    global MOTO_LOG
     sock = socket.socket(); sock.bind(("127.0.0.1", 0)); port = sock.getsockname()[1]; sock.close()
+    MOTO_LOG = log
     proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=open(log, "wb"))
     for _ in range(100):
         try:
             socket.create_connection(("127.0.0.1", port), 0.2).close()
@@ -149,30 +165,41 @@ def scenario(tool, kind, out, w1, w2, endpoint, rep):
         url = f"s3://{bucket}/bench"; ep = endpoint
     tool.setup(repo, url, ep)
     r = {}
+    counted = {}
+
+    def timed(name, cmd, cwd):
+        before = moto_requests()
+        seconds, peak, _ = sh(cmd, cwd)
+        if kind == "s3":
+            counted[name + " requests"] = moto_requests() - before
+        r[name] = seconds
+        return peak
+
     sh(f"cp -r {w1} {repo}/data", out, False)
     sh(tool.add("data"), repo)
-    r["W1 push"], m1, _ = sh(tool.push(), repo)
+    m1 = timed("W1 push", tool.push(), repo)
     make_w1_v2(f"{repo}/data")
     sh(tool.add("data"), repo)
-    r["W4 push"], m2, _ = sh(tool.push(), repo)
+    m2 = timed("W4 push", tool.push(), repo)
     clone = base + "-clone"
     if tool.pull() is None:
-        r["W4 clone+pull"], m3, _ = sh(f"git clone -q {store} {clone}", out)
+        m3 = timed("W4 clone+pull", f"git clone -q {store} {clone}", out)
     else:
         sh(f"git clone -q {repo} {clone}", out, False)
-        r["W4 clone+pull"], m3, _ = sh(tool.pull(), clone)
+        m3 = timed("W4 clone+pull", tool.pull(), clone)
     discard(clone)
     sh(f"cp {w2} {repo}/big.bin", out, False)
     sh(tool.add("big.bin"), repo)
-    r["W2 push"], m4, _ = sh(tool.push(), repo)
+    m4 = timed("W2 push", tool.push(), repo)
     stored_before = du(store) if kind == "dir" else s3_bytes(endpoint, url[5:].split("/")[0])
     make_w3(f"{repo}/big.bin")
     sh(tool.add("big.bin"), repo)
-    r["W3 push"], m5, _ = sh(tool.push(), repo)
+    m5 = timed("W3 push", tool.push(), repo)
     stored_after = du(store) if kind == "dir" else s3_bytes(endpoint, url[5:].split("/")[0])
     r["W3 bytes added"] = stored_after - stored_before
     r["bytes stored (all)"] = stored_after
     r["peak MiB"] = max(m1, m2, m3, m4, m5)
+    r.update(counted)
     discard(repo)
     if kind == "dir":
         discard(store)
@@ -185,6 +212,7 @@ def main():
     parser.add_argument("--w2-mib", type=int, default=1024)
     parser.add_argument("--mlv", default=None)
     parser.add_argument("--no-s3", action="store_true")
+    parser.add_argument("--no-dir", action="store_true")
     args = parser.parse_args()
     mlv = os.path.abspath(args.mlv or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".build", "release", "mlv"))
     # Not under /tmp by default: test suites there create and delete many thousands of files,
@@ -194,8 +222,8 @@ def main():
     out = tempfile.mkdtemp(prefix="remotes-", dir=base)
     w1, w2 = f"{out}/w1-src", f"{out}/w2-src.bin"
     make_w1(w1); make_w2(w2, args.w2_mib)
-    kinds = ["dir"] + ([] if args.no_s3 else ["s3"])
-    moto, endpoint = (None, None) if args.no_s3 else start_moto()
+    kinds = ([] if args.no_dir else ["dir"]) + ([] if args.no_s3 else ["s3"])
+    moto, endpoint = (None, None) if args.no_s3 else start_moto(f"{out}/moto.log")
     baseline = {}
     try:
         t0 = time.perf_counter(); sh(f"cp {w2} {out}/cp.bin", out); baseline["cp W2 (dir)"] = time.perf_counter() - t0
@@ -231,7 +259,7 @@ def main():
             d = statistics.median(dvc) if dvc else float("nan")
             lfs = [r[key] for r in results.get(("git-lfs", kind), [])]
             g = statistics.median(lfs) if lfs else None
-            fmt = (lambda v: f"{v / 2**20:.1f} MiB") if "bytes" in key else ((lambda v: f"{v:.0f}") if "MiB" in key else (lambda v: f"{v:.2f} s"))
+            fmt = (lambda v: f"{v / 2**20:.1f} MiB") if "bytes" in key else ((lambda v: f"{v:.0f}") if "MiB" in key or "requests" in key else (lambda v: f"{v:.2f} s"))
             ratio = lambda v: f"{v / m:.1f}x" if m else "-"
             print(f"| {kind} | {key} | {fmt(m)} | {fmt(d)} | {fmt(g) if g is not None else '-'} | {ratio(d)} | {ratio(g) if g is not None else '-'} |")
     print("\nbaselines: " + ", ".join(f"{k} {v:.2f} s" for k, v in baseline.items()))

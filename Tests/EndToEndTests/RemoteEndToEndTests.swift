@@ -80,6 +80,13 @@ final class RemoteEndToEndTests: XCTestCase {
         try copy.assertCacheObjectsWhole()
         XCTAssertEqual(try copy.mlv("checkout", "--force").code, 0)
         XCTAssertEqual(try copy.mlv("status", "--exit-code").code, 0)
+        // A folder where a packed file belongs is replaced by the file.
+        try FileManager.default.removeItem(atPath: copy.path("data/part1/f4.csv"))
+        try FileManager.default.createDirectory(atPath: copy.path("data/part1/f4.csv"), withIntermediateDirectories: false)
+        let replaced = try copy.mlv("checkout", "--force")
+        XCTAssertEqual(replaced.code, 0, replaced.stderr)
+        XCTAssertEqual(try copy.read("data/part1/f4.csv"), try repo.read("data/part1/f4.csv"))
+        XCTAssertEqual(try copy.mlv("status", "--exit-code").code, 0)
 
         // Link modes need a file of their own: it is made from the pack on the way.
         try copy.write(".mlv/config", "[core]\n\tlinkMode = hardlink\n")
