@@ -12,7 +12,6 @@ struct Materializer {
     let trust: ObjectTrust
     /// Shared by the copies of this materializer that workers use.
     let reflinks = ReflinkSupport()
-    let folders = FolderDescriptors()
 
     /// `FICLONE` from <linux/fs.h>.
     static let ficlone: UInt = 0x4004_9409
@@ -71,50 +70,27 @@ struct Materializer {
         return FileSystem.lstatFile(destination).flatMap { $0.kind == .file ? $0 : nil }
     }
 
-    /// Writes a packed object (read and checked against its id) to `destination`. Names are
-    /// resolved from the folder's open descriptor, not walked from `/` for every call.
+    /// Writes a packed object (read and checked against its id) to `destination`.
     private func materializePacked(_ id: ObjectID, to destination: String, executable: Bool) throws -> FileStat {
         guard let bytes = try store.packs.read(id) else { throw StoreError.missing(id) }
-        let (directory, name) = split(destination)
-        guard let folder = folders.descriptor(directory) else {
-            return try writeNew(bytes, temp: temporaryPath(beside: destination), destination: destination, executable: executable, folder: AT_FDCWD)
-        }
-        return try writeNew(bytes, temp: ".\(name).mlv-tmp-\(TemporaryName.suffix())", destination: name, executable: executable, folder: folder,
-                            fullPath: destination)
-    }
-
-    /// Writes `bytes` to `temp` and renames it to `destination`, both relative to `folder`.
-    private func writeNew(_ bytes: [UInt8], temp: String, destination: String, executable: Bool, folder: Int32,
-                          fullPath: String? = nil) throws -> FileStat {
-        let output = openat(folder, temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, executable ? 0o755 : 0o644)
-        guard output >= 0 else { throw WorkspaceError.io(path: fullPath ?? temp, operation: "create", errno: errno) }
+        let temp = temporaryPath(beside: destination)
+        let output = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, executable ? 0o755 : 0o644)
+        guard output >= 0 else { throw WorkspaceError.io(path: temp, operation: "create", errno: errno) }
         do {
             defer { close(output) }
             try FileSystem.writeAll(output, bytes, path: temp)
             let written = try statOpened(output, path: temp)
-            if renameat(folder, temp, folder, destination) != 0 {
-                // Not a plain file in the way: the general path knows what to do.
-                let (directory, _) = split(fullPath ?? destination)
-                let absoluteTemp = folder == AT_FDCWD ? temp : directory + "/" + temp
-                try moveIntoPlace(absoluteTemp, fullPath ?? destination)
-            }
+            try moveIntoPlace(temp, destination)
             return written
         } catch {
-            unlinkat(folder, temp, 0)
+            unlink(temp)
             throw error
         }
     }
 
-    /// The folder and the name of a path (split at the last `/`).
-    private func split(_ path: String) -> (folder: String, name: String) {
-        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return (".", path) }
-        return (String(path[..<slash]), String(path[path.index(after: slash)...]))
-    }
-
     /// `.NAME.mlv-tmp-PID-N` in the destination's folder, so the final rename stays inside it.
     private func temporaryPath(beside destination: String) -> String {
-        let (directory, name) = split(destination)
-        return "\(directory)/.\(name).mlv-tmp-\(TemporaryName.suffix())"
+        "\((destination as NSString).deletingLastPathComponent)/.\((destination as NSString).lastPathComponent).mlv-tmp-\(TemporaryName.suffix())"
     }
 
     /// Renames over whatever file is there; a folder in the way (the path was a directory
@@ -221,25 +197,4 @@ final class ReflinkSupport: @unchecked Sendable {
         get { lock.withLock { !refused } }
         set { lock.withLock { refused = !newValue } }
     }
-}
-
-/// Open descriptors of the folders a checkout writes into, so each file's names resolve in one
-/// step. At most `limit` stay open (well under the usual 1,024 descriptors); others go by path.
-final class FolderDescriptors: @unchecked Sendable {
-    static let limit = 256
-    private let lock = NSLock()
-    private var open: [String: Int32] = [:]
-
-    func descriptor(_ folder: String) -> Int32? {
-        lock.withLock {
-            if let fd = open[folder] { return fd }
-            guard open.count < FolderDescriptors.limit else { return nil }
-            let fd = Glibc.open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            guard fd >= 0 else { return nil }
-            open[folder] = fd
-            return fd
-        }
-    }
-
-    deinit { for fd in open.values { close(fd) } }
 }
