@@ -90,9 +90,8 @@ struct PullCommand: ParsableCommand {
         var failed = false
         try runReportingErrors(progress) {
             let project = try openProject(progress)
-            if let gitRemote = NotesSync.gitRemote(project: project), let warning = NotesSync.fetch(from: gitRemote, project: project) {
-                Terminal.warn(warning)
-            }
+            let notes = NotesSync.gitRemote(project: project).map { NotesSync.startFetch(from: $0, project: project) }
+            defer { if let warning = notes?.finish() { Terminal.warn(warning) } }
             let (fetched, written) = try pull(transfer.options, checkout: CheckoutOptions(force: force), cwd: currentDirectory,
                                               project: project)
             progress.finish()

@@ -29,23 +29,56 @@ public enum NotesSync {
 
     /// Fetches the remote's notes when they fast-forward the local ones; a warning otherwise.
     public static func fetch(from remote: String, project: Project) -> String? {
-        let (code, output) = git(["fetch", "--quiet", remote, "\(MetricsNote.notesRef):\(MetricsNote.notesRef)"], project: project)
-        if code == 0 || output.contains("couldn't find remote ref") { return nil }
-        return "could not fetch \(MetricsNote.notesRef) from \(remote) (\(output.trimmingCharacters(in: .whitespacesAndNewlines).prefix(300)))."
+        startFetch(from: remote, project: project).finish()
+    }
+
+    /// Starts that fetch in the background: `git fetch` spends most of its time starting up
+    /// and talking to the remote, which a pull overlaps with moving its data.
+    public static func startFetch(from remote: String, project: Project) -> RunningGit {
+        RunningGit(["fetch", "--quiet", remote, "\(MetricsNote.notesRef):\(MetricsNote.notesRef)"], project: project) { code, output in
+            if code == 0 || output.contains("couldn't find remote ref") { return nil }
+            return "could not fetch \(MetricsNote.notesRef) from \(remote) (\(output.trimmingCharacters(in: .whitespacesAndNewlines).prefix(300)))."
+        }
     }
 
     static func git(_ arguments: [String], project: Project) -> (Int32, String) {
-        let process = Process()
+        var result: (Int32, String) = (0, "")
+        _ = RunningGit(arguments, project: project) { code, output in result = (code, output); return nil }.finish()
+        return result
+    }
+}
+
+/// A `git` command running beside mlv; `finish` waits for it and returns its warning, if any.
+public final class RunningGit {
+    private let process = Process()
+    private let pipe = Pipe()
+    private var output = Data()
+    private let reader = DispatchGroup()
+    private var startFailure: String?
+    private let judge: (Int32, String) -> String?
+
+    init(_ arguments: [String], project: Project, judge: @escaping (Int32, String) -> String?) {
+        self.judge = judge
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["git"] + arguments
         process.currentDirectoryURL = URL(fileURLWithPath: project.root)
-        let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
         process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch { return (127, "git could not be started: \(error)") }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        do { try process.run() } catch { startFailure = "git could not be started: \(error)"; return }
+        // Drained as it comes, so a chatty git never blocks on a full pipe.
+        reader.enter()
+        DispatchQueue.global().async { [self] in
+            output = pipe.fileHandleForReading.readDataToEndOfFile()
+            reader.leave()
+        }
+    }
+
+    /// Waits for git to exit; the warning its outcome calls for, or nil.
+    public func finish() -> String? {
+        if let startFailure { return judge(127, startFailure) }
+        reader.wait()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        return judge(process.terminationStatus, String(decoding: output, as: UTF8.self))
     }
 }
