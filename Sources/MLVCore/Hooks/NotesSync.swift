@@ -65,20 +65,21 @@ public final class RunningGit {
         process.standardOutput = pipe
         process.standardError = pipe
         process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch { startFailure = "git could not be started: \(error)"; return }
-        // Drained as it comes, so a chatty git never blocks on a full pipe.
+        // Started, drained and awaited on another thread: starting a process alone takes
+        // tens of milliseconds here, and a chatty git never blocks on a full pipe.
         reader.enter()
         DispatchQueue.global().async { [self] in
+            defer { reader.leave() }
+            do { try process.run() } catch { startFailure = "git could not be started: \(error)"; return }
             output = pipe.fileHandleForReading.readDataToEndOfFile()
-            reader.leave()
+            process.waitUntilExit()
         }
     }
 
     /// Waits for git to exit; the warning its outcome calls for, or nil.
     public func finish() -> String? {
-        if let startFailure { return judge(127, startFailure) }
         reader.wait()
-        process.waitUntilExit()
+        if let startFailure { return judge(127, startFailure) }
         return judge(process.terminationStatus, String(decoding: output, as: UTF8.self))
     }
 }
