@@ -13,6 +13,8 @@ public enum GCScope: String, Sendable, CaseIterable {
 struct ReferenceCollector {
     let project: Project
     private(set) var usedBy: [ObjectID: Set<String>] = [:]
+    /// Sizes the pointers and manifests state for file objects (not for manifests).
+    private(set) var sizes: [ObjectID: Int64] = [:]
     /// Manifests that are referenced but not in the cache (their files are unknown).
     private(set) var missingManifests: [(id: ObjectID, usedBy: String)] = []
     /// Directory manifests among the objects (transfers send them after the files they list).
@@ -65,12 +67,13 @@ struct ReferenceCollector {
     private mutating func add(_ pointer: PointerFile, path: String, dataPath: String) throws {
         guard selects(dataPath) else { return }
         usedBy[pointer.id, default: []].insert(path)
-        guard pointer.kind == .directory else { return }
+        guard pointer.kind == .directory else { sizes[pointer.id] = pointer.size; return }
         manifests.insert(pointer.id)
         guard seenManifests.insert(pointer.id).inserted else { return }
         do {
             for entry in try project.manifest(pointer.id).entries where selects(dataPath + "/" + entry.path) {
                 usedBy[entry.id, default: []].insert(path + "/" + entry.path)
+                sizes[entry.id] = entry.size
             }
         } catch StoreError.missing(let id) {
             missingManifests.append((id, path))

@@ -56,7 +56,7 @@ struct Fetcher {
     /// Objects stored between two commits to the cache (each a local pack), so an interrupted
     /// fetch keeps what it finished and a rerun does not download it again.
     static let commitEvery = 20_000
-    static let commitBytes: Int64 = 256 << 20
+    static let commitBytes: Int64 = 64 << 20
 
     func fetch(_ ids: Set<ObjectID>, result: inout TransferResult) throws {
         guard !ids.isEmpty else { return }

@@ -96,6 +96,10 @@ public func push(_ options: TransferOptions, cwd: String, project: Project) thro
         let ma = collector.manifests.contains(a), mb = collector.manifests.contains(b)
         return ma != mb ? !ma : a < b
     }
+    // Presence from one listing per cache folder and sizes from the pointers and manifests,
+    // rather than a stat per object on this thread.
+    let absent = project.store.missing(from: Set(ids))
+    func size(of id: ObjectID) -> Int64? { collector.sizes[id] ?? project.store.size(of: id) }
     let chunker = Chunker()
     let trust = ObjectTrust(file: project.trustPath, store: project.store)
     var done: Int64 = 0
@@ -132,10 +136,10 @@ public func push(_ options: TransferOptions, cwd: String, project: Project) thro
         project.reporter.progress(phase: "push to \(settings.name)", done: done, total: Int64(ids.count))
         if writer.has(id) {
             result.skipped += 1
-            result.skippedBytes += project.store.size(of: id) ?? 0
+            result.skippedBytes += size(of: id) ?? 0
             continue
         }
-        guard let size = project.store.size(of: id) else { result.missing.append(id); continue }
+        guard !absent.contains(id), let size = size(of: id) else { result.missing.append(id); continue }
         if size > chunkingThreshold {
             try drain()
             try pushChunked(id, writer: writer, chunker: chunker, trust: trust, project: project, result: &result)
