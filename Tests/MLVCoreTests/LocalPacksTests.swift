@@ -92,6 +92,9 @@ final class LocalPacksTests: XCTestCase {
         let fresh = ObjectStore(root: dir + "/cache", temporaryDirectory: dir + "/cache/tmp")
         XCTAssertFalse(fresh.contains(ids[0]))
         XCTAssertThrowsError(try fresh.readVerified(ids[0])) { XCTAssertEqual($0 as? StoreError, .missing(ids[0])) }
+        // An index temporary of a process that no longer runs goes too.
+        let leftover = dir + "/cache/packs/.\(ids[0].hex).idx.mlv-tmp-999999999-1"
+        try Data("half an index".utf8).write(to: URL(fileURLWithPath: leftover))
         try fresh.remove(Set<ObjectID>())
         XCTAssertEqual(try packFiles(), [])
     }

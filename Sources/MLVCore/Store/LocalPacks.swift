@@ -188,12 +188,16 @@ final class LocalPacks: @unchecked Sendable {
         return removed
     }
 
-    /// Deletes pack files whose index never appeared (a fetch killed between the two renames).
+    /// Deletes pack files whose index never appeared (a fetch killed between the two renames)
+    /// and index temporaries of processes that no longer run.
     func removeOrphans() {
         guard let files = try? FileSystem.listDirectory(directory) else { return }
-        let indexes = Set(files.filter { $0.hasSuffix(".idx") }.map { $0.dropLast(4) })
+        let indexes = Set(files.filter { $0.hasSuffix(".idx") && !$0.hasPrefix(".") }.map { $0.dropLast(4) })
         for file in files where file.hasSuffix(".pack") && !indexes.contains(file.dropLast(5)) {
             unlink("\(directory)/\(file)")
+        }
+        for file in files where file.hasPrefix(".") && file.contains(".mlv-tmp-") {
+            FileSystem.removeIfAbandoned("\(directory)/\(file)")
         }
     }
 }
