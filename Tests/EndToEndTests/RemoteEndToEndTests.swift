@@ -158,6 +158,27 @@ final class RemoteEndToEndTests: XCTestCase {
         try other.assertCacheObjectsWhole()
     }
 
+    func testAPointerUnderstatingItsSizeStillPushesTheWholeObjectChunked() throws {
+        let repo = try TestRepository()
+        let model = TestRepository.bytes(3 << 20, seed: 5)
+        try repo.write("model.bin", model)
+        XCTAssertEqual(try repo.mlv("add", "model.bin").code, 0)
+        // A hand-edited pointer says 100 bytes; the cache holds 3 MiB under that id.
+        let pointer = try String(contentsOfFile: repo.path("model.bin.mlv"), encoding: .utf8)
+        try repo.write("model.bin.mlv", pointer.replacingOccurrences(of: "size: \(3 << 20)", with: "size: 100"))
+        XCTAssertEqual(try repo.mlv("remote", "add", "store", remoteDirectory, "--default").code, 0)
+        try repo.git("add", "-A")
+        try repo.git("commit", "-q", "-m", "v1")
+        let push = try repo.mlv("push", "--json")
+        XCTAssertEqual(push.code, 0, push.stderr)
+        XCTAssertGreaterThan(try json(push)["chunks_sent"] as? Int ?? 0, 10, "sent as chunks, not read whole")
+        let check = try repo.mlv("fsck", "--remote", "store")
+        XCTAssertEqual(check.code, 0, check.stdout + check.stderr)
+        let copy = try clone(repo)
+        XCTAssertEqual(try copy.mlv("fetch").code, 0)
+        XCTAssertTrue(try copy.cacheObjects().contains(TestRepository.sha256(model)))
+    }
+
     func testPartialPullFetchesOnlyThatFile() throws {
         let repo = try pushedRepository()
         let copy = try clone(repo)

@@ -111,19 +111,33 @@ public func push(_ options: TransferOptions, cwd: String, project: Project) thro
     var pendingBytes: Int64 = 0
     func drain() throws {
         let runs = stride(from: 0, to: pending.count, by: 64).map { $0..<min($0 + 64, pending.count) }
+        // A pointer's size decided the route; an object that is larger in the cache than its
+        // pointer says is sent chunked after the batch, like any large file.
+        let larger = NSLock()
+        var largerThanStated: [ObjectID] = []
         _ = try ParallelWork.map(runs.count) { index, _ in
             var gathered: [UInt8] = []
             var items: [(id: ObjectID, kind: PackIndex.Kind, length: Int)] = []
             for id in pending[runs[index]] {
-                let bytes = try project.store.readVerified(id)
+                let bytes: [UInt8]
+                do {
+                    bytes = try project.store.readVerified(id, limit: Int(chunkingThreshold))
+                } catch is FileSystem.FileTooLarge {
+                    larger.withLock { largerThanStated.append(id) }
+                    continue
+                }
                 gathered += bytes
                 items.append((id, .object, bytes.count))
             }
             try gathered.withUnsafeBytes { try writer.append(items, bytes: $0) }
         }
-        result.objects += pending.count
+        result.objects += pending.count - largerThanStated.count
         pending.removeAll(keepingCapacity: true)
         pendingBytes = 0
+        for id in largerThanStated {
+            try pushChunked(id, writer: writer, chunker: chunker, trust: trust, project: project, result: &result)
+            result.objects += 1
+        }
     }
     for id in ids {
         done += 1
