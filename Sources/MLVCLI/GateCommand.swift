@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import MLVCore
 
-/// Prints a gate table (to stderr for hooks, where Git shows it).
-func renderGates(_ report: GateReport, toStandardError: Bool = false, precision: Int = 5) -> String {
+/// A gate table (the pre-push hook writes it to stderr, where Git shows it).
+func renderGates(_ report: GateReport, precision: Int = 5) -> String {
     let format = NumberFormat(precision: precision)
     let rows = report.results.map { result in
         [result.metric, result.value.map(format.string) ?? "-", result.baseline.map(format.string) ?? "-", result.rule,

@@ -50,18 +50,10 @@ final class PackWriter: @unchecked Sendable {
 
     /// Appends an item; starts the pack's upload when it is full.
     func append(_ id: ObjectID, kind: PackIndex.Kind, bytes: UnsafeRawBufferPointer) throws {
-        if let failure = lock.withLock({ failure }) { throw failure }
-        try appendLock.withLock {
-            if fd < 0 { try open() }
-            try FileSystem.writeAll(fd, bytes, path: path)
-            entries.append(PackIndex.Entry(id: id, offset: size, length: Int64(bytes.count), kind: kind))
-            lock.withLock { _ = scheduled.insert(id) }
-            size += Int64(bytes.count)
-            if size >= PackWriter.targetSize { try startUpload() }
-        }
+        try append([(id, kind, bytes.count)], bytes: bytes)
     }
 
-    /// Appends several items stored back to back in `bytes` (`lengths` in order) with one
+    /// Appends several items stored back to back in `bytes` (`length`s in order) with one
     /// write: workers that gather items first contend for the pack once per group.
     func append(_ items: [(id: ObjectID, kind: PackIndex.Kind, length: Int)], bytes: UnsafeRawBufferPointer) throws {
         if let failure = lock.withLock({ failure }) { throw failure }

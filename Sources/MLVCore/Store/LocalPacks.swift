@@ -85,10 +85,19 @@ final class LocalPacks: @unchecked Sendable {
         guard let location = location(of: id) else { return nil }
         let fd = try descriptor(location.pack)
         let (path, alreadyChecked) = lock.withLock { (packPath(names[location.pack]), checked[id] == names[location.pack]) }
+        let bytes = try LocalPacks.readItem(fd, offset: location.offset, length: location.length, path: path)
+        guard bytes.count == Int(location.length), alreadyChecked || ObjectID.of(bytes) == id else {
+            throw StoreError.corrupted(id, path: path)
+        }
+        return bytes
+    }
+
+    /// The item's bytes from an open pack; fewer than `length` when the pack is shorter.
+    private static func readItem(_ fd: Int32, offset: Int64, length: Int64, path: String) throws -> [UInt8] {
         var filled = 0
-        let bytes = try [UInt8](unsafeUninitializedCapacity: Int(location.length)) { buffer, count in
+        return try [UInt8](unsafeUninitializedCapacity: Int(length)) { buffer, count in
             while filled < buffer.count {
-                let n = pread(fd, buffer.baseAddress! + filled, buffer.count - filled, off_t(location.offset) + off_t(filled))
+                let n = pread(fd, buffer.baseAddress! + filled, buffer.count - filled, off_t(offset) + off_t(filled))
                 if n < 0 && errno == EINTR { continue }
                 if n < 0 { throw WorkspaceError.io(path: path, operation: "read", errno: errno) }
                 if n == 0 { break }
@@ -96,9 +105,12 @@ final class LocalPacks: @unchecked Sendable {
             }
             count = filled
         }
-        guard filled == Int(location.length), alreadyChecked || ObjectID.of(bytes) == id else {
-            throw StoreError.corrupted(id, path: path)
-        }
+    }
+
+    /// An item of an open pack when it is whole and hashes to its id; nil otherwise (unreadable too).
+    private static func intactItem(_ entry: PackIndex.Entry, in fd: Int32, path: String) -> [UInt8]? {
+        guard let bytes = try? readItem(fd, offset: entry.offset, length: entry.length, path: path),
+              bytes.count == Int(entry.length), ObjectID.of(bytes) == entry.id else { return nil }
         return bytes
     }
 
@@ -124,10 +136,7 @@ final class LocalPacks: @unchecked Sendable {
             var st = stat()
             guard fstat(fd, &st) == 0, Int64(st.st_size) == index.packSize else { throw damaged(wanted.first ?? index.entries[0]) }
             _ = try ParallelWork.map(wanted.count) { number, _ in
-                let entry = wanted[number]
-                var bytes = [UInt8](repeating: 0, count: Int(entry.length))
-                let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(entry.offset)) }
-                guard n == bytes.count, ObjectID.of(bytes) == entry.id else { throw damaged(entry) }
+                guard LocalPacks.intactItem(wanted[number], in: fd, path: temp) != nil else { throw damaged(wanted[number]) }
             }
             try install(temp, index, checked: wanted.map(\.id))
             return true
@@ -166,10 +175,8 @@ final class LocalPacks: @unchecked Sendable {
                 defer { close(fd) }
                 var intact = true
                 for entry in live where intact {
-                    var bytes = [UInt8](repeating: 0, count: Int(entry.length))
-                    let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(entry.offset)) }
-                    intact = n == bytes.count && ObjectID.of(bytes) == entry.id
-                    if intact { try bytes.withUnsafeBytes { try builder.append([(entry.id, $0)]) } }
+                    guard let bytes = LocalPacks.intactItem(entry, in: fd, path: packPath(name)) else { intact = false; continue }
+                    try bytes.withUnsafeBytes { try builder.append([(entry.id, $0)]) }
                 }
                 // A pack with a damaged live object is left as it is, for fsck to report.
                 guard intact else { continue }

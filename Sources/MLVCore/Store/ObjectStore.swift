@@ -33,11 +33,15 @@ public final class ObjectStore: @unchecked Sendable {
     }
 
     /// Whether the object is a file of its own (not only in a pack).
-    func containsLoose(_ id: ObjectID) -> Bool {
-        guard let fd = shardDescriptor(shardIndex(id)) else { return false }
+    func containsLoose(_ id: ObjectID) -> Bool { looseSize(id) != nil }
+
+    /// The size of the object's own file, resolved from its open shard folder.
+    private func looseSize(_ id: ObjectID) -> Int64? {
+        guard let fd = shardDescriptor(shardIndex(id)) else { return nil }
         var st = stat()
-        return String(id.hex.dropFirst(2)).withCString { fstatat(fd, $0, &st, AT_SYMLINK_NOFOLLOW) } == 0
-            && st.st_mode & S_IFMT == S_IFREG
+        guard String(id.hex.dropFirst(2)).withCString({ fstatat(fd, $0, &st, AT_SYMLINK_NOFOLLOW) }) == 0,
+              st.st_mode & S_IFMT == S_IFREG else { return nil }
+        return Int64(st.st_size)
     }
 
     /// The ids among `ids` that the cache lacks. Many ids per shard folder: read the folders
@@ -100,11 +104,7 @@ public final class ObjectStore: @unchecked Sendable {
 
     /// The size of a present object.
     public func size(of id: ObjectID) -> Int64? {
-        var st = stat()
-        guard let fd = shardDescriptor(shardIndex(id)),
-              String(id.hex.dropFirst(2)).withCString({ fstatat(fd, $0, &st, AT_SYMLINK_NOFOLLOW) }) == 0,
-              st.st_mode & S_IFMT == S_IFREG else { return packs.location(of: id)?.length }
-        return Int64(st.st_size)
+        looseSize(id) ?? packs.location(of: id)?.length
     }
 
     /// Where a damaged object's bytes are: its own file, or the pack holding it.
