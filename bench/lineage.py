@@ -7,6 +7,15 @@ Usage: python3 bench/lineage.py [--mlv PATH]   (default: .build/release/mlv)
 """
 import argparse, hashlib, os, shutil, statistics, subprocess, sys, tempfile, time
 
+# The same run record for every stage: lineage reads it, its values do not matter here.
+RUN = """    run:
+      started: "2026-01-01T00:00:00Z"
+      duration: 1.000
+      mlv: "0.1.0"
+      commit: null
+      dirty: false"""
+
+
 def lock_text(version):
     def h(s):
         return hashlib.sha256(s.encode()).hexdigest()
@@ -28,12 +37,7 @@ stages:
         size: 100
         files: 3
     metrics: []
-    run:
-      started: "2026-01-01T00:00:00Z"
-      duration: 1.000
-      mlv: "0.1.0"
-      commit: null
-      dirty: false
+{RUN}
 
   train:
     cmd: "python3 train.py"
@@ -50,12 +54,7 @@ stages:
         id: {h(f"model{version}")}
         size: 10
     metrics: []
-    run:
-      started: "2026-01-01T00:00:00Z"
-      duration: 1.000
-      mlv: "0.1.0"
-      commit: null
-      dirty: false
+{RUN}
 """
 
 def build(path, commits, every):
