@@ -20,24 +20,11 @@ enum ExitStatus {
     static let failure = ExitCode(2)
 }
 
-/// Runs a command body, turning mlv's and libgit2's errors into a message on stderr and
-/// exit code 2, without a stack trace.
+/// Runs a command body, finishing the progress bar whatever happens; errors go on to
+/// `MLVCommand.main`, which prints one `mlv: error:` line and exits 2.
 func runReportingErrors(_ progress: ProgressBar? = nil, _ body: () throws -> Void) throws {
-    do {
-        try body()
-        progress?.finish()
-    } catch let error as ExitCode {
-        progress?.finish()
-        throw error
-    } catch let error as UserFacingError {
-        progress?.finish()
-        Terminal.error(error.description)
-        throw ExitStatus.failure
-    } catch let error as GitError {
-        progress?.finish()
-        Terminal.error(error.description)
-        throw ExitStatus.failure
-    }
+    defer { progress?.finish() }
+    try body()
 }
 
 /// Opens the project around the current directory.

@@ -31,7 +31,7 @@ struct DiffCommand: ParsableCommand {
                 func files(_ list: [PathDiff.FileChange]) -> [[String: Any]] {
                     list.map { ["path": $0.path, "old_size": $0.oldSize as Any? ?? NSNullValue.null, "new_size": $0.newSize as Any? ?? NSNullValue.null] }
                 }
-                Terminal.printJSON([
+                try Terminal.printJSON([
                     "from": from.label, "to": to.label,
                     "paths": result.map { [
                         "path": $0.dataPath, "change": $0.change.rawValue,

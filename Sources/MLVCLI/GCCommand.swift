@@ -32,7 +32,7 @@ struct GCCommand: ParsableCommand {
             if cloud {
                 let result = try collectRemoteGarbage(remote, scope: scope, dryRun: dryRun, project: project)
                 if json {
-                    Terminal.printJSON(["remote": result.remote, "packs_deleted": result.packsDeleted, "packs_rewritten": result.packsRewritten,
+                    try Terminal.printJSON(["remote": result.remote, "packs_deleted": result.packsDeleted, "packs_rewritten": result.packsRewritten,
                                         "bytes_freed": result.bytesFreed, "entries_dropped": result.entriesDropped, "dry_run": result.dryRun])
                 } else if !global.quiet {
                     let verb = dryRun ? "Would delete" : "Deleted"
@@ -42,7 +42,7 @@ struct GCCommand: ParsableCommand {
             }
             let result = try collectGarbage(scope: scope, dryRun: dryRun, project: project)
             if json {
-                Terminal.printJSON(["removed_objects": result.removedObjects, "removed_bytes": result.removedBytes,
+                try Terminal.printJSON(["removed_objects": result.removedObjects, "removed_bytes": result.removedBytes,
                                     "kept_objects": result.keptObjects, "kept_bytes": result.keptBytes, "dry_run": result.dryRun])
             } else if !global.quiet {
                 let verb = dryRun ? "Would remove" : "Removed"

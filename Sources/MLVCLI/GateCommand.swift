@@ -7,7 +7,7 @@ func renderGates(_ report: GateReport, precision: Int = 5) -> String {
     let format = NumberFormat(precision: precision)
     let rows = report.results.map { result in
         [result.metric, result.value.map(format.string) ?? "-", result.baseline.map(format.string) ?? "-", result.rule,
-         result.passed ? Terminal.green("pass") : Terminal.red("FAIL"), result.reason]
+         result.skipped ? Terminal.yellow("skipped") : result.passed ? Terminal.green("pass") : Terminal.red("FAIL"), result.reason]
     }
     var text = "Gates for \(report.revision)" + (report.baseline.map { " against \($0)" } ?? " (no baseline)") + ":\n"
     text += Terminal.table([["Metric", "Value", "Baseline", "Rule", "Result", "Why"]] + rows)
@@ -22,7 +22,8 @@ struct GateCommand: ParsableCommand {
         Rules (under `gates:` in mlv.yaml): `METRIC OP NUMBER` or `METRIC OP baseline [+|-|* NUMBER]`, \
         with OP one of >= <= > < == !=. The baseline is the metric at --baseline (default: the \
         branch's upstream, else HEAD for the work tree, else REV's parent). A gate that cannot be \
-        evaluated (missing metric, malformed file, no baseline) fails.
+        evaluated (missing metric, malformed file, no baseline) fails; --allow-missing-baseline skips \
+        rules that need a baseline when there is none.
         """)
 
     @Argument(help: "The revision to check (default: the work tree).") var revision: String?
@@ -37,14 +38,14 @@ struct GateCommand: ParsableCommand {
             let project = try Project.open(from: currentDirectory)
             let target = try Revision.resolve(revision, project: project)
             let base = try baseline.map { try Revision.resolve($0, project: project) } ?? defaultGateBaseline(for: target, project: project)
-            let report = try checkGates(target, baseline: base, allowMissingBaseline: allowMissingBaseline, project: project)
+            let report = try checkGates(target, baseline: base, missingBaseline: gateCommandMissingBaseline(allow: allowMissingBaseline), project: project)
             passed = report.passed
             if json {
-                Terminal.printJSON(["revision": report.revision, "baseline": report.baseline ?? NSNull(), "passed": report.passed,
+                try Terminal.printJSON(["revision": report.revision, "baseline": report.baseline ?? NSNull(), "passed": report.passed,
                                     "gates": report.results.map { r -> [String: Any] in
                                         ["rule": r.rule, "metric": r.metric, "value": r.value.map { $0 as Any } ?? NSNull(),
                                          "baseline": r.baseline.map { $0 as Any } ?? NSNull(), "bound": r.bound.map { $0 as Any } ?? NSNull(),
-                                         "passed": r.passed, "reason": r.reason]
+                                         "passed": r.passed, "skipped": r.skipped, "reason": r.reason]
                                     }])
                 return
             }

@@ -12,8 +12,17 @@ enum HistoryChart {
         return String(values.map { value -> Character in
             guard let value, value.isFinite else { return " " }
             if high == low { return bars[3] }
-            return bars[min(bars.count - 1, Int((value - low) / (high - low) * Double(bars.count - 1) + 0.5))]
+            return bars[min(bars.count - 1, max(0, Int(position(value, low, high) * Double(bars.count - 1) + 0.5)))]
         })
+    }
+
+    /// Where `value` sits between `low` and `high`, 0...1. Halved first: the span of two
+    /// finite doubles (-1.7e308 to 1.7e308) overflows to infinity, and then to NaN.
+    static func position(_ value: Double, _ low: Double, _ high: Double) -> Double {
+        let span = high / 2 - low / 2
+        guard span > 0 else { return 0.5 }
+        let result = (value / 2 - low / 2) / span
+        return result.isFinite ? min(1, max(0, result)) : 0.5
     }
 
     static func escape(_ text: String) -> String {
@@ -30,13 +39,13 @@ enum HistoryChart {
         if low == high { low -= 1; high += 1 }
         let format = NumberFormat(precision: 5)
         func x(_ index: Int) -> Double { points.count < 2 ? left + (width - left - right) / 2 : left + Double(index) / Double(points.count - 1) * (width - left - right) }
-        func y(_ value: Double) -> Double { top + (high - value) / (high - low) * (height - top - bottom) }
+        func y(_ value: Double) -> Double { top + (1 - position(value, low, high)) * (height - top - bottom) }
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(escape(name))\">\n"
         svg += "<text x=\"\(left)\" y=\"18\" class=\"title\">\(escape(name))</text>\n"
         svg += "<line x1=\"\(left)\" y1=\"\(height - bottom)\" x2=\"\(width - right)\" y2=\"\(height - bottom)\" class=\"axis\"/>\n"
         svg += "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(height - bottom)\" class=\"axis\"/>\n"
         for fraction in [0.0, 0.5, 1.0] {
-            let value = low + (high - low) * fraction
+            let value = low * (1 - fraction) + high * fraction
             svg += "<text x=\"\(left - 6)\" y=\"\(y(value) + 4)\" class=\"ylabel\">\(escape(format.string(value)))</text>\n"
         }
         var segment: [String] = []

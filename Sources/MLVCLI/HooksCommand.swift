@@ -116,11 +116,11 @@ struct HookCommand: ParsableCommand {
         progress.finish()
         if let upload = report.upload {
             // The same summary as `mlv push` (Git shows a hook's output on the terminal).
-            _ = render(upload, verb: "Pushed", json: false, quiet: false)
+            _ = try render(upload, verb: "Pushed", json: false, quiet: false)
         }
         report.warnings.forEach(Terminal.warn)
         for (_, gates) in report.gates where !gates.results.isEmpty {
-            FileHandle.standardError.write(Data((renderGates(gates) + "\n").utf8))
+            FileHandle.standardError.write(Data((Terminal.safe(renderGates(gates)) + "\n").utf8))
         }
         guard report.passed else {
             Terminal.error("a gate failed, so the push was refused. Fix the regression, or (deliberately) push with --no-verify.")

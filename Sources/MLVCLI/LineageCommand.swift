@@ -49,11 +49,11 @@ struct LineageCommand: ParsableCommand {
             var query = LineageQuery(project: project)
             if usedBy {
                 let found = try query.downstream(of: target, cwd: currentDirectory, revision: rev, allCommits: allCommits)
-                printDownstream(found.start, found.outputs)
+                try printDownstream(found.start, found.outputs)
             } else {
                 let node = try query.upstream(of: target, cwd: currentDirectory, revision: rev)
                 if json {
-                    Terminal.printJSON(LineageRendering.json(node))
+                    try Terminal.printJSON(LineageRendering.json(node))
                 } else if dot {
                     print(LineageRendering.graph(node, style: .dot))
                 } else if mermaid {
@@ -65,9 +65,9 @@ struct LineageCommand: ParsableCommand {
         }
     }
 
-    private func printDownstream(_ start: [ObjectID], _ outputs: [DownstreamOutput]) {
+    private func printDownstream(_ start: [ObjectID], _ outputs: [DownstreamOutput]) throws {
         if json {
-            Terminal.printJSON([
+            try Terminal.printJSON([
                 "target": target,
                 "ids": start.map(\.hex),
                 "outputs": outputs.map { output -> [String: Any] in

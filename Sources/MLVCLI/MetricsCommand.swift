@@ -47,7 +47,7 @@ struct MetricsShowCommand: ParsableCommand {
                                     "source": value.source.rawValue])
                 }
             }
-            if json { Terminal.printJSON(objects); return }
+            if json { try Terminal.printJSON(objects); return }
             guard !rows.isEmpty else { throw MetricsError.noMetrics(revs.map(\.label).joined(separator: ", ")) }
             print(TableFormat.pick(markdown: md, csv: csv).render(["Revision", "Path", "Metric", "Value"], rows))
         }
@@ -55,11 +55,11 @@ struct MetricsShowCommand: ParsableCommand {
 }
 
 /// Renders metric or param changes; shared by `metrics diff` and `params diff`.
-func renderChanges(_ changes: [ValueChange], a: String, b: String, all: Bool, precision: Int, json: Bool, markdown: Bool, what: String) {
+func renderChanges(_ changes: [ValueChange], a: String, b: String, all: Bool, precision: Int, json: Bool, markdown: Bool, what: String) throws {
     let format = NumberFormat(precision: precision)
     let shown = all ? changes : changes.filter { $0.verdict != .unchanged }
     if json {
-        Terminal.printJSON(["a": a, "b": b, what + "s": shown.map { change -> [String: Any] in
+        try Terminal.printJSON(["a": a, "b": b, what + "s": shown.map { change -> [String: Any] in
             [
                 "path": change.file, what: change.key, "a": jsonValue(change.old), "b": jsonValue(change.new),
                 "change": change.change.map { $0 as Any } ?? NSNull(), "change_percent": change.percent.map { $0 as Any } ?? NSNull(),
@@ -116,7 +116,7 @@ struct MetricsDiffCommand: ParsableCommand {
             let old = try Revision.resolve(a ?? "HEAD", project: project)
             let new = try Revision.resolve(b, project: project)
             let changes = try metricsDiff(old, new, extraFiles: file, project: project)
-            renderChanges(changes, a: old.label, b: new.label, all: all, precision: precision, json: json, markdown: md, what: "metric")
+            try renderChanges(changes, a: old.label, b: new.label, all: all, precision: precision, json: json, markdown: md, what: "metric")
             regressed = changes.contains { $0.verdict == .regressed }
         }
         if failOnRegression && regressed {
@@ -150,7 +150,7 @@ struct MetricsHistoryCommand: ParsableCommand {
             }
             let format = NumberFormat(precision: precision)
             if json {
-                Terminal.printJSON(series.map { name, points in
+                try Terminal.printJSON(series.map { name, points in
                     ["metric": name, "points": points.map { point -> [String: Any] in
                         ["commit": point.commit.id.hex, "summary": point.commit.summary, "time": ISO8601DateFormatter().string(from: point.commit.time),
                          "value": point.value.map { $0 as Any } ?? NSNull(), "source": point.source?.rawValue ?? NSNull()]
@@ -195,7 +195,7 @@ struct ParamsDiffCommand: ParsableCommand {
             let old = try Revision.resolve(a ?? "HEAD", project: project)
             let new = try Revision.resolve(b, project: project)
             let changes = try paramsDiff(old, new, project: project)
-            renderChanges(changes, a: old.label, b: new.label, all: all, precision: precision, json: json, markdown: md, what: "param")
+            try renderChanges(changes, a: old.label, b: new.label, all: all, precision: precision, json: json, markdown: md, what: "param")
         }
     }
 }

@@ -25,7 +25,7 @@ struct StatusCommand: ParsableCommand {
             progress.finish()
             dirty = result.contains { !$0.isClean }
             if json {
-                Terminal.printJSON(result.map(Self.json))
+                try Terminal.printJSON(result.map(Self.json))
             } else if !global.quiet {
                 render(result)
             }

@@ -17,17 +17,33 @@ enum Terminal {
     static func bold(_ text: String) -> String { paint(text, "1") }
 
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data("mlv: error: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("mlv: error: \(DisplayText.escaped(message, keepNewlines: true))\n".utf8))
     }
 
     static func warn(_ message: String) {
-        FileHandle.standardError.write(Data("mlv: warning: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("mlv: warning: \(DisplayText.escaped(message, keepNewlines: true))\n".utf8))
     }
 
-    /// Pretty-printed JSON with sorted keys, so field order is stable.
-    static func printJSON(_ value: Any) {
-        guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) else { return }
+    /// Pretty-printed JSON with sorted keys, so field order is stable. Numbers JSON cannot
+    /// write (infinity, NaN: an infinite change between two huge metrics) become the strings
+    /// "inf", "-inf" and "nan"; anything else unwritable is an error, never silence.
+    static func printJSON(_ value: Any) throws {
+        let data: Data
+        do {
+            data = try JSONSerialization.data(withJSONObject: jsonSafe(value), options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        } catch {
+            throw OutputError(reason: "could not write the result as JSON (\(error.localizedDescription))")
+        }
         print(String(decoding: data, as: UTF8.self))
+    }
+
+    private static func jsonSafe(_ value: Any) -> Any {
+        switch value {
+        case let number as Double where !number.isFinite: return number.isNaN ? "nan" : (number > 0 ? "inf" : "-inf")
+        case let array as [Any]: return array.map(jsonSafe)
+        case let dictionary as [String: Any]: return dictionary.mapValues(jsonSafe)
+        default: return value
+        }
     }
 
     /// 1.5 KiB, 20.0 MiB, ... (binary units, as `du -h`).
@@ -63,6 +79,12 @@ enum Terminal {
     }
 }
 
+/// Output the CLI could not produce.
+struct OutputError: UserFacingError {
+    let reason: String
+    var description: String { reason }
+}
+
 /// Shows a progress bar on stderr for work that lasts over a second, on a terminal only.
 final class ProgressBar: Reporter, @unchecked Sendable {
     private let lock = NSLock()
@@ -86,7 +108,7 @@ final class ProgressBar: Reporter, @unchecked Sendable {
             let fraction = total > 0 ? Double(done) / Double(total) : 1
             let filled = Int(fraction * 30)
             let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: 30 - filled)
-            FileHandle.standardError.write(Data("\r\(phase) [\(bar)] \(done)/\(total)\u{1B}[K".utf8))
+            FileHandle.standardError.write(Data("\r\(DisplayText.escaped(phase)) [\(bar)] \(done)/\(total)\u{1B}[K".utf8))
             drawn = true
         }
     }

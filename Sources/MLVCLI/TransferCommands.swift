@@ -22,9 +22,9 @@ struct TransferArguments: ParsableArguments {
 }
 
 /// Renders a transfer summary; returns whether anything was missing.
-func render(_ result: TransferResult, verb: String, json: Bool, quiet: Bool) -> Bool {
+func render(_ result: TransferResult, verb: String, json: Bool, quiet: Bool) throws -> Bool {
     if json {
-        Terminal.printJSON([
+        try Terminal.printJSON([
             "remote": result.remote, "objects": result.objects, "skipped": result.skipped, "skipped_bytes": result.skippedBytes,
             "bytes": result.bytes,
             "chunks_sent": result.chunksSent, "chunks_reused": result.chunksReused, "packs": result.packs,
@@ -51,7 +51,7 @@ func runTransfer(_ global: GlobalOptions, _ transfer: TransferArguments, verb: S
     try runReportingErrors(progress) {
         let result = try operation(transfer.options, currentDirectory, try openProject(progress))
         progress.finish()
-        missing = render(result, verb: verb, json: transfer.json, quiet: global.quiet)
+        missing = try render(result, verb: verb, json: transfer.json, quiet: global.quiet)
     }
     if missing { throw ExitStatus.differences }
 }
@@ -95,7 +95,7 @@ struct PullCommand: ParsableCommand {
             let (fetched, written) = try pull(transfer.options, checkout: CheckoutOptions(force: force), cwd: currentDirectory,
                                               project: project)
             progress.finish()
-            failed = render(fetched, verb: "Fetched", json: transfer.json, quiet: global.quiet) || written.contains(where: \.failed)
+            failed = try render(fetched, verb: "Fetched", json: transfer.json, quiet: global.quiet) || written.contains(where: \.failed)
             if !global.quiet && !transfer.json {
                 for item in written where item.written > 0 || item.deleted > 0 {
                     print("\(item.dataPath): \(item.written) file(s) written (\(Terminal.size(item.bytesWritten))), \(item.deleted) deleted")

@@ -16,24 +16,69 @@ final class HooksEndToEndTests: XCTestCase {
         try TestRepository.run("/usr/bin/env", ["git"] + arguments, in: repo.root, environment: Self.environment.merging(environment) { _, b in b })
     }
 
-    /// The pipeline fixture with gates, a bare Git remote, a directory mlv remote, hooks
-    /// installed, and a first push (allowed without a baseline).
-    func makeRepository() throws -> (repo: TestRepository, bare: String, store: String) {
+    /// The pipeline fixture with `gates`, trained and committed, a bare Git remote, a directory
+    /// mlv remote and hooks installed; nothing pushed yet.
+    func makeUnpushedRepository(gates: [String]) throws -> (repo: TestRepository, bare: String, store: String) {
         let repo = try PipelineFixture.make()
-        let bare = repo.root + "-origin.git"
-        let store = repo.root + "-store"
+        let bare = repo.root + "-origin.git", store = repo.root + "-store"
         addTeardownBlock { try? FileManager.default.removeItem(atPath: bare); try? FileManager.default.removeItem(atPath: store) }
         _ = try TestRepository.run("/usr/bin/env", ["git", "init", "-q", "--bare", "-b", "main", bare], in: "/")
         try repo.git("remote", "add", "origin", bare)
         XCTAssertEqual(try repo.mlv("remote", "add", "store", store, "--default").code, 0)
-        try repo.write("mlv.yaml", PipelineFixture.pipeline + "gates:\n  - accuracy >= 0.5\n  - loss <= baseline + 0.01\n")
+        try repo.write("mlv.yaml", PipelineFixture.pipeline + "gates:\n" + gates.map { "  - \($0)\n" }.joined())
         XCTAssertEqual(try repo.mlv("train", "--commit", "-m", "baseline with gates").code, 0)
         let install = try repo.mlv("hooks", "install")
         XCTAssertEqual(install.code, 0, install.stderr)
-        let first = try Self.git(repo, "push", "-u", "origin", "main", environment: ["MLV_ALLOW_MISSING_BASELINE": "1"])
+        return (repo, bare, store)
+    }
+
+    /// `makeUnpushedRepository` with a first push done.
+    func makeRepository() throws -> (repo: TestRepository, bare: String, store: String) {
+        let (repo, bare, store) = try makeUnpushedRepository(gates: ["accuracy >= 0.5", "loss <= baseline + 0.01"])
+        // A first push to an empty remote: the baseline rule is skipped, the absolute one holds.
+        let first = try Self.git(repo, "push", "-u", "origin", "main")
         XCTAssertEqual(first.code, 0, first.stderr)
+        XCTAssertTrue(first.stderr.contains("skipped  no baseline: first push to an empty remote"), first.stderr)
         XCTAssertTrue(first.stdout.contains("Pushed ") && first.stdout.contains("(store)"), first.stdout + first.stderr)
         return (repo, bare, store)
+    }
+
+    /// The newcomer's first push: baseline rules are skipped on an empty remote, absolute ones
+    /// are enforced, and `mlv.gate.missingBaseline fail` keeps the strict behaviour.
+    func testFirstPushSkipsBaselineRulesButEnforcesAbsoluteOnes() throws {
+        let (repo, bare, _) = try makeUnpushedRepository(gates: ["accuracy >= 0.999", "loss <= baseline + 0.01"])
+
+        let weak = try Self.git(repo, "push", "-u", "origin", "main")
+        XCTAssertNotEqual(weak.code, 0)
+        let table = weak.stderr.split(separator: "\n").drop { !$0.hasPrefix("Gates for") }.prefix(4)
+            .map { $0.replacingOccurrences(of: #"\([0-9a-f]{7,}\)"#, with: "(ID)", options: .regularExpression) }
+        XCTAssertEqual(table, ["Gates for main (ID) (no baseline):",
+                               "Metric    Value    Baseline  Rule                     Result   Why",
+                               "accuracy  0.92593  -         accuracy >= 0.999        FAIL     0.925926 is not >= 0.999",
+                               "loss      0.08     -         loss <= baseline + 0.01  skipped  no baseline: first push to an empty remote"], weak.stderr)
+        XCTAssertTrue(weak.stderr.contains("mlv: error: a gate failed, so the push was refused."), weak.stderr)
+        XCTAssertFalse(weak.stderr.contains("--allow-missing-baseline"), "git push takes no such flag: \(weak.stderr)")
+        XCTAssertEqual(try remoteTip(bare), "")
+
+        try repo.write("mlv.yaml", PipelineFixture.pipeline + "gates:\n  - accuracy >= 0.5\n  - loss <= baseline + 0.01\n")
+        try repo.git("commit", "-q", "-am", "realistic gate")
+        try repo.git("config", "mlv.gate.missingBaseline", "fail")
+        let strict = try Self.git(repo, "push", "-u", "origin", "main")
+        XCTAssertNotEqual(strict.code, 0)
+        XCTAssertTrue(strict.stderr.contains("no baseline to compare with; this repository sets `mlv.gate.missingBaseline fail`"), strict.stderr)
+        XCTAssertEqual(try remoteTip(bare), "")
+
+        try repo.git("config", "--unset", "mlv.gate.missingBaseline")
+        let first = try Self.git(repo, "push", "-u", "origin", "main")
+        XCTAssertEqual(first.code, 0, first.stderr)
+        XCTAssertFalse(try remoteTip(bare).isEmpty)
+
+        // A new branch that shares no history with the remote's default branch.
+        try repo.git("checkout", "-q", "--orphan", "fresh")
+        XCTAssertEqual(try repo.mlv("train", "--commit", "-m", "unrelated").code, 0)
+        let orphan = try Self.git(repo, "push", "-u", "origin", "fresh")
+        XCTAssertEqual(orphan.code, 0, orphan.stderr)
+        XCTAssertTrue(orphan.stderr.contains("no baseline: fresh shares no history with origin's default branch"), orphan.stderr)
     }
 
     func remoteTip(_ bare: String, _ branch: String = "main") throws -> String {
@@ -191,7 +236,7 @@ final class HooksEndToEndTests: XCTestCase {
         XCTAssertTrue(shown.stdout.contains("0.04 (note)"), shown.stdout)
 
         // The pre-push hook pushes refs/notes/mlv with the branch; a clone's `mlv pull` fetches it.
-        XCTAssertEqual(try Self.git(repo, "push", environment: ["MLV_ALLOW_MISSING_BASELINE": "1"]).code, 0)
+        XCTAssertEqual(try Self.git(repo, "push").code, 0)
         XCTAssertFalse(try TestRepository.run("/usr/bin/env", ["git", "rev-parse", "-q", "--verify", "refs/notes/mlv"], in: bare).stdout.isEmpty)
         let clone = repo.root + "-clone"
         defer { try? FileManager.default.removeItem(atPath: clone) }

@@ -83,7 +83,7 @@ final class PipelineDefinitionTests: XCTestCase {
         let cases: [(String, String)] = [
             ("schema: 2\nstages: {}\n", "schema 2"),
             ("stages: {}\n", "has no `schema`"),
-            ("schema: 1\nstages:\n  a:\n    cmd: x\n    deps: []\n    outs:\n      - path: ../x\n        id: \(String(repeating: "a", count: 64))\n        size: 1\n    run: {started: x}\n", "not a safe relative path"),
+            ("schema: 1\nstages:\n  a:\n    cmd: x\n    deps: []\n    outs:\n      - path: ../x\n        id: \(String(repeating: "a", count: 64))\n        size: 1\n    run: {started: x}\n", "output path `../x` escapes its directory with `..`"),
             ("schema: 1\nstages:\n  a:\n    cmd: x\n    deps: []\n    outs:\n      - path: x\n        id: nothex\n        size: 1\n    run: {started: x}\n", "64 lower-case hex"),
             ("schema: 1\nstages:\n  a:\n    cmd: x\n    deps: []\n    outs: []\n    run: {started: x}\n    extra: 1\n", "unknown key `extra`"),
         ]

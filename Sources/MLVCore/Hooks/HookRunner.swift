@@ -89,20 +89,31 @@ public struct HookRunner {
         if !commits.isEmpty {
             report.upload = try uploadData(of: commits, remote: nil, project: project)
         }
-        // `git push` passes no options to hooks: the environment or the repository config says it.
-        let configured = (try? project.git.config().string("mlv.allowMissingBaseline")).flatMap { $0 }
-        let allow = allowMissingBaseline || ["1", "true", "yes"].contains(ProcessInfo.processInfo.environment["MLV_ALLOW_MISSING_BASELINE"] ?? "")
-            || ["1", "true", "yes"].contains(configured ?? "")
         for ref in pushed {
             let tip = GitObjectID(hex: ref.localID)!
             let name = ref.localRef.hasPrefix("refs/heads/") ? String(ref.localRef.dropFirst("refs/heads/".count)) : ref.localRef
             let baseline = try baselineForPush(tip: tip, remoteID: ref.remoteID, remote: remote)
+            let policy: MissingBaselinePolicy = allowMissingBaseline ? .skip(reason: "no baseline; skipped (--allow-missing-baseline)")
+                : prePushMissingBaseline(remoteHasBranches: !known.isEmpty, branch: name, remote: remote)
             let gates = try checkGates(.commit(tip, label: "\(name) (\(tip.short))"), baseline: baseline,
-                                       allowMissingBaseline: allow, project: project)
+                                       missingBaseline: policy, project: project)
             report.gates.append((ref.localRef, gates))
         }
         if report.passed, let warning = NotesSync.push(to: remote, project: project) { report.warnings.append(warning) }
         return report
+    }
+
+    /// A push with no baseline (an empty remote, or a new branch sharing no history with the
+    /// remote's default branch) skips baseline rules and still enforces absolute ones, unless
+    /// `git config mlv.gate.missingBaseline fail` asks for the strict behaviour.
+    func prePushMissingBaseline(remoteHasBranches: Bool, branch: String, remote: String) -> MissingBaselinePolicy {
+        let configured = (try? project.git.config().string("mlv.gate.missingBaseline")).flatMap { $0 }?.lowercased()
+        if configured == "fail" {
+            return .fail(hint: "this repository sets `mlv.gate.missingBaseline fail`; push a branch that shares history with \(remote)'s, or unset it with `git config --unset mlv.gate.missingBaseline`")
+        }
+        return .skip(reason: remoteHasBranches
+            ? "no baseline: \(branch) shares no history with \(remote)'s default branch"
+            : "no baseline: first push to an empty remote")
     }
 
     func baselineForPush(tip: GitObjectID, remoteID: String, remote: String) throws -> Revision? {

@@ -7,10 +7,16 @@ public enum NotesSync {
     /// it exists, else nil.
     public static func gitRemote(project: Project) -> String? {
         let config = try? project.git.config()
+        // A value from config becomes an argument of git: one that looks like an option or
+        // holds odd bytes is not a remote name (git refuses such names itself).
         if let branch = project.git.currentBranch(), let remote = try? config?.string("branch.\(branch).remote"), remote != "." {
-            return remote
+            return isPlausibleRemote(remote) ? remote : nil
         }
         return (try? config?.string("remote.origin.url")) != nil ? "origin" : nil
+    }
+
+    static func isPlausibleRemote(_ name: String) -> Bool {
+        !name.isEmpty && !name.hasPrefix("-") && name.utf8.count <= 1000 && !name.unicodeScalars.contains { $0.value < 0x21 || $0.value == 0x7F }
     }
 
     /// Pushes the notes when they changed since the last push to `remote`; returns a warning
@@ -19,7 +25,7 @@ public enum NotesSync {
         guard let local = try? project.git.commit(ofReference: MetricsNote.notesRef) ?? nil else { return nil }
         let record = project.mlvDirectory + "/state/notes-pushed-" + remote.replacingOccurrences(of: "/", with: "_")
         if let pushed = try? FileSystem.readFile(record, limit: 100), String(decoding: pushed, as: UTF8.self) == local.hex { return nil }
-        let (code, output) = git(["push", "--no-verify", "--quiet", remote, "\(MetricsNote.notesRef):\(MetricsNote.notesRef)"], project: project)
+        let (code, output) = git(["push", "--no-verify", "--quiet", "--", remote, "\(MetricsNote.notesRef):\(MetricsNote.notesRef)"], project: project)
         guard code == 0 else {
             return "could not push \(MetricsNote.notesRef) to \(remote) (\(output.trimmingCharacters(in: .whitespacesAndNewlines).prefix(300))); run `mlv pull` to merge notes, then push again."
         }
@@ -35,8 +41,10 @@ public enum NotesSync {
     /// Starts that fetch in the background: `git fetch` spends most of its time starting up
     /// and talking to the remote, which a pull overlaps with moving its data.
     public static func startFetch(from remote: String, project: Project) -> RunningGit {
-        RunningGit(["fetch", "--quiet", remote, "\(MetricsNote.notesRef):\(MetricsNote.notesRef)"], project: project) { code, output in
-            if code == 0 || output.contains("couldn't find remote ref") { return nil }
+        // A glob refspec matches nothing, without failing, when the remote has no notes yet;
+        // so git's exit status alone says whether the fetch worked (no reading its messages).
+        RunningGit(["fetch", "--quiet", "--", remote, "\(MetricsNote.notesRef)*:\(MetricsNote.notesRef)*"], project: project) { code, output in
+            if code == 0 { return nil }
             return "could not fetch \(MetricsNote.notesRef) from \(remote) (\(output.trimmingCharacters(in: .whitespacesAndNewlines).prefix(300)))."
         }
     }

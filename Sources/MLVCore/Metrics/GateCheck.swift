@@ -11,14 +11,20 @@ public struct GateReport: Sendable {
 
 /// Evaluates the gates declared in `revision`'s `mlv.yaml` (a push can change its own gates;
 /// what is enforced is what is pushed). No gates: an empty, passing report.
-public func checkGates(_ revision: Revision, baseline: Revision?, allowMissingBaseline: Bool, project: Project) throws -> GateReport {
+public func checkGates(_ revision: Revision, baseline: Revision?, missingBaseline: MissingBaselinePolicy, project: Project) throws -> GateReport {
     let pipeline = try revision.pipeline(project: project)
-    let evaluator = GateEvaluator(rules: pipeline?.gates ?? [], allowMissingBaseline: allowMissingBaseline)
+    let evaluator = GateEvaluator(rules: pipeline?.gates ?? [], missingBaseline: missingBaseline)
     _ = try evaluator.parsedRules()
     guard !evaluator.rules.isEmpty else { return GateReport(revision: revision.label, baseline: baseline?.label, results: []) }
     let current = try MetricsSnapshot.read(revision, project: project)
     let base = try baseline.map { try MetricsSnapshot.read($0, project: project) }
     return GateReport(revision: revision.label, baseline: baseline?.label, results: try evaluator.evaluate(current, baseline: base))
+}
+
+/// What `mlv gate` does with a baseline rule when there is no baseline.
+public func gateCommandMissingBaseline(allow: Bool) -> MissingBaselinePolicy {
+    allow ? .skip(reason: "no baseline; skipped (--allow-missing-baseline)")
+        : .fail(hint: "name one with --baseline REV, or pass --allow-missing-baseline to skip such rules")
 }
 
 /// The baseline `mlv gate` uses when none is named: the current branch's upstream, else HEAD

@@ -9,19 +9,30 @@ public struct GateResult: Sendable {
     /// The number the value was compared with.
     public let bound: Double?
     public let passed: Bool
-    /// Why it failed or could not be evaluated; empty when it passed plainly.
+    /// Not evaluated, and not held against the revision (a baseline rule on a first push).
+    public var skipped: Bool = false
+    /// Why it failed, was skipped or could not be evaluated; empty when it passed plainly.
     public let reason: String
+}
+
+/// What a rule that needs a baseline does when there is none. The reason or hint is written
+/// for the place it is printed (`mlv gate` takes a flag; `git push` takes none).
+public enum MissingBaselinePolicy: Sendable, Equatable {
+    /// Fails closed; `hint` says how to get past it where the table is shown.
+    case fail(hint: String)
+    /// Reported as skipped with `reason`, and does not fail the revision.
+    case skip(reason: String)
 }
 
 /// Evaluates the gates of `mlv.yaml` on a revision against a baseline; anything that cannot be
 /// evaluated (missing or non-numeric metric, unreadable file, no baseline) fails closed.
 public struct GateEvaluator {
     public let rules: [GateSource]
-    public var allowMissingBaseline = false
+    public var missingBaseline: MissingBaselinePolicy
 
-    public init(rules: [GateSource], allowMissingBaseline: Bool = false) {
+    public init(rules: [GateSource], missingBaseline: MissingBaselinePolicy = .fail(hint: "name one with --baseline")) {
         self.rules = rules
-        self.allowMissingBaseline = allowMissingBaseline
+        self.missingBaseline = missingBaseline
     }
 
     /// Parses every rule first, so a typo is reported with its place before anything runs.
@@ -41,8 +52,8 @@ public struct GateEvaluator {
     }
 
     func evaluate(_ rule: GateRule, current: MetricsSnapshot, baseline: MetricsSnapshot?) -> GateResult {
-        func result(_ value: Double?, _ base: Double?, _ bound: Double?, _ passed: Bool, _ reason: String) -> GateResult {
-            GateResult(rule: rule.text, metric: rule.metric, value: value, baseline: base, bound: bound, passed: passed, reason: reason)
+        func result(_ value: Double?, _ base: Double?, _ bound: Double?, _ passed: Bool, _ reason: String, skipped: Bool = false) -> GateResult {
+            GateResult(rule: rule.text, metric: rule.metric, value: value, baseline: base, bound: bound, passed: passed, skipped: skipped, reason: reason)
         }
         let value: Double
         switch number(rule.metric, in: current) {
@@ -52,15 +63,14 @@ public struct GateEvaluator {
         var base: Double?
         if rule.bound.needsBaseline {
             guard let baseline else {
-                return allowMissingBaseline
-                    ? result(value, nil, nil, true, "no baseline; allowed by --allow-missing-baseline")
-                    : result(value, nil, nil, false, "no baseline to compare with (first push? use --allow-missing-baseline)")
+                switch missingBaseline {
+                case .skip(let reason): return result(value, nil, nil, true, reason, skipped: true)
+                case .fail(let hint): return result(value, nil, nil, false, "no baseline to compare with; \(hint)")
+                }
             }
             switch number(rule.metric, in: baseline) {
-            case .failure(let why):
-                return allowMissingBaseline
-                    ? result(value, nil, nil, true, "baseline \(why); allowed by --allow-missing-baseline")
-                    : result(value, nil, nil, false, "baseline \(why)")
+            // A baseline that exists but lacks the metric is a real problem, not a first push.
+            case .failure(let why): return result(value, nil, nil, false, "baseline \(why)")
             case .success(let found): base = found
             }
         }

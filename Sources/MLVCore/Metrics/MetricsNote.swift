@@ -48,18 +48,25 @@ public struct MetricsNote: Equatable, Sendable {
         func fail(_ reason: String) -> StructuredFileError {
             StructuredFileError(file: "note \(notesRef)", revision: commit, line: nil, column: nil, reason: reason)
         }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
-            throw fail("is not an mlv metrics note (expected a JSON object)")
+        guard text.utf8.count <= StructuredFile.maximumSize else { throw fail("is larger than \(StructuredFile.maximumSize >> 20) MiB") }
+        let object: StructuredValue
+        do { object = try JSONReader.parse(Array(text.utf8)) } catch let problem as JSONReader.Problem {
+            throw fail("is not an mlv metrics note: it \(problem.reason) (line \(problem.line), column \(problem.column))")
         }
-        guard let version = object["mlv_note"] as? Int, version == MetricsNote.version else {
+        guard case .map(_, let fields) = object else { throw fail("is not an mlv metrics note (expected a JSON object)") }
+        guard case .int(let version)? = fields["mlv_note"], version == MetricsNote.version else {
             throw fail("has no `mlv_note: \(MetricsNote.version)`; it was not written by this mlv")
         }
         var metrics: [String: [String: StructuredValue]] = [:]
-        for (file, values) in object["metrics"] as? [String: Any] ?? [:] {
-            guard case .map = StructuredFile.jsonValue(values) else { throw fail("has metrics for \(file) that are not a mapping") }
-            metrics[file] = Dictionary(uniqueKeysWithValues: StructuredFile.jsonValue(values).flattened().map { ($0.key, $0.value) })
+        if case .map(let files, let byFile)? = fields["metrics"] {
+            for file in files {
+                guard case .map = byFile[file]! else { throw fail("has metrics for \(file) that are not a mapping") }
+                metrics[file] = Dictionary(byFile[file]!.flattened().map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+            }
         }
-        return MetricsNote(metrics: metrics, lineage: object["lock"] as? String ?? "")
+        var lineage = ""
+        if case .string(let text)? = fields["lock"] { lineage = text }
+        return MetricsNote(metrics: metrics, lineage: lineage)
     }
 
     /// The note on `commit`, or nil.

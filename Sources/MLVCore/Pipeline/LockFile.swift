@@ -161,7 +161,7 @@ public struct LockFile: Equatable, Sendable {
         let root: Node?
         // The basic resolver: mlv writes every value in a known form, and implicit tag
         // resolution (regular expressions per scalar) would dominate history walks.
-        do { root = try Yams.compose(yaml: text, .basic, .default, .utf8) } catch let error as YamlError { throw YAMLSupport.error(error, fail: fail) }
+        root = try YAMLSupport.compose(text, resolver: .basic, fail: fail)
         guard let root, root.mapping != nil else { throw fail("is not an mlv lock (expected `schema:` and `stages:`)", nil, nil) }
         var stages: [LockedStage] = []
         var schema: Int?
@@ -222,11 +222,9 @@ private struct LockReader {
 
     func path(_ node: Node, _ what: String) throws -> String {
         let text = try string(node, what)
-        if text.isEmpty || text.hasPrefix("/") || text.split(separator: "/").contains("..") || RelativePath.problem(with: text) != nil {
-            throw at(node, "\(what) `\(text.prefix(100))` is not a safe relative path")
+        if let problem = RelativePath.trackedPathProblem(text) {
+            throw at(node, "\(what) `\(text.prefix(100))` \(problem)")
         }
-        let first = text.split(separator: "/").first.map(String.init)
-        if first == ".git" || first == ".mlv" { throw at(node, "\(what) `\(text.prefix(100))` is inside .git or .mlv") }
         return text
     }
 
@@ -268,7 +266,7 @@ private struct LockReader {
                 guard let count = o["files"]?.int, count >= 0 else { throw at(item, "a directory output needs a `files` count") }
                 files = count
             }
-            let pointer = PointerFile(name: (outPath as NSString).lastPathComponent, kind: outKind, id: try id(o["id"]!, "output id"),
+            let pointer = PointerFile(name: PathName.lastComponent(of: outPath), kind: outKind, id: try id(o["id"]!, "output id"),
                                       size: size, fileCount: files)
             outs.append(TrackedPath(dataPath: outPath, pointer: pointer))
         }

@@ -17,6 +17,7 @@ struct OutputGuard {
     /// command writes fresh files and a missing output is noticed.
     func secureAndClear(_ stage: StageDefinition) throws -> Snapshot {
         var snapshot = Snapshot()
+        for path in stage.writes { try FileSystem.checkRealFolders(PathName.parent(of: path), under: project.root) }
         for out in stage.outs {
             if FileSystem.exists(project.absolute(out.path)) {
                 let stored = try tracker.store(out.path, state: state)
@@ -63,10 +64,7 @@ struct OutputGuard {
     func remove(_ path: String) throws {
         let absolute = project.absolute(path)
         guard FileSystem.lstatFile(absolute) != nil else { return }
-        do {
-            try FileManager.default.removeItem(atPath: absolute)
-        } catch {
-            throw WorkspaceError.io(path: path, operation: "remove", errno: EACCES)
-        }
+        try FileSystem.checkRealFolders(PathName.parent(of: path), under: project.root)
+        try FileSystem.removeTree(absolute, display: path)
     }
 }

@@ -20,7 +20,7 @@ public func commitPipelineRun(_ result: TrainResult, message: String?, project: 
     for stage in definition.stages {
         paths += stage.paramFiles + stage.metrics.map(\.path)
         for out in stage.outs {
-            let parent = (out.path as NSString).deletingLastPathComponent
+            let parent = PathName.parent(of: out.path)
             paths.append(parent.isEmpty ? ".gitignore" : parent + "/.gitignore")
         }
     }

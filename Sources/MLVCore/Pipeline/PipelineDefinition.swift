@@ -72,7 +72,7 @@ public struct PipelineDefinition: Equatable, Sendable {
         func at(_ node: Node, _ reason: String) -> StructuredFileError { fail(reason, node.mark?.line, node.mark?.column) }
         guard let text = String(bytes: bytes, encoding: .utf8) else { throw fail("is not UTF-8 text", nil, nil) }
         let root: Node?
-        do { root = try Yams.compose(yaml: text, .default, .default, .utf8) } catch let error as YamlError { throw YAMLSupport.error(error, fail: fail) }
+        root = try YAMLSupport.compose(text, resolver: .default, fail: fail)
         guard let root else { throw fail("is empty; expected `stages:` with at least one stage", nil, nil) }
         guard root.mapping != nil else { throw at(root, "must be a mapping with `stages:`") }
         var stages: [StageDefinition] = []

@@ -146,7 +146,7 @@ final class PipelineRunner {
                     if FileSystem.lstatFile(project.absolute(candidate + PointerFile.suffix))?.kind == .file {
                         throw PipelineError.outputTrackedByPointer(stage: name, path: out, tracked: candidate)
                     }
-                    candidate = (candidate as NSString).deletingLastPathComponent
+                    candidate = PathName.parent(of: candidate)
                 }
             }
             for out in stage.outs where try project.git.isTracked(out.path) || !(try project.git.indexedPaths(under: out.path + "/").isEmpty) {

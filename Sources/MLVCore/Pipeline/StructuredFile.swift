@@ -13,7 +13,7 @@ public enum StructuredFile {
 
     /// The format a file's extension names, or nil.
     public static func format(of path: String) -> Format? {
-        switch (path as NSString).pathExtension.lowercased() {
+        switch PathName.fileExtension(of: path) {
         case "yaml", "yml": return .yaml
         case "json": return .json
         case "toml": return .toml
@@ -65,49 +65,17 @@ public enum StructuredFile {
     // MARK: YAML
 
     static func parseYAML(_ text: String, fail: (String, Int?, Int?) -> StructuredFileError) throws -> StructuredValue {
-        let node: Node?
-        do {
-            node = try Yams.compose(yaml: text, .default, .default, .utf8)
-        } catch let error as YamlError {
-            throw YAMLSupport.error(error, fail: fail)
-        }
-        guard let node else { return .map(keys: [], values: [:]) }
+        guard let node = try YAMLSupport.compose(text, resolver: .default, fail: fail) else { return .map(keys: [], values: [:]) }
         return try YAMLSupport.value(of: node, fail: fail)
     }
 
     // MARK: JSON
 
     static func parseJSON(_ bytes: [UInt8], text: String, fail: (String, Int?, Int?) -> StructuredFileError) throws -> StructuredValue {
-        let object: Any
         do {
-            object = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
-        } catch {
-            let message = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "is not valid JSON"
-            var line: Int?, column: Int?
-            if let range = message.range(of: #"character (\d+)"#, options: .regularExpression),
-               let offset = Int(message[range].dropFirst("character ".count)) {
-                (line, column) = lineAndColumn(of: offset, in: bytes)
-            }
-            throw fail("is not valid JSON: \(message)", line, column)
-        }
-        return jsonValue(object)
-    }
-
-    static func jsonValue(_ object: Any) -> StructuredValue {
-        switch object {
-        case is NSNull: return .null
-        case let number as NSNumber:
-            switch String(cString: number.objCType) {
-            case "c", "B": return .bool(number.boolValue)
-            case "d", "f": return .double(number.doubleValue)
-            default: return .int(number.intValue)
-            }
-        case let string as String: return .string(string)
-        case let array as [Any]: return .list(array.map(jsonValue))
-        case let dictionary as [String: Any]:
-            let keys = dictionary.keys.sorted()
-            return .map(keys: keys, values: dictionary.mapValues(jsonValue))
-        default: return .string(String(describing: object))
+            return try JSONReader.parse(bytes)
+        } catch let problem as JSONReader.Problem {
+            throw fail("is not valid JSON: it \(problem.reason)", problem.line, problem.column)
         }
     }
 
@@ -164,7 +132,11 @@ public enum StructuredFile {
             guard !key.isEmpty else { throw fail("has an empty column name in its header", header.offset + 1, nil) }
             guard values[key] == nil else { throw fail("names the column `\(key)` twice", header.offset + 1, nil) }
             keys.append(key)
-            values[key] = scalar(field.trimmingCharacters(in: .whitespaces))
+            let text = field.trimmingCharacters(in: .whitespaces)
+            if ExactNumber.looksInteger(text), ExactNumber.integer(text) == nil {
+                throw fail("gives `\(key)` the number \(text.prefix(40)), which mlv cannot hold exactly; write it as a decimal", last.offset + 1, nil)
+            }
+            values[key] = scalar(text)
         }
         return .map(keys: keys, values: values)
     }
@@ -193,7 +165,7 @@ public enum StructuredFile {
     }
 
     static func scalar(_ text: String) -> StructuredValue {
-        if let int = Int(text) { return .int(int) }
+        if ExactNumber.looksInteger(text), let exact = ExactNumber.integer(text) { return exact }
         if let double = Double(text), !text.isEmpty { return .double(double) }
         switch text.lowercased() {
         case "true": return .bool(true)

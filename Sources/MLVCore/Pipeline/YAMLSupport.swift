@@ -1,9 +1,61 @@
+import CYaml
 import Yams
 
 /// Strict reading of Yams nodes: duplicate keys, anchors and non-scalar keys are refused, and
 /// every error carries the node's line and column.
 enum YAMLSupport {
     typealias Fail = (String, Int?, Int?) -> StructuredFileError
+
+    /// Nesting deeper than this is refused before composing (no file mlv reads needs it).
+    static let maximumDepth = 64
+
+    /// Composes `text` after one event-level pass that refuses anchors and aliases (Yams
+    /// expands them while composing, so a few hundred bytes could become gigabytes, and an
+    /// alias as a mapping key could hang it) and nesting deeper than `maximumDepth`.
+    static func compose(_ text: String, resolver: Resolver, fail: Fail) throws -> Node? {
+        try checkEvents(text, fail: fail)
+        do { return try Yams.compose(yaml: text, resolver, .default, .utf8) } catch let error as YamlError { throw self.error(error, fail: fail) }
+    }
+
+    /// The event pass of `compose`, through libyaml's parser (the one Yams is built on).
+    static func checkEvents(_ text: String, fail: Fail) throws {
+        var parser = yaml_parser_t()
+        guard yaml_parser_initialize(&parser) == 1 else { throw fail("could not be read (out of memory)", nil, nil) }
+        defer { yaml_parser_delete(&parser) }
+        var bytes = Array(text.utf8)
+        if bytes.isEmpty { return }
+        try bytes.withUnsafeMutableBufferPointer { buffer in
+            yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
+            yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
+            var depth = 0
+            while true {
+                var event = yaml_event_t()
+                guard yaml_parser_parse(&parser, &event) == 1 else {
+                    let problem = parser.problem.map { String(cString: $0) } ?? "unreadable"
+                    throw fail("is not valid YAML: \(problem)", Int(parser.problem_mark.line) + 1, Int(parser.problem_mark.column) + 1)
+                }
+                defer { yaml_event_delete(&event) }
+                let line = Int(event.start_mark.line) + 1, column = Int(event.start_mark.column) + 1
+                switch event.type {
+                case YAML_ALIAS_EVENT:
+                    throw fail("uses a YAML alias (`*`), which mlv does not read; write the value out", line, column)
+                case YAML_SCALAR_EVENT where event.data.scalar.anchor != nil,
+                     YAML_SEQUENCE_START_EVENT where event.data.sequence_start.anchor != nil,
+                     YAML_MAPPING_START_EVENT where event.data.mapping_start.anchor != nil:
+                    throw fail("uses a YAML anchor (`&`), which mlv does not read; write the value out", line, column)
+                case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
+                    depth += 1
+                    if depth > maximumDepth { throw fail("nests deeper than \(maximumDepth) levels", line, column) }
+                case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+                    depth -= 1
+                case YAML_STREAM_END_EVENT:
+                    return
+                default:
+                    break
+                }
+            }
+        }
+    }
 
     static func error(_ error: YamlError, fail: Fail) -> StructuredFileError {
         switch error {
@@ -42,6 +94,12 @@ enum YAMLSupport {
                 if node.null != nil { return .null }
                 if isBoolWord(scalar.string), let bool = node.bool { return .bool(bool) }
                 if let int = node.int { return .int(int) }
+                if ExactNumber.looksInteger(scalar.string) {
+                    guard let exact = ExactNumber.integer(scalar.string) else {
+                        throw fail("gives a value the number \(scalar.string.prefix(40)), which mlv cannot hold exactly; write it as a decimal or quote it", node.mark?.line, node.mark?.column)
+                    }
+                    return exact
+                }
                 if let double = node.float { return .double(double) }
             }
             return .string(scalar.string)

@@ -77,8 +77,8 @@ public final class LocalRemote: RemoteStore, LinkableRemote {
         try checkReachable()
         counter.withLock { requests += 1 }
         let target = path(key)
-        try FileSystem.createDirectory((target as NSString).deletingLastPathComponent)
-        let temp = "\((target as NSString).deletingLastPathComponent)/.\((target as NSString).lastPathComponent).mlv-tmp-\(TemporaryName.suffix())"
+        try FileSystem.createDirectory(PathName.parent(of: target))
+        let temp = "\(PathName.parent(of: target))/.\(PathName.lastComponent(of: target)).mlv-tmp-\(TemporaryName.suffix())"
         // Same filesystem: a hard link stores the pack without copying a byte; it is made
         // durable and renamed into place like a copy would be.
         if Glibc.link(source, temp) == 0 {
@@ -116,7 +116,7 @@ public final class LocalRemote: RemoteStore, LinkableRemote {
         try checkReachable()
         counter.withLock { requests += 1 }
         let target = path(key)
-        try FileSystem.createDirectory((target as NSString).deletingLastPathComponent)
+        try FileSystem.createDirectory(PathName.parent(of: target))
         try FileSystem.writeAtomically(bytes, to: target, mode: 0o444)
     }
 

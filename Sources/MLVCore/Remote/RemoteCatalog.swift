@@ -32,7 +32,7 @@ final class RemoteCatalog {
         let keys = Set(listing.map(\.key))
         try FileSystem.createDirectory(cacheDirectory)
         for object in listing where object.key.hasSuffix(".idx") {
-            let name = (object.key as NSString).lastPathComponent
+            let name = PathName.lastComponent(of: object.key)
             let cached = cacheDirectory + "/" + name
             var bytes: [UInt8]
             if let local = try? FileSystem.readFile(cached, limit: 1 << 30), local.count == Int(object.size) {

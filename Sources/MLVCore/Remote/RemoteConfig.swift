@@ -25,6 +25,10 @@ public func listRemotes(project: Project) throws -> [RemoteSettings] {
         let body = key.dropFirst("remote.".count)
         guard let dot = body.lastIndex(of: ".") else { continue }
         let name = String(body[..<dot]), option = String(body[body.index(after: dot)...]).lowercased()
+        // The name becomes a folder under .mlv/remotes: a cloned .mlvconfig is untrusted.
+        if let problem = RemoteName.problem(name) {
+            throw ConfigError(file: path, reason: "remote name `\(name.prefix(100))` \(problem)")
+        }
         var settings = byName[name] ?? RemoteSettings(name: name, url: "", options: [:], isDefault: name == defaultName)
         if option == "url" { settings.url = value } else { settings.options[option] = value }
         byName[name] = settings
@@ -32,10 +36,23 @@ public func listRemotes(project: Project) throws -> [RemoteSettings] {
     return byName.values.sorted { $0.name < $1.name }
 }
 
+/// Rules for remote names, which mlv uses as folder names.
+enum RemoteName {
+    /// Why `name` cannot name a remote, or nil.
+    static func problem(_ name: String) -> String? {
+        if name.isEmpty || name.utf8.count > 100 { return "must be 1 to 100 characters" }
+        guard name.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)) }) else {
+            return "may hold only ASCII letters, digits, `-`, `_` and `.`"
+        }
+        if name.hasPrefix(".") || name.hasPrefix("-") { return "may not start with `.` or `-`" }
+        return nil
+    }
+}
+
 /// Adds a remote (`mlv remote add`). A directory remote is created when missing.
 public func addRemote(name: String, url: String, makeDefault: Bool, options: [String: String] = [:], project: Project) throws {
-    guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
-        throw RemoteError.unsupportedURL("remote name `\(name)` (use letters, digits, - _ .)")
+    if let problem = RemoteName.problem(name) {
+        throw ConfigError(file: ".mlvconfig", reason: "remote name `\(name.prefix(100))` \(problem)")
     }
     if try listRemotes(project: project).contains(where: { $0.name == name }) { throw RemoteError.exists(name) }
     if case .directory(let path) = try RemoteLocation(url: url, root: project.root) {

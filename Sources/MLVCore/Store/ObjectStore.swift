@@ -343,7 +343,7 @@ public final class ObjectBatch: @unchecked Sendable {
         let items = lock.withLock { staged }
         guard let first = items.first else { return }
         try syncFilesystem(containing: first.temp)
-        for shard in Set(items.map { ($0.final as NSString).deletingLastPathComponent }) {
+        for shard in Set(items.map { PathName.parent(of: $0.final) }) {
             try FileSystem.createDirectory(shard)
         }
         // Renames of many small objects take as long as writing them: on every core.

@@ -60,13 +60,54 @@ public enum FileSystem {
         return names
     }
 
-    /// `mkdir -p`.
+    /// `mkdir -p`; a failure names the folder that could not be made and errno's reason
+    /// (no permission, read-only filesystem, no space).
     public static func createDirectory(_ path: String) throws {
         if let st = statFile(path), st.kind == .directory { return }
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw WorkspaceError.io(path: path, operation: "create directory", errno: EIO)
+        var missing: [String] = []
+        var current = path
+        while !current.isEmpty, current != "/", statFile(current)?.kind != .directory {
+            missing.append(current)
+            current = PathName.parent(of: current)
+        }
+        for folder in missing.reversed() {
+            if mkdir(folder, 0o755) != 0 && errno != EEXIST {
+                throw WorkspaceError.io(path: folder, operation: "create directory", errno: errno)
+            }
+            if statFile(folder)?.kind != .directory {
+                throw WorkspaceError.io(path: folder, operation: "create directory", errno: ENOTDIR)
+            }
+        }
+    }
+
+    /// Refuses `relative` (a folder path under `base`) when one of its existing components is
+    /// a symbolic link or not a folder: writes beneath it must stay beneath `base` without
+    /// following links. Components that do not exist yet are fine (they will be made).
+    public static func checkRealFolders(_ relative: String, under base: String, display: String? = nil) throws {
+        guard !relative.isEmpty else { return }
+        var current = base
+        var shown = display ?? ""
+        for component in relative.split(separator: "/") {
+            current += "/" + component
+            shown = shown.isEmpty ? String(component) : shown + "/" + component
+            guard let st = lstatFile(current) else { return }
+            switch st.kind {
+            case .directory: continue
+            case .symlink: throw WorkspaceError.symlinkInPath(path: shown, target: realPath(current) ?? "a missing target")
+            case .file, .other: throw WorkspaceError.io(path: shown, operation: "use as a folder", errno: ENOTDIR)
+            }
+        }
+    }
+
+    /// Removes a file, a symbolic link (not its target) or a folder with everything in it;
+    /// a failure names the path and errno's reason.
+    public static func removeTree(_ path: String, display: String) throws {
+        guard let st = lstatFile(path) else { return }
+        if st.kind == .directory {
+            for name in try listDirectory(path) { try removeTree(path + "/" + name, display: display + "/" + name) }
+            guard rmdir(path) == 0 || errno == ENOENT else { throw WorkspaceError.io(path: display, operation: "remove", errno: errno) }
+        } else {
+            guard unlink(path) == 0 || errno == ENOENT else { throw WorkspaceError.io(path: display, operation: "remove", errno: errno) }
         }
     }
 
@@ -94,13 +135,17 @@ public enum FileSystem {
     }
 
     /// Raised by `readFile` for a file over its limit.
-    public struct FileTooLarge: Error { public let path: String; public let limit: Int }
+    public struct FileTooLarge: UserFacingError {
+        public let path: String
+        public let limit: Int
+        public var description: String { "\(path) is larger than \(limit) bytes, more than mlv reads for a file of this kind; refusing it." }
+    }
 
     /// Writes `bytes` to a temporary file beside `path`, fsyncs it, and renames it over `path`,
     /// so readers see either the old or the new content, never a mix.
     public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
-        let directory = (path as NSString).deletingLastPathComponent
-        let temp = "\(directory.isEmpty ? "." : directory)/.\((path as NSString).lastPathComponent).mlv-tmp-\(TemporaryName.suffix())"
+        let directory = PathName.parent(of: path)
+        let temp = "\(directory.isEmpty ? "." : directory)/.\(PathName.lastComponent(of: path)).mlv-tmp-\(TemporaryName.suffix())"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw WorkspaceError.io(path: temp, operation: "create", errno: errno) }
         do {
@@ -168,7 +213,7 @@ public enum FileSystem {
         var current = directory
         while current.count > stop.count, current.hasPrefix(stop) {
             guard rmdir(current) == 0 else { return }
-            current = (current as NSString).deletingLastPathComponent
+            current = PathName.parent(of: current)
         }
     }
 }

@@ -17,6 +17,8 @@ public enum WorkspaceError: UserFacingError, Equatable {
     case noSuchPath(String)
     case notTracked(String)
     case io(path: String, operation: String, errno: Int32)
+    case privateFolderNotDirectory(String)
+    case symlinkInPath(path: String, target: String)
 
     public var description: String {
         switch self {
@@ -46,6 +48,10 @@ public enum WorkspaceError: UserFacingError, Equatable {
             return "\(path) does not exist."
         case .notTracked(let path):
             return "\(path) is not tracked by mlv (no \(path).mlv pointer); see `mlv status` for what is."
+        case .symlinkInPath(let path, let target):
+            return "\(path) is a symbolic link (to \(target)); mlv never writes or deletes tracked data through a link. Replace the link with a real folder, then run the command again."
+        case .privateFolderNotDirectory(let folder):
+            return "\(folder) is a symbolic link or a file, not a folder; mlv keeps its lock, cache and state only in a real \(folder) folder. Remove it (`git rm --cached \(folder)` if it is committed), then run `mlv init`."
         case .io(let path, let operation, let code):
             return "\(operation) \(path) failed: \(String(cString: strerror(code)))."
         }

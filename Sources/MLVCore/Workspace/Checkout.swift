@@ -65,6 +65,9 @@ struct CheckoutPlan {
     init(_ item: TrackedPath, version: WorkspaceVersion) throws {
         self.item = item
         let project = version.project
+        // Nothing is written or removed through a symbolic link: a committed link named like
+        // a folder of a lock output or pointer would otherwise send the bytes out of the tree.
+        try FileSystem.checkRealFolders(PathName.parent(of: item.dataPath), under: project.root)
         let expected: [DirectoryManifest.Entry]
         do {
             expected = try project.expectedFiles(of: item.pointer)
@@ -86,6 +89,13 @@ struct CheckoutPlan {
         for (path, file) in actual where !expectedPaths.contains(path) {
             deletions.append(path)
             if !Self.isSafeToReplace(file, store: project.store) { unsafeToReplace.append(path) }
+        }
+        if item.pointer.kind == .directory {
+            var folders = Set<String>()
+            for path in writes.map(\.path) + deletions { folders.insert(PathName.parent(of: path)) }
+            for folder in folders where !folder.isEmpty {
+                try FileSystem.checkRealFolders(folder, under: project.absolute(item.dataPath), display: item.dataPath)
+            }
         }
         // A folder where a file or a tracked directory must go is replaced as a whole.
         if item.pointer.kind == .directory, let st = FileSystem.lstatFile(project.absolute(item.dataPath)), st.kind != .directory {
@@ -112,18 +122,18 @@ struct CheckoutPlan {
         for path in deletions {
             let absolute = path.isEmpty ? base : base + "/" + path
             unlink(absolute)
-            FileSystem.removeEmptyDirectories(from: (absolute as NSString).deletingLastPathComponent, upTo: base)
+            FileSystem.removeEmptyDirectories(from: PathName.parent(of: absolute), upTo: base)
         }
         if item.pointer.kind == .directory && !writes.isEmpty { try FileSystem.createDirectory(base) }
         var parents = Set<String>()
         for entry in writes where !entry.path.isEmpty {
-            parents.insert((entry.path as NSString).deletingLastPathComponent)
+            parents.insert(PathName.parent(of: entry.path))
         }
         for parent in parents where !parent.isEmpty { try FileSystem.createDirectory(base + "/" + parent) }
         if item.pointer.kind == .file {
-            let parent = (base as NSString).deletingLastPathComponent
+            let parent = PathName.parent(of: base)
             try FileSystem.createDirectory(parent)
-            let leftover = "." + (base as NSString).lastPathComponent + ".mlv-tmp-"
+            let leftover = "." + PathName.lastComponent(of: base) + ".mlv-tmp-"
             for name in (try? FileSystem.listDirectory(parent)) ?? [] where name.hasPrefix(leftover) {
                 FileSystem.removeIfAbandoned(parent + "/" + name)
             }

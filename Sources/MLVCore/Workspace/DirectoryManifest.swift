@@ -87,6 +87,8 @@ public struct ManifestError: UserFacingError, Equatable {
 /// Checks on repository-relative paths that come from files mlv reads.
 enum RelativePath {
     /// Why `path` may not be used as a relative path inside a directory, or nil when it may.
+    /// A `.git` segment in any letter case is refused at any depth: mlv never writes into a
+    /// Git folder.
     static func problem(with path: String) -> String? {
         // One pass over the bytes: this runs for every file on every status.
         let bytes = path.utf8
@@ -94,23 +96,40 @@ enum RelativePath {
         if bytes.first == UInt8(ascii: "/") { return "is absolute" }
         var segmentLength = 0
         var dots = 0
+        // Whether the segment so far reads `.git` (any case) from its start.
+        var gitPrefix = true
         func endSegment() -> String? {
             if segmentLength == 0 { return "has an empty segment" }
             if dots == 2 && segmentLength == 2 { return "escapes its directory with `..`" }
             if dots == 1 && segmentLength == 1 { return "has a `.` segment" }
+            if gitPrefix && segmentLength == 4 { return "names a `.git` folder, which mlv never tracks" }
             return nil
         }
+        let git: [UInt8] = Array(".git".utf8)
         for byte in bytes {
-            if byte < 0x20 { return "contains a control character" }
+            if byte < 0x20 || byte == 0x7F { return "contains a control character" }
             if byte == UInt8(ascii: "/") {
                 if let problem = endSegment() { return problem }
                 segmentLength = 0
                 dots = 0
+                gitPrefix = true
             } else {
+                if gitPrefix {
+                    let lower = byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte
+                    gitPrefix = segmentLength < 4 && lower == git[segmentLength]
+                }
                 segmentLength += 1
                 if byte == UInt8(ascii: ".") { dots += 1 }
             }
         }
         return endSegment()
+    }
+
+    /// Why `path` may not be a tracked path of the work tree (a pointer's data, a lock
+    /// output), or nil: `problem(with:)`, and nothing inside mlv's own `.mlv` folder.
+    static func trackedPathProblem(_ path: String) -> String? {
+        if let problem = problem(with: path) { return problem }
+        if path == ".mlv" || path.hasPrefix(".mlv/") { return "is inside .mlv, mlv's private folder" }
+        return nil
     }
 }

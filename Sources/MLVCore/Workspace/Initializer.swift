@@ -14,6 +14,7 @@ public func initialize(at directory: String) throws -> InitResult {
         throw WorkspaceError.notInGitWorkTree(directory)
     }
     let root = FileSystem.realPath(workTree) ?? workTree
+    try Project.checkPrivateFolders(root)
     var created: [String] = []
     for folder in Project.privateFolders where !FileSystem.exists(root + "/" + folder) {
         try FileSystem.createDirectory(root + "/" + folder)

@@ -90,7 +90,7 @@ struct Materializer {
 
     /// `.NAME.mlv-tmp-PID-N` in the destination's folder, so the final rename stays inside it.
     private func temporaryPath(beside destination: String) -> String {
-        "\((destination as NSString).deletingLastPathComponent)/.\((destination as NSString).lastPathComponent).mlv-tmp-\(TemporaryName.suffix())"
+        "\(PathName.parent(of: destination))/.\(PathName.lastComponent(of: destination)).mlv-tmp-\(TemporaryName.suffix())"
     }
 
     /// Renames over whatever file is there; a folder in the way (the path was a directory
@@ -102,7 +102,7 @@ struct Materializer {
               let existing = FileSystem.lstatFile(destination), existing.kind == .directory else {
             throw WorkspaceError.io(path: destination, operation: "rename into place", errno: failure)
         }
-        try FileManager.default.removeItem(atPath: destination)
+        try FileSystem.removeTree(destination, display: destination)
         guard rename(temp, destination) == 0 else { throw WorkspaceError.io(path: destination, operation: "rename into place", errno: errno) }
     }
 

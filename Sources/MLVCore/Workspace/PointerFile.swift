@@ -51,6 +51,9 @@ public struct PointerFile: Equatable, Sendable {
     public static func parse(_ bytes: [UInt8], file: String, revision: String? = nil) throws -> PointerFile {
         func fail(_ reason: String) -> PointerError { PointerError(file: file, revision: revision, reason: reason) }
         guard bytes.count <= maximumSize else { throw fail("is \(bytes.count) bytes; a pointer is at most \(maximumSize)") }
+        if file.hasSuffix(suffix), let problem = RelativePath.trackedPathProblem(String(file.dropLast(suffix.count))) {
+            throw fail("stands for a path that \(problem)")
+        }
         guard !bytes.contains(0) else { throw fail("contains a NUL byte") }
         guard let text = String(validatingUTF8: bytes.map { CChar(bitPattern: $0) } + [0]) else {
             throw fail("is not UTF-8 text")

@@ -24,6 +24,7 @@ public final class Project {
             throw WorkspaceError.notInGitWorkTree(directory)
         }
         let root = FileSystem.realPath(workTree) ?? workTree
+        try checkPrivateFolders(root)
         if FileSystem.lstatFile(root + "/.mlv")?.kind != .directory {
             // A fresh clone of an mlv repository has the committed .mlvconfig but not the
             // private folder: make it, as `mlv init` would.
@@ -31,6 +32,15 @@ public final class Project {
             for folder in privateFolders { try FileSystem.createDirectory(root + "/" + folder) }
         }
         return try Project(root: root, git: git, reporter: reporter)
+    }
+
+    /// Refuses a `.mlv` (or a folder inside it) that is a symlink or a file: a committed
+    /// link named `.mlv` would send the lock, cache and state wherever it points.
+    static func checkPrivateFolders(_ root: String) throws {
+        for folder in privateFolders {
+            guard let st = FileSystem.lstatFile(root + "/" + folder) else { return }
+            guard st.kind == .directory else { throw WorkspaceError.privateFolderNotDirectory(folder) }
+        }
     }
 
     init(root: String, git: Repository, reporter: Reporter) throws {
@@ -70,8 +80,8 @@ public final class Project {
         // cwd may be reached through a symlink (e.g. /tmp on some systems); compare real paths
         // of the deepest existing ancestor.
         if !normalized.hasPrefix(root + "/") && normalized != root {
-            if let real = FileSystem.realPath((normalized as NSString).deletingLastPathComponent) {
-                normalized = real + "/" + (normalized as NSString).lastPathComponent
+            if let real = FileSystem.realPath(PathName.parent(of: normalized)) {
+                normalized = real + "/" + PathName.lastComponent(of: normalized)
             }
         }
         guard normalized.hasPrefix(root + "/") else { throw WorkspaceError.outsideRepository(path) }
@@ -84,7 +94,7 @@ public final class Project {
 
     /// Refuses a path whose parent folder resolves (through symlinks) outside the work tree.
     func checkParentStaysInside(_ relative: String) throws {
-        let parent = (absolute(relative) as NSString).deletingLastPathComponent
+        let parent = PathName.parent(of: absolute(relative))
         guard let real = FileSystem.realPath(parent) else { return }
         if real != root && !real.hasPrefix(root + "/") {
             throw WorkspaceError.symlinkedParentEscapes(path: relative, resolved: real)

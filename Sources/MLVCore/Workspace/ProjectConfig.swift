@@ -29,7 +29,14 @@ public struct ProjectConfig: Sendable {
             do { parsed = try GitConfig.open(file: file) } catch let error as GitError {
                 throw ConfigError(file: file, reason: error.message)
             }
-            if let cache = try parsed.string("core.cache") { config.cacheDirectory = cache }
+            if let cache = try parsed.string("core.cache") {
+                // Where private data goes is this machine's choice: a cloned repository must
+                // not send the cache (and what is pulled into it) somewhere else.
+                guard file == local else {
+                    throw ConfigError(file: file, reason: "core.cache may only be set in .mlv/config (this machine's settings), not in the committed .mlvconfig; remove it there")
+                }
+                config.cacheDirectory = cache
+            }
             if let mode = try parsed.string("core.linkMode") {
                 guard let value = LinkMode(rawValue: mode) else {
                     throw ConfigError(file: file, reason: "core.linkMode is `\(mode)`; expected one of \(LinkMode.allCases.map(\.rawValue).joined(separator: ", "))")

@@ -92,7 +92,7 @@ public final class StateCache: @unchecked Sendable {
         for (path, entry) in snapshot {
             out.append(contentsOf: "\(entry.inode) \(entry.size) \(entry.mtime) \(entry.id.hex) \(path)\n".utf8)
         }
-        try FileSystem.createDirectory((file as NSString).deletingLastPathComponent)
+        try FileSystem.createDirectory(PathName.parent(of: file))
         try FileSystem.writeAtomically(out, to: file)
         lock.withLock { dirty = false }
     }

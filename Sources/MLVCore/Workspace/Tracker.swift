@@ -65,12 +65,12 @@ struct Tracker {
             throw WorkspaceError.unsafePathName(relative + " (pointer files are written by mlv, not added)")
         }
         if RelativePath.problem(with: relative) != nil { throw WorkspaceError.unsafePathName(relative) }
-        var ancestor = (relative as NSString).deletingLastPathComponent
+        var ancestor = PathName.parent(of: relative)
         while !ancestor.isEmpty {
             if FileSystem.lstatFile(project.absolute(ancestor + PointerFile.suffix))?.kind == .file {
                 throw WorkspaceError.insideTrackedDirectory(path: relative, pointer: ancestor + PointerFile.suffix)
             }
-            ancestor = (ancestor as NSString).deletingLastPathComponent
+            ancestor = PathName.parent(of: ancestor)
         }
         if try project.git.isTracked(relative) { throw WorkspaceError.trackedByGit(relative) }
         // A malformed mlv.yaml is `train`'s to report; it does not block adding data.
@@ -99,9 +99,9 @@ struct Tracker {
     /// Adds `relative`'s name to the `.gitignore` beside it; returns that file's path.
     @discardableResult
     func ignore(_ relative: String) throws -> String {
-        let parent = (relative as NSString).deletingLastPathComponent
+        let parent = PathName.parent(of: relative)
         let ignorePath = parent.isEmpty ? ".gitignore" : parent + "/.gitignore"
-        try IgnoreFile.ensure([IgnoreFile.anchored((relative as NSString).lastPathComponent)], in: project.absolute(ignorePath))
+        try IgnoreFile.ensure([IgnoreFile.anchored(PathName.lastComponent(of: relative))], in: project.absolute(ignorePath))
         return ignorePath
     }
 
@@ -156,10 +156,10 @@ struct Tracker {
             }
             let manifest = DirectoryManifest(entries: entries)
             let manifestID = try store.ingest(bytes: manifest.serialized(), batch: batch)
-            pointer = PointerFile(name: (relative as NSString).lastPathComponent, kind: .directory, id: manifestID,
+            pointer = PointerFile(name: PathName.lastComponent(of: relative), kind: .directory, id: manifestID,
                                   size: manifest.totalSize, fileCount: entries.count)
         } else {
-            pointer = PointerFile(name: (relative as NSString).lastPathComponent, kind: .file, id: results[0].0,
+            pointer = PointerFile(name: PathName.lastComponent(of: relative), kind: .file, id: results[0].0,
                                   size: results[0].1, fileCount: nil)
         }
         let newObjects = batch.count

@@ -40,6 +40,8 @@ enum WorkspaceScanner {
                 FileSystem.removeIfAbandoned(absolute + "/" + name)
                 continue
             }
+            // A Git repository nested in data (a clone, a submodule) is Git's, never data.
+            if PathName.isGitFolderName(name) { continue }
             let childRelative = relative.isEmpty ? name : relative + "/" + name
             if RelativePath.problem(with: name) != nil { throw WorkspaceError.unsafePathName(displayPath + "/" + childRelative) }
             var raw = stat()

@@ -1,0 +1,39 @@
+@testable import MLVCore
+import XCTest
+
+final class YAMLSupportTests: XCTestCase {
+    /// Anchors and aliases are refused before Yams composes (and expands) them.
+    func testAnchorsAliasesAndDeepNestingAreRefusedInEveryFileMLVReads() throws {
+        var laughs = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+        for level in 1..<30 { laughs += "l\(level): &l\(level) [*\(level == 1 ? "a" : "l\(level - 1)"),*\(level == 1 ? "a" : "l\(level - 1)")]\n" }
+        let cases: [(String, String)] = [
+            (laughs, "params.yaml:1:4: uses a YAML anchor"),
+            ("a: 1\nb: *x\n", "params.yaml:2:4: uses a YAML alias"),
+            ("? *k\n: 1\n", "uses a YAML alias"),
+            (String(repeating: "[", count: 70) + String(repeating: "]", count: 70), "params.yaml:1:65: nests deeper than 64 levels"),
+            ("a: [1\n", "params.yaml:2:1: is not valid YAML"),
+        ]
+        for (text, message) in cases {
+            XCTAssertThrowsError(try StructuredFile.parse(Array(text.utf8), file: "params.yaml"), String(text.prefix(40))) { error in
+                XCTAssertTrue("\(error)".contains(message), "expected `\(message)` in `\(error)`")
+            }
+        }
+        XCTAssertThrowsError(try LockFile.parse(Array("schema: &s 1\nstages: {}\n".utf8))) { error in
+            XCTAssertTrue("\(error)".hasPrefix("mlv.lock:1:9: uses a YAML anchor"), "\(error)")
+        }
+        XCTAssertThrowsError(try PipelineDefinition.parse(Array("stages:\n  a: &x {cmd: x}\n  b: *x\n".utf8))) { error in
+            XCTAssertTrue("\(error)".contains("mlv.yaml:2:6: uses a YAML anchor"), "\(error)")
+        }
+        // Integers past 64 bits: kept when a double holds them exactly, refused otherwise.
+        XCTAssertEqual(try StructuredFile.parse(Array("a: 9223372036854775808\n".utf8), file: "p.yaml").value(at: "a"), .double(9223372036854775808.0))
+        XCTAssertThrowsError(try StructuredFile.parse(Array("a: 9223372036854775809\n".utf8), file: "p.yaml")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("p.yaml:1:4: gives a value the number 9223372036854775809, which mlv cannot hold exactly"), "\(error)")
+        }
+        XCTAssertThrowsError(try StructuredFile.parse(Array("loss\n9223372036854775809\n".utf8), file: "m.csv")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("m.csv:2: gives `loss` the number 9223372036854775809, which mlv cannot hold exactly"), "\(error)")
+        }
+        XCTAssertEqual(try StructuredFile.parse(Array("loss\n-0007\n".utf8), file: "m.csv").value(at: "loss"), .int(-7))
+        // Plain text with `*` and `&` inside scalars is fine.
+        XCTAssertEqual(try StructuredFile.parse(Array("cmd: python a.py *.csv & b\n".utf8), file: "p.yaml").value(at: "cmd"), .string("python a.py *.csv & b"))
+    }
+}
