@@ -174,9 +174,12 @@ final class RemoteEndToEndTests: XCTestCase {
         XCTAssertGreaterThan(try json(push)["chunks_sent"] as? Int ?? 0, 10, "sent as chunks, not read whole")
         let check = try repo.mlv("fsck", "--remote", "store")
         XCTAssertEqual(check.code, 0, check.stdout + check.stderr)
+        // A clone trusts its pointers' sizes as a bound: it downloads nothing larger.
         let copy = try clone(repo)
-        XCTAssertEqual(try copy.mlv("fetch").code, 0)
-        XCTAssertTrue(try copy.cacheObjects().contains(TestRepository.sha256(model)))
+        let fetch = try copy.mlv("fetch")
+        XCTAssertEqual(fetch.code, 2)
+        XCTAssertTrue(fetch.stderr.contains("object \(TestRepository.sha256(model)) is \(3 << 20) bytes there, but the pointers here say 100; nothing was downloaded."), fetch.stderr)
+        XCTAssertFalse(try copy.cacheObjects().contains(TestRepository.sha256(model)))
     }
 
     func testPartialPullFetchesOnlyThatFile() throws {

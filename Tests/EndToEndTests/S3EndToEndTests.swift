@@ -62,7 +62,8 @@ final class S3EndToEndTests: XCTestCase {
         let wrongSecret = "wrong-\(parts[1].prefix(6))-secret"
         let refused = try repo.mlv("push", environment: ["AWS_ACCESS_KEY_ID": parts[0], "AWS_SECRET_ACCESS_KEY": wrongSecret])
         XCTAssertEqual(refused.code, 2)
-        XCTAssertTrue(refused.stderr.contains("credentials were refused"), refused.stderr)
+        XCTAssertEqual(refused.stderr.replacingOccurrences(of: server.endpoint, with: "ENDPOINT"),
+                       "mlv: error: remote s3 (s3://mlv-auth/ at ENDPOINT) refused the credentials (SignatureDoesNotMatch): the secret key is wrong, the key is unknown or the token expired. Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the profile in use.\n")
         XCTAssertFalse(refused.stderr.contains(wrongSecret), "the secret is never printed")
         let accepted = try repo.mlv("push", environment: ["AWS_ACCESS_KEY_ID": parts[0], "AWS_SECRET_ACCESS_KEY": parts[1]])
         XCTAssertEqual(accepted.code, 0, accepted.stderr)
@@ -73,14 +74,15 @@ final class S3EndToEndTests: XCTestCase {
         let repo = try repository(bucket: "no-such-bucket-\(UUID().uuidString.prefix(6).lowercased())", endpoint: server.endpoint)
         let missing = try repo.mlv("push", environment: credentials)
         XCTAssertEqual(missing.code, 2)
-        XCTAssertTrue(missing.stderr.contains("does not exist"), missing.stderr)
+        XCTAssertTrue(missing.stderr.hasPrefix("mlv: error: remote s3 (s3://no-such-bucket-") &&
+                      missing.stderr.hasSuffix("does not exist; create it or fix the remote URL with `mlv remote modify`.\n"), missing.stderr)
         XCTAssertEqual(try repo.mlv("remote", "modify", "s3", "endpoint", "http://127.0.0.1:9").code, 0)
         let unreachable = try repo.mlv("push", environment: credentials)
         XCTAssertEqual(unreachable.code, 2)
         XCTAssertTrue(unreachable.stderr.contains("cannot be reached") && unreachable.stderr.contains("127.0.0.1:9"), unreachable.stderr)
         let noCredentials = try repo.mlv("push", environment: ["AWS_ACCESS_KEY_ID": "", "HOME": repo.root])
         XCTAssertEqual(noCredentials.code, 2)
-        XCTAssertTrue(noCredentials.stderr.contains("no credentials"), noCredentials.stderr)
+        XCTAssertTrue(noCredentials.stderr.contains("needs credentials and none were found"), noCredentials.stderr)
     }
 
     func testServerStoppedMidPushIsAClearErrorAndARetryCompletes() throws {

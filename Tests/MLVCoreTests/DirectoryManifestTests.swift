@@ -28,6 +28,11 @@ final class DirectoryManifestTests: XCTestCase {
             ("mlv-manifest 1\n\(a) 1 644 b\n\(a) 1 644 a\n", "out of order"),
             ("mlv-manifest 1\n\(a) 1 644 b", "truncated"),
             ("mlv-manifest 2\n", "does not start"),
+            ("mlv-manifest 1\n\(a) 1 644 sub/.Git/hooks/post-checkout\n", "line 2: path `sub/.Git/hooks/post-checkout` names a `.git` folder"),
+            ("mlv-manifest 1\n\(a) 1 644 x\n\n", "line 3 is empty"),
+            ("mlv-manifest 1\n\(a) 99999999999999999999 644 x\n", "line 2 has a bad size"),
+            ("mlv-manifest 1\n\(a) 1 644 a\u{1B}[2J\n", "contains a control character"),
+            ("mlv-manifest 1\n" + String(repeating: "\n", count: 64 << 20), "line 2 is empty"),
         ]
         for (text, reason) in cases {
             XCTAssertThrowsError(try DirectoryManifest.parse(Array(text.utf8), source: "m")) { error in

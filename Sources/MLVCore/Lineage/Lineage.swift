@@ -225,8 +225,7 @@ public enum LineageError: UserFacingError, Equatable {
     public var description: String {
         switch self {
         case .unknownPath(let path, let revision):
-            return "\(path) is not made by any stage, tracked by mlv, or kept in Git\(revision.map { " at \($0)" } ?? "") ; nothing to trace."
-                .replacingOccurrences(of: " ;", with: ";")
+            return "\(path) is not made by any stage, tracked by mlv, or kept in Git\(revision.map { " at \($0)" } ?? ""); nothing to trace."
         }
     }
 }

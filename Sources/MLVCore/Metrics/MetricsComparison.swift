@@ -63,7 +63,7 @@ public func metricsDiff(_ a: Revision, _ b: Revision, extraFiles: [String] = [],
     let new = try MetricsSnapshot.read(b, extraFiles: extraFiles, project: project)
     // A file missing on one side is a change, not an error; a malformed one is an error.
     for snapshot in [old, new] {
-        for (file, message) in snapshot.problems where !message.hasSuffix("does not exist at \(snapshot.revision.label)") || file == PipelineDefinition.fileName {
+        for (file, message) in snapshot.problems.sorted(by: { $0.key < $1.key }) where !snapshot.absentFiles.contains(file) {
             throw MetricsError.unreadable(message)
         }
     }

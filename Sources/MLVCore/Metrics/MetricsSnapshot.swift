@@ -22,12 +22,15 @@ public struct MetricsSnapshot: Sendable {
     public let values: [MetricValue]
     /// Files that could not be read, with why (missing, malformed); gates fail closed on them.
     public let problems: [String: String]
+    /// The declared files that simply do not exist at this revision (among `problems`).
+    public var absentFiles: Set<String> = []
     /// Directions declared in that revision's `mlv.yaml`.
     public let directions: [String: MetricDirection]
 
     /// Reads the snapshot. `extraFiles` are metrics files named with `--file`.
     public static func read(_ revision: Revision, extraFiles: [String] = [], project: Project) throws -> MetricsSnapshot {
         var problems: [String: String] = [:]
+        var absent = Set<String>()
         var files: [String] = []
         var directions: [String: MetricDirection] = [:]
         do {
@@ -49,7 +52,10 @@ public struct MetricsSnapshot: Sendable {
         for file in files {
             let fromNote = note?.metrics[file]
             guard let bytes = try revision.read(file, project: project) else {
-                if fromNote == nil { problems[file] = "\(file) does not exist at \(revision.label)" }
+                if fromNote == nil {
+                    problems[file] = "\(file) does not exist at \(revision.label)"
+                    absent.insert(file)
+                }
                 values += (fromNote ?? [:]).sorted { $0.key < $1.key }.map { MetricValue(file: file, key: $0.key, value: $0.value, source: .note) }
                 continue
             }
@@ -79,7 +85,7 @@ public struct MetricsSnapshot: Sendable {
         for (file, noted) in (note?.metrics ?? [:]).sorted(by: { $0.key < $1.key }) where !files.contains(file) {
             values += noted.sorted { $0.key < $1.key }.map { MetricValue(file: file, key: $0.key, value: $0.value, source: .note) }
         }
-        return MetricsSnapshot(revision: revision, values: values, problems: problems, directions: directions)
+        return MetricsSnapshot(revision: revision, values: values, problems: problems, absentFiles: absent, directions: directions)
     }
 
     /// The values for a metric named `key` or `file:key`.

@@ -23,6 +23,8 @@ public func fetch(_ options: TransferOptions, cwd: String, project: Project) thr
         try fetcher.fetch(Set(manifests), result: &result)
         collector = try collectForTransfer(options, cwd: cwd, project: project)
     }
+    // What the pointers and manifests promise bounds what the remote may send for each id.
+    fetcher.expectedSizes = collector.sizes
     let wanted = Set(collector.usedBy.keys).subtracting(manifests)
     let absent = project.store.missing(from: wanted)
     result.skipped = wanted.count - absent.count
@@ -53,6 +55,9 @@ struct Fetcher {
 
     /// Requests in flight at once for whole objects.
     var jobs = 1
+    /// Sizes the pointers and manifests state; a remote item of another size is refused before
+    /// its bytes are read or written.
+    var expectedSizes: [ObjectID: Int64] = [:]
     /// Objects stored between two commits to the cache (each a local pack), so an interrupted
     /// fetch keeps what it finished and a rerun does not download it again.
     static let commitEvery = 20_000
@@ -64,6 +69,9 @@ struct Fetcher {
         var chunked: [RemoteCatalog.Location] = []
         for id in ids.sorted() {
             guard let location = catalog.locations[id] else { result.missing.append(id); continue }
+            if location.entry.kind != .chunkList, let expected = expectedSizes[id], expected != location.entry.length {
+                throw RemoteError.sizeMismatch(remote: remote.displayName, object: id.hex, stated: expected, actual: location.entry.length)
+            }
             if location.entry.kind == .chunkList { chunked.append(location) } else { whole.append(location) }
         }
         whole.sort { ($0.packKey, $0.entry.offset) < ($1.packKey, $1.entry.offset) }
@@ -182,6 +190,11 @@ struct Fetcher {
         let list: ChunkList
         do { list = try ChunkList.parse(listBytes) } catch {
             throw RemoteError.corrupted(remote: remote.displayName, key: location.packKey, object: id.hex)
+        }
+        // A list that adds up to another size than the pointer states is refused before any
+        // chunk is downloaded (a chunk repeated a thousand times would write a gigabyte).
+        if let expected = expectedSizes[id], expected != list.size {
+            throw RemoteError.sizeMismatch(remote: remote.displayName, object: id.hex, stated: expected, actual: list.size)
         }
         var chunkLocations: [RemoteCatalog.Location] = []
         for chunk in list.chunks {

@@ -19,6 +19,37 @@ public final class LocalRemote: RemoteStore, LinkableRemote {
 
     private func path(_ key: String) -> String { root + "/" + key }
 
+    /// The error an errno from this directory means, by kind.
+    private func failure(_ key: String, _ code: Int32) -> RemoteError {
+        switch RemoteError.kind(ofErrno: code) {
+        case .retriable: return .transient(remote: displayName, key: key, detail: String(cString: strerror(code)), attempts: LocalRemote.attempts)
+        case .notFound: return .notFound(remote: displayName, key: key)
+        default: return .storage(remote: displayName, key: key, errno: code)
+        }
+    }
+
+    static let attempts = 4
+
+    /// Runs one operation, again after a short pause while it fails retriably (EINTR, EAGAIN,
+    /// a stale NFS handle); any other kind of failure ends it at once.
+    private func retrying<T>(_ body: () throws -> T) throws -> T {
+        var attempt = 1
+        while true {
+            do { return try body() } catch let error as RemoteError where error.kind == .retriable && attempt < LocalRemote.attempts {
+                usleep(useconds_t(10_000 << attempt))
+                attempt += 1
+            } catch let WorkspaceError.io(_, _, code) where RemoteError.kind(ofErrno: code) == .retriable && attempt < LocalRemote.attempts {
+                usleep(useconds_t(10_000 << attempt))
+                attempt += 1
+            }
+        }
+    }
+
+    /// Turns the filesystem errors of a write into this remote's errors.
+    private func asRemoteError<T>(_ key: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let WorkspaceError.io(_, _, code) { throw failure(key, code) }
+    }
+
     /// Fails unless the directory exists (it is created by `mlv remote add` or by hand).
     func checkReachable() throws {
         guard FileSystem.statFile(root)?.kind == .directory else {
@@ -52,21 +83,27 @@ public final class LocalRemote: RemoteStore, LinkableRemote {
     public func get(_ key: String, range: Range<Int64>?) throws -> [UInt8] {
         try checkReachable()
         counter.withLock { requests += 1 }
+        return try retrying { try read(key, range: range) }
+    }
+
+    private func read(_ key: String, range: Range<Int64>?) throws -> [UInt8] {
         let fd = open(path(key), O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            if errno == ENOENT { throw RemoteError.notFound(remote: displayName, key: key) }
-            throw RemoteError.io(remote: displayName, key: key, detail: String(cString: strerror(errno)))
-        }
+        guard fd >= 0 else { throw failure(key, errno) }
         defer { close(fd) }
         var st = stat()
         fstat(fd, &st)
         let wanted = range ?? 0..<Int64(st.st_size)
-        var bytes = [UInt8](repeating: 0, count: Int(wanted.count))
+        // Never allocate more than the file holds, whatever range an index asked for.
+        let size = Int64(st.st_size)
+        let available: Int64 = size > wanted.lowerBound ? size - wanted.lowerBound : 0
+        let length: Int64 = min(Int64(wanted.count), available)
+        var bytes = [UInt8](repeating: 0, count: Int(length))
         var filled = 0
         while filled < bytes.count {
             let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + filled, $0.count - filled, off_t(wanted.lowerBound) + off_t(filled)) }
             if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
+            if n < 0 { throw failure(key, errno) }
+            if n == 0 { break }
             filled += n
         }
         // A short read means the file is shorter than the index says: truncated on the remote.
@@ -76,6 +113,10 @@ public final class LocalRemote: RemoteStore, LinkableRemote {
     public func put(_ key: String, fromFile source: String) throws {
         try checkReachable()
         counter.withLock { requests += 1 }
+        try retrying { try asRemoteError(key) { try store(key, fromFile: source) } }
+    }
+
+    private func store(_ key: String, fromFile source: String) throws {
         let target = path(key)
         try FileSystem.createDirectory(PathName.parent(of: target))
         let temp = "\(PathName.parent(of: target))/.\(PathName.lastComponent(of: target)).mlv-tmp-\(TemporaryName.suffix())"
@@ -93,12 +134,12 @@ public final class LocalRemote: RemoteStore, LinkableRemote {
         guard input >= 0 else { throw WorkspaceError.io(path: source, operation: "open", errno: errno) }
         defer { close(input) }
         let output = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
-        guard output >= 0 else { throw RemoteError.io(remote: displayName, key: key, detail: String(cString: strerror(errno))) }
+        guard output >= 0 else { throw failure(key, errno) }
         do {
             let hasher = FileHasher()
             defer { hasher.release() }
             _ = try hasher.copyHashing(from: input, sourcePath: source, to: output, destinationPath: temp)
-            guard fsync(output) == 0 else { throw RemoteError.io(remote: displayName, key: key, detail: String(cString: strerror(errno))) }
+            guard fsync(output) == 0 else { throw failure(key, errno) }
             close(output)
         } catch {
             close(output)
@@ -106,9 +147,9 @@ public final class LocalRemote: RemoteStore, LinkableRemote {
             throw error
         }
         guard rename(temp, target) == 0 else {
-            let detail = String(cString: strerror(errno))
+            let code = errno
             unlink(temp)
-            throw RemoteError.io(remote: displayName, key: key, detail: detail)
+            throw failure(key, code)
         }
     }
 
@@ -116,8 +157,25 @@ public final class LocalRemote: RemoteStore, LinkableRemote {
         try checkReachable()
         counter.withLock { requests += 1 }
         let target = path(key)
-        try FileSystem.createDirectory(PathName.parent(of: target))
-        try FileSystem.writeAtomically(bytes, to: target, mode: 0o444)
+        try retrying {
+            try asRemoteError(key) {
+                try FileSystem.createDirectory(PathName.parent(of: target))
+                try FileSystem.writeAtomically(bytes, to: target, mode: 0o444)
+            }
+        }
+    }
+
+    /// Deletes hidden `.NAME.mlv-tmp-PID-N` files under `prefix` that killed uploads left,
+    /// when that process is gone from this machine. Returns how many were removed.
+    @discardableResult
+    func removeAbandonedTemporaries(in folder: String) -> Int {
+        guard let names = try? FileSystem.listDirectory(path(folder)) else { return 0 }
+        var removed = 0
+        for name in names where name.hasPrefix(".") && name.contains(".mlv-tmp-") {
+            FileSystem.removeIfAbandoned(path(folder) + "/" + name)
+            if !FileSystem.exists(path(folder) + "/" + name) { removed += 1 }
+        }
+        return removed
     }
 
     func link(_ key: String, to path: String) -> Bool {
@@ -128,8 +186,8 @@ public final class LocalRemote: RemoteStore, LinkableRemote {
     public func delete(_ key: String) throws {
         try checkReachable()
         counter.withLock { requests += 1 }
-        guard unlink(path(key)) == 0 || errno == ENOENT else {
-            throw RemoteError.io(remote: displayName, key: key, detail: String(cString: strerror(errno)))
+        try retrying {
+            guard unlink(path(key)) == 0 || errno == ENOENT else { throw failure(key, errno) }
         }
     }
 }

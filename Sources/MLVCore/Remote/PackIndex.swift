@@ -4,7 +4,22 @@
 /// then one line per entry `<id> <offset> <length> <kind>`, kind `o` (a whole object),
 /// `c` (a chunk of a large file) or `l` (the chunk list of the large file with that id).
 public struct PackIndex: Equatable, Sendable {
-    public enum Kind: String, Sendable { case object = "o", chunk = "c", chunkList = "l" }
+    public enum Kind: String, Sendable {
+        case object = "o", chunk = "c", chunkList = "l"
+
+        /// The largest item of this kind mlv writes: objects above 1 MiB are chunked, chunks
+        /// are at most 256 KiB, and a chunk list names at most a few hundred thousand chunks.
+        public var maximumLength: Int64 {
+            switch self {
+            case .object: return chunkingThreshold
+            case .chunk: return Int64(Chunker().maximumSize)
+            case .chunkList: return ChunkList.maximumBytes
+            }
+        }
+    }
+
+    /// An index larger than this is refused before it is read (~700,000 entries).
+    public static let maximumBytes: Int64 = 64 << 20
 
     /// One stored item.
     public struct Entry: Equatable, Sendable {
@@ -63,8 +78,13 @@ public struct PackIndex: Equatable, Sendable {
                   let offset = Int64(String(decoding: parts[1], as: UTF8.self)),
                   let length = Int64(String(decoding: parts[2], as: UTF8.self)),
                   let kind = Kind(rawValue: String(decoding: parts[3], as: UTF8.self)),
-                  offset >= 0, length >= 0, offset + length <= size else {
+                  offset >= 0, length >= 0, length <= size, offset <= size - length else {
                 throw IndexProblem("line \(number + 3) is not a valid entry")
+            }
+            // mlv never stores items larger than these; a bigger length is hostile or damage,
+            // and would otherwise size a download or an allocation.
+            guard length <= kind.maximumLength else {
+                throw IndexProblem("line \(number + 3) claims \(length) bytes for one item; at most \(kind.maximumLength) are allowed")
             }
             entries.append(Entry(id: id, offset: offset, length: length, kind: kind))
         }
@@ -87,6 +107,9 @@ public struct ChunkList: Equatable, Sendable {
     public let size: Int64
     public let chunks: [Chunk]
 
+    /// A list for a file of up to 1 TiB of minimum-size chunks fits in this.
+    public static let maximumBytes: Int64 = 64 << 20
+
     public func serialized() -> [UInt8] {
         var text = "mlv-chunks 1\n\(size)\n"
         for chunk in chunks { text += "\(chunk.id.hex) \(chunk.length)\n" }
@@ -107,8 +130,11 @@ public struct ChunkList: Equatable, Sendable {
                   let length = Int64(String(decoding: parts[1], as: UTF8.self)), length > 0 else {
                 throw PackIndex.IndexProblem("chunk list entry is malformed")
             }
+            guard length <= Int64(Chunker().maximumSize) else { throw PackIndex.IndexProblem("chunk list entry is longer than a chunk can be") }
             chunks.append(Chunk(id: id, length: length))
-            total += length
+            let (sum, overflow) = total.addingReportingOverflow(length)
+            guard !overflow, sum <= size else { throw PackIndex.IndexProblem("chunk lengths add up to more than \(size)") }
+            total = sum
         }
         guard total == size else { throw PackIndex.IndexProblem("chunk lengths add up to \(total), not \(size)") }
         return ChunkList(size: size, chunks: chunks)

@@ -10,6 +10,8 @@ import Glibc
 /// several threads.
 final class PackWriter: @unchecked Sendable {
     static let targetSize: Int64 = 32 << 20
+    /// Names of packs being filled: `pack-PID-N` in the cache's temporary folder.
+    static let temporaryPrefix = "pack-"
 
     private let remote: RemoteStore
     private let catalog: RemoteCatalog
@@ -122,7 +124,7 @@ final class PackWriter: @unchecked Sendable {
 
     private func open() throws {
         try FileSystem.createDirectory(directory)
-        path = "\(directory)/pack-\(TemporaryName.suffix())"
+        path = "\(directory)/\(PackWriter.temporaryPrefix)\(TemporaryName.suffix())"
         fd = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw WorkspaceError.io(path: path, operation: "create", errno: errno) }
         size = 0

@@ -30,15 +30,26 @@ final class RemoteCatalog {
         // in a query; the slash is checked here instead.
         let listing = try remote.list(prefix: String(RemoteCatalog.packPrefix.dropLast())).filter { $0.key.hasPrefix(RemoteCatalog.packPrefix) }
         let keys = Set(listing.map(\.key))
+        // An index's stated pack size must be the pack's real size: it bounds every range read.
+        let packSizes = Dictionary(listing.map { ($0.key, $0.size) }, uniquingKeysWith: { first, _ in first })
         try FileSystem.createDirectory(cacheDirectory)
         for object in listing where object.key.hasSuffix(".idx") {
             let name = PathName.lastComponent(of: object.key)
+            // The name becomes a local file name: only `<64 hex>.idx` is an index.
+            guard name.utf8.count == 68, ObjectID(hex: String(name.dropLast(4))) != nil else {
+                warnings.append(RemoteError.malformedIndex(remote: remote.displayName, key: object.key, reason: "its name is not <id>.idx").description)
+                continue
+            }
+            guard object.size >= 0, object.size <= PackIndex.maximumBytes else {
+                warnings.append(RemoteError.malformedIndex(remote: remote.displayName, key: object.key, reason: "it is \(object.size) bytes, more than an index can be").description)
+                continue
+            }
             let cached = cacheDirectory + "/" + name
             var bytes: [UInt8]
-            if let local = try? FileSystem.readFile(cached, limit: 1 << 30), local.count == Int(object.size) {
+            if let local = try? FileSystem.readFile(cached, limit: Int(PackIndex.maximumBytes)), local.count == Int(object.size) {
                 bytes = local
             } else {
-                bytes = try remote.get(object.key, range: nil)
+                bytes = try remote.get(object.key, range: 0..<object.size)
             }
             let index: PackIndex
             do {
@@ -48,8 +59,8 @@ final class RemoteCatalog {
                 continue
             }
             let packKey = String(object.key.dropLast(4)) + ".pack"
-            guard name == index.pack.hex + ".idx", keys.contains(packKey) else {
-                warnings.append(RemoteError.malformedIndex(remote: remote.displayName, key: object.key, reason: "its pack \(packKey) is missing or misnamed").description)
+            guard name == index.pack.hex + ".idx", keys.contains(packKey), packSizes[packKey] == index.packSize else {
+                warnings.append(RemoteError.malformedIndex(remote: remote.displayName, key: object.key, reason: "its pack \(packKey) is missing, misnamed or not the size the index states").description)
                 continue
             }
             if !FileSystem.exists(cached) { try? FileSystem.writeAtomically(bytes, to: cached) }
@@ -86,7 +97,7 @@ extension RemoteCatalog {
     static func cachedIDs(in cacheDirectory: String) -> Set<ObjectID> {
         var ids = Set<ObjectID>()
         for name in (try? FileSystem.listDirectory(cacheDirectory)) ?? [] where name.hasSuffix(".idx") {
-            guard let bytes = try? FileSystem.readFile(cacheDirectory + "/" + name, limit: 1 << 30),
+            guard let bytes = try? FileSystem.readFile(cacheDirectory + "/" + name, limit: Int(PackIndex.maximumBytes)),
                   let index = try? PackIndex.parse(bytes) else { continue }
             for entry in index.entries { ids.insert(entry.id) }
         }

@@ -135,8 +135,7 @@ func openRemote(_ name: String?, project: Project) throws -> (settings: RemoteSe
     case .s3(let bucket, let prefix):
         let source = CredentialSource(gitConfig: try? project.git.config())
         guard let credentials = try source.credentials(for: settings.name) else {
-            throw RemoteError.unreachable(remote: "\(settings.name) (\(settings.url))",
-                                          detail: "no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or `git config mlv.\(settings.name).accessKeyId` and `mlv.\(settings.name).secretAccessKey`")
+            throw RemoteError.noCredentials(remote: "\(settings.name) (\(settings.url))", name: settings.name)
         }
         let pathStyle = settings.options["pathstyle"].map { ["true", "yes", "1", "on"].contains($0.lowercased()) }
         let remote = try S3Remote(name: settings.name, bucket: bucket, prefix: prefix, endpoint: settings.options["endpoint"],

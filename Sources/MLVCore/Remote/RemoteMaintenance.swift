@@ -87,14 +87,36 @@ public func collectRemoteGarbage(_ name: String?, scope: GCScope, dryRun: Bool, 
     try collector.addScope(scope)
     if let missing = collector.missingManifests.first { throw GCError.manifestMissing(path: missing.usedBy, id: missing.id) }
     var live = Set(collector.usedBy.keys)
-    // The chunks of live large files are live too.
     let fetcher = Fetcher(remote: remote, catalog: catalog, store: project.store)
     var transfer = TransferResult()
-    let lists = live.compactMap { catalog.locations[$0] }.filter { $0.entry.kind == .chunkList }
-    try fetcher.readMerged(lists, result: &transfer) { _, bytes in
-        if let list = try? ChunkList.parse(Array(bytes)) { live.formUnion(list.chunks.map(\.id)) }
+    // A chunk list must never outlive its chunks: the chunks of every list that stays on the
+    // remote are live, whether the list is (a pack kept whole keeps its dead lists too). Keeping
+    // chunks can keep more packs whole, so this runs until nothing changes.
+    var listsRead = Set<ObjectID>()
+    func keepChunks(of lists: [RemoteCatalog.Location]) throws {
+        let fresh = lists.filter { listsRead.insert($0.entry.id).inserted }
+        try fetcher.readMerged(fresh, result: &transfer) { location, bytes in
+            guard let list = try? ChunkList.parse(Array(bytes)) else {
+                throw RemoteError.corrupted(remote: remote.displayName, key: location.packKey, object: location.entry.id.hex)
+            }
+            live.formUnion(list.chunks.map(\.id))
+        }
+    }
+    try keepChunks(of: live.compactMap { catalog.locations[$0] }.filter { $0.entry.kind == .chunkList })
+    while true {
+        var surviving: [RemoteCatalog.Location] = []
+        for (key, index) in catalog.packs {
+            let liveBytes = index.entries.reduce(Int64(0)) { $0 + (live.contains($1.id) ? $1.length : 0) }
+            let keptWhole = liveBytes > 0 && liveBytes * 2 >= index.packSize
+            for entry in index.entries where entry.kind == .chunkList && (keptWhole || live.contains(entry.id)) && !listsRead.contains(entry.id) {
+                surviving.append(RemoteCatalog.Location(packKey: key, entry: entry))
+            }
+        }
+        if surviving.isEmpty { break }
+        try keepChunks(of: surviving)
     }
     var result = RemoteGCResult(remote: settings.name, dryRun: dryRun)
+    if !dryRun, let directory = remote as? LocalRemote { directory.removeAbandonedTemporaries(in: "packs") }
     let writer = PackWriter(remote: remote, catalog: catalog, temporaryDirectory: project.store.temporaryDirectory)
     for (key, index) in catalog.packs.sorted(by: { $0.key < $1.key }) {
         let keep = index.entries.filter { live.contains($0.id) }

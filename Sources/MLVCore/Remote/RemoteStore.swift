@@ -29,11 +29,29 @@ protocol LinkableRemote: RemoteStore {
     func link(_ key: String, to path: String) -> Bool
 }
 
+/// What kind of failure a remote error is: the transfer code decides retries from this,
+/// never from a message.
+public enum RemoteFailureKind: String, Sendable {
+    /// May work on another try: timeouts, 5xx, throttling, dropped connections, EINTR/EAGAIN.
+    case retriable
+    /// Refused signature, expired token, access denied, no credentials.
+    case auth
+    /// The bucket, prefix, object or directory is not there.
+    case notFound
+    /// Bytes or indexes that do not match what they claim.
+    case corrupt
+    /// The filesystem refused: no space, no permission, read-only.
+    case local
+    /// A setting or name in mlv's configuration is wrong.
+    case configuration
+}
+
 /// Problems reaching or reading a remote, said so a user can act on them.
 public enum RemoteError: UserFacingError, Equatable {
     case unknownRemote(String, known: [String])
     case noDefaultRemote
     case unsupportedURL(String)
+    /// Could not be reached even after retries (connection refused, DNS, timeouts).
     case unreachable(remote: String, detail: String)
     case notFound(remote: String, key: String)
     case notARemote(remote: String, detail: String)
@@ -41,7 +59,45 @@ public enum RemoteError: UserFacingError, Equatable {
     case malformedIndex(remote: String, key: String, reason: String)
     case missingOnRemote(remote: String, objects: [String])
     case exists(String)
+    /// A request that failed in a way no retry fixes (an unexpected HTTP status).
     case io(remote: String, key: String, detail: String)
+    /// The server refused the signature or the key (wrong secret, unknown key, expired token).
+    case credentialsRefused(remote: String, code: String)
+    /// The credentials are valid but not allowed to touch `target`.
+    case accessDenied(remote: String, target: String)
+    /// No credentials were found for an S3 remote.
+    case noCredentials(remote: String, name: String)
+    case bucketMissing(remote: String, bucket: String)
+    /// A failure that may pass (5xx, throttling, dropped connection, EINTR) after every retry.
+    case transient(remote: String, key: String, detail: String, attempts: Int)
+    /// The remote answered something an mlv remote never does (a range of the wrong size, a
+    /// listing that never ends).
+    case protocolViolation(remote: String, detail: String)
+    /// The remote's object is not the size the pointers or manifests here promise.
+    case sizeMismatch(remote: String, object: String, stated: Int64, actual: Int64)
+    /// The filesystem holding a directory remote refused (no space, permission, read-only).
+    case storage(remote: String, key: String, errno: Int32)
+
+    public var kind: RemoteFailureKind {
+        switch self {
+        case .unknownRemote, .noDefaultRemote, .unsupportedURL, .exists, .notARemote: return .configuration
+        case .unreachable, .transient: return .retriable
+        case .notFound, .missingOnRemote, .bucketMissing: return .notFound
+        case .corrupted, .malformedIndex, .protocolViolation, .sizeMismatch: return .corrupt
+        case .credentialsRefused, .accessDenied, .noCredentials: return .auth
+        case .storage: return .local
+        case .io: return .corrupt
+        }
+    }
+
+    /// The kind a directory remote's errno means.
+    static func kind(ofErrno code: Int32) -> RemoteFailureKind {
+        switch code {
+        case EINTR, EAGAIN, ETIMEDOUT, ESTALE, EIO: return .retriable
+        case ENOENT, ENOTDIR: return .notFound
+        default: return .local
+        }
+    }
 
     public var description: String {
         switch self {
@@ -52,7 +108,7 @@ public enum RemoteError: UserFacingError, Equatable {
         case .unsupportedURL(let url):
             return "remote URL `\(url)` is not supported; use a directory path, file://PATH or s3://BUCKET/PREFIX."
         case .unreachable(let remote, let detail):
-            return "remote \(remote) cannot be reached: \(detail)."
+            return "remote \(remote) cannot be reached: \(detail). Check the network or the endpoint, then run the command again."
         case .notFound(let remote, let key):
             return "remote \(remote) has no \(key)."
         case .notARemote(let remote, let detail):
@@ -67,6 +123,26 @@ public enum RemoteError: UserFacingError, Equatable {
             return "a remote named `\(name)` already exists; use `mlv remote modify` or remove it first."
         case .io(let remote, let key, let detail):
             return "remote \(remote): \(key): \(detail)."
+        case .credentialsRefused(let remote, let code):
+            return "remote \(remote) refused the credentials (\(code)): the secret key is wrong, the key is unknown or the token expired. Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the profile in use."
+        case .accessDenied(let remote, let target):
+            return "remote \(remote): access denied to \(target); the credentials are valid but lack permission there. Ask for access or use other credentials."
+        case .noCredentials(let remote, let name):
+            return "remote \(remote) needs credentials and none were found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or `git config mlv.\(name).accessKeyId` and `mlv.\(name).secretAccessKey`."
+        case .bucketMissing(let remote, let bucket):
+            return "remote \(remote): bucket \(bucket) does not exist; create it or fix the remote URL with `mlv remote modify`."
+        case .transient(let remote, let key, let detail, let attempts):
+            return "remote \(remote): \(key.isEmpty ? "" : key + ": ")\(detail), still failing after \(attempts) attempts (a temporary failure); run the command again later — what finished is kept."
+        case .protocolViolation(let remote, let detail):
+            return "remote \(remote) answered in a way an mlv remote never does: \(detail); nothing from it was used."
+        case .sizeMismatch(let remote, let object, let stated, let actual):
+            return "remote \(remote): object \(object) is \(actual) bytes there, but the pointers here say \(stated); nothing was downloaded. If the pointer was edited by hand, restore it (`git checkout -- FILE.mlv`) or add the data again."
+        case .storage(let remote, let key, let code):
+            return "remote \(remote): writing \(key) failed: \(String(cString: strerror(code))). Free space or fix permissions on that filesystem, then run the command again."
         }
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -88,6 +88,7 @@ public func push(_ options: TransferOptions, cwd: String, project: Project) thro
     let collector = try collectForTransfer(options, cwd: cwd, project: project)
     var result = TransferResult(remote: settings.name)
     catalog.warnings.forEach(project.reporter.warning)
+    project.store.removeAbandonedPackTemporaries()
     let writer = PackWriter(remote: remote, catalog: catalog, temporaryDirectory: project.store.temporaryDirectory,
                             concurrentUploads: options.jobs(for: settings))
     // Files before the manifests that list them: an interrupted push never leaves a

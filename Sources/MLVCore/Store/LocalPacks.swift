@@ -42,7 +42,7 @@ final class LocalPacks: @unchecked Sendable {
         guard let files = try? FileSystem.listDirectory(directory) else { return }
         for file in files.sorted() where file.hasSuffix(".idx") && !file.hasPrefix(".") {
             let name = String(file.dropLast(4))
-            guard let bytes = try? FileSystem.readFile("\(directory)/\(file)", limit: 1 << 30),
+            guard let bytes = try? FileSystem.readFile("\(directory)/\(file)", limit: Int(PackIndex.maximumBytes)),
                   let index = try? PackIndex.parse(bytes), index.pack.hex == name,
                   FileSystem.lstatFile(packPath(name))?.size == index.packSize else { continue }
             register(index)
@@ -138,7 +138,10 @@ final class LocalPacks: @unchecked Sendable {
             _ = try ParallelWork.map(wanted.count) { number, _ in
                 guard LocalPacks.intactItem(wanted[number], in: fd, path: temp) != nil else { throw damaged(wanted[number]) }
             }
-            try install(temp, index, checked: wanted.map(\.id))
+            // Only the items read back and checked count: the remote's index may name other
+            // content (with other bytes) that this cache must never claim to hold.
+            let verified = PackIndex(pack: index.pack, packSize: index.packSize, entries: wanted.filter { $0.kind == .object })
+            try install(temp, verified, checked: wanted.map(\.id))
             return true
         } catch {
             unlink(temp)

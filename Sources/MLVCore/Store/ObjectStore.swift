@@ -218,15 +218,24 @@ public final class ObjectStore: @unchecked Sendable {
 
     /// Deletes temporary object files left by mlv processes that no longer run (a killed add).
     public func removeAbandonedTemporaries() {
-        var folders = [temporaryDirectory]
-        for shard in 0..<256 { folders.append(String(format: "%@/%02x", root, shard)) }
-        for folder in folders {
-            guard let names = try? FileSystem.listDirectory(folder) else { continue }
-            for name in names where name.hasPrefix(ObjectStore.temporaryPrefix) {
-                let parts = name.dropFirst(ObjectStore.temporaryPrefix.count).split(separator: "-")
-                guard parts.count == 2, let pid = Int32(parts[0]) else { continue }
-                if pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH { unlink(folder + "/" + name) }
-            }
+        removeAbandonedPackTemporaries()
+        for shard in 0..<256 { removeAbandoned(in: String(format: "%@/%02x", root, shard), prefixes: [ObjectStore.temporaryPrefix]) }
+    }
+
+    /// Deletes what killed processes left in the temporary folder only: object temporaries and
+    /// packs being filled for a push (up to 32 MiB each). Cheap enough for every push.
+    public func removeAbandonedPackTemporaries() {
+        removeAbandoned(in: temporaryDirectory, prefixes: [ObjectStore.temporaryPrefix, PackWriter.temporaryPrefix])
+    }
+
+    /// Files named `PREFIX<pid>-<n>` whose process is gone.
+    private func removeAbandoned(in folder: String, prefixes: [String]) {
+        guard let names = try? FileSystem.listDirectory(folder) else { return }
+        for name in names {
+            guard let prefix = prefixes.first(where: { name.hasPrefix($0) }) else { continue }
+            let parts = name.dropFirst(prefix.count).split(separator: "-")
+            guard parts.count == 2, let pid = Int32(parts[0]), UInt64(parts[1]) != nil else { continue }
+            if pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH { unlink(folder + "/" + name) }
         }
     }
 

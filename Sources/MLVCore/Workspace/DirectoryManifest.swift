@@ -45,30 +45,43 @@ public struct DirectoryManifest: Equatable, Sendable {
         return out
     }
 
-    /// Parses a manifest strictly: every path must stay inside the directory.
+    /// Parses a manifest strictly: every path must stay inside the directory. Lines are read
+    /// one at a time (never split up front), and an empty line stops it at once: a manifest of
+    /// millions of empty lines costs nothing.
     public static func parse(_ bytes: [UInt8], source: String) throws -> DirectoryManifest {
         func fail(_ reason: String) -> ManifestError { ManifestError(source: source, reason: reason) }
-        let lines = bytes.split(separator: 10, omittingEmptySubsequences: false)
-        guard let first = lines.first, String(decoding: first, as: UTF8.self) == header else {
+        let headerBytes = Array(header.utf8)
+        guard bytes.count > headerBytes.count, Array(bytes[0..<headerBytes.count]) == headerBytes, bytes[headerBytes.count] == 10 else {
             throw fail("does not start with `\(header)`")
         }
         guard bytes.last == 10 else { throw fail("is truncated (no final newline)") }
         var entries: [Entry] = []
-        entries.reserveCapacity(lines.count)
         var previous: String?
-        for (number, line) in lines.dropFirst().enumerated() where !line.isEmpty {
+        var total: Int64 = 0
+        var start = headerBytes.count + 1
+        var number = 1
+        while start < bytes.count {
+            number += 1
+            let end = bytes[start...].firstIndex(of: 10)!
+            let line = bytes[start..<end]
+            start = end + 1
+            guard !line.isEmpty else { throw fail("line \(number) is empty") }
             let parts = line.split(separator: 32, maxSplits: 3, omittingEmptySubsequences: false)
-            guard parts.count == 4 else { throw fail("line \(number + 2) is not `id size mode path`") }
-            guard let id = ObjectID(hexBytes: parts[0]) else { throw fail("line \(number + 2) has a bad id") }
-            guard let size = Int64(String(decoding: parts[1], as: UTF8.self)), size >= 0 else { throw fail("line \(number + 2) has a bad size") }
+            guard parts.count == 4 else { throw fail("line \(number) is not `id size mode path`") }
+            guard let id = ObjectID(hexBytes: parts[0]) else { throw fail("line \(number) has a bad id") }
+            guard parts[1].count <= 18, let size = Int64(String(decoding: parts[1], as: UTF8.self)), size >= 0, size <= (1 << 53) else {
+                throw fail("line \(number) has a bad size")
+            }
             let mode = String(decoding: parts[2], as: UTF8.self)
-            guard mode == "644" || mode == "755" else { throw fail("line \(number + 2) has mode \(mode.prefix(10)); expected 644 or 755") }
-            guard let path = String(validating: parts[3], as: UTF8.self) else { throw fail("line \(number + 2) has a path that is not UTF-8") }
-            if let problem = RelativePath.problem(with: path) { throw fail("line \(number + 2): path `\(path.prefix(100))` \(problem)") }
+            guard mode == "644" || mode == "755" else { throw fail("line \(number) has mode \(mode.prefix(10)); expected 644 or 755") }
+            guard let path = String(validating: parts[3], as: UTF8.self) else { throw fail("line \(number) has a path that is not UTF-8") }
+            if let problem = RelativePath.problem(with: path) { throw fail("line \(number): path `\(path.prefix(100))` \(problem)") }
             if let previous, !previous.utf8.lexicographicallyPrecedes(path.utf8) {
-                throw fail("line \(number + 2) is out of order or repeated")
+                throw fail("line \(number) is out of order or repeated")
             }
             previous = path
+            total += size
+            guard total <= (1 << 60) else { throw fail("lists more bytes than any directory holds") }
             entries.append(Entry(path: path, id: id, size: size, executable: mode == "755"))
         }
         return DirectoryManifest(sortedEntries: entries)

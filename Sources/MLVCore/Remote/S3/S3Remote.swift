@@ -43,10 +43,21 @@ public final class S3Remote: RemoteStore {
 
     // MARK: RemoteStore
 
+    /// More keys than an mlv remote could hold in packs (a pack is ~32 MiB).
+    static let maximumListing = 10_000_000
+
     public func list(prefix keyPrefix: String) throws -> [RemoteObject] {
         var result: [RemoteObject] = []
         var token: String?
+        var seenTokens = Set<String>()
         repeat {
+            // A server that repeats a token (or never stops) would make this loop forever.
+            if let token, !seenTokens.insert(token).inserted {
+                throw RemoteError.protocolViolation(remote: displayName, detail: "the server repeated a listing continuation token")
+            }
+            if result.count > S3Remote.maximumListing {
+                throw RemoteError.protocolViolation(remote: displayName, detail: "the listing of \(prefix + keyPrefix) goes past \(S3Remote.maximumListing) keys")
+            }
             var query = [("list-type", "2"), ("prefix", prefix + keyPrefix)]
             if let token { query.append(("continuation-token", token)) }
             let response = try send("GET", key: nil, query: query)
@@ -66,7 +77,12 @@ public final class S3Remote: RemoteStore {
             guard !range.isEmpty else { return [] }
             headers["range"] = "bytes=\(range.lowerBound)-\(range.upperBound - 1)"
         }
-        return try send("GET", key: key, headers: headers).body
+        let body = try send("GET", key: key, headers: headers).body
+        // A range answered with more (or fewer) bytes than asked is not the item.
+        if let range, Int64(body.count) != range.count {
+            throw RemoteError.protocolViolation(remote: displayName, detail: "asked for \(range.count) bytes of \(key), got \(body.count)")
+        }
+        return body
     }
 
     public func put(_ key: String, fromFile path: String) throws {
@@ -154,36 +170,27 @@ public final class S3Remote: RemoteStore {
         let body: [UInt8]
     }
 
-    /// Sends one signed request, retrying what may succeed on a second try.
+    /// Sends one signed request, retrying what may succeed on a second try: the decision is
+    /// the error's kind (`RemoteFailureKind.retriable`), never its text.
     func send(_ method: String, key: String?, query: [(String, String)] = [], headers extra: [String: String] = [:],
               body: [UInt8] = []) throws -> Response {
         var attempt = 0
         while true {
             attempt += 1
+            let failure: RemoteError
             do {
                 let response = try sendOnce(method, key: key, query: query, headers: extra, body: body)
                 if (200..<300).contains(response.status) { return response }
-                let error = classify(response, key: key)
-                if attempt < maximumAttempts, response.status >= 500 || response.status == 429 || isThrottle(response) {
-                    backoff(attempt)
-                    continue
-                }
-                throw error
+                failure = classify(response, key: key, attempts: attempt)
             } catch let error as RemoteError {
                 throw error
             } catch {
-                if attempt < maximumAttempts {
-                    backoff(attempt)
-                    continue
-                }
-                throw RemoteError.unreachable(remote: displayName, detail: "\(endpoint.absoluteString): \(error)")
+                // The connection failed: refused, reset, timed out. Worth another try.
+                failure = .unreachable(remote: displayName, detail: "\(endpoint.absoluteString): \(error)")
             }
+            guard failure.kind == .retriable, attempt < maximumAttempts else { throw failure }
+            backoff(attempt)
         }
-    }
-
-    private func isThrottle(_ response: Response) -> Bool {
-        let code = XMLText.first("Code", in: String(decoding: response.body, as: UTF8.self))
-        return code == "SlowDown" || code == "RequestTimeout" || code == "InternalError"
     }
 
     /// Exponential backoff with full jitter: up to 0.1 s, 0.2 s, 0.4 s, … capped at 5 s.
@@ -192,21 +199,24 @@ public final class S3Remote: RemoteStore {
         usleep(useconds_t(Double.random(in: 0...ceiling) * 1_000_000))
     }
 
-    private func classify(_ response: Response, key: String?) -> RemoteError {
-        let text = String(decoding: response.body, as: UTF8.self)
+    /// The error an S3 reply means, by status and S3 error code.
+    private func classify(_ response: Response, key: String?, attempts: Int) -> RemoteError {
+        let text = String(decoding: response.body.prefix(64 << 10), as: UTF8.self)
         let code = XMLText.first("Code", in: text) ?? ""
         let target = key.map { "s3://\(bucket)/\(prefix)\($0)" } ?? "s3://\(bucket)"
         switch (response.status, code) {
-        case (_, "SignatureDoesNotMatch"), (_, "InvalidAccessKeyId"), (_, "InvalidClientTokenId"), (_, "ExpiredToken"):
-            return .unreachable(remote: displayName, detail: "the credentials were refused (\(code)); check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or the profile in use")
+        case (_, "SignatureDoesNotMatch"), (_, "InvalidAccessKeyId"), (_, "InvalidClientTokenId"), (_, "ExpiredToken"), (_, "TokenRefreshRequired"):
+            return .credentialsRefused(remote: displayName, code: code)
         case (_, "NoSuchBucket"):
-            return .unreachable(remote: displayName, detail: "bucket \(bucket) does not exist; create it or fix the remote URL")
+            return .bucketMissing(remote: displayName, bucket: bucket)
         case (403, _), (_, "AccessDenied"):
-            return .unreachable(remote: displayName, detail: "access denied to \(target); the credentials lack permission")
+            return .accessDenied(remote: displayName, target: target)
         case (404, _) where key != nil, (_, "NoSuchKey"):
             return .notFound(remote: displayName, key: key ?? "")
         case (404, _):
-            return .unreachable(remote: displayName, detail: "bucket \(bucket) does not exist; create it or fix the remote URL")
+            return .bucketMissing(remote: displayName, bucket: bucket)
+        case (500..., _), (429, _), (_, "SlowDown"), (_, "RequestTimeout"), (_, "InternalError"), (_, "ServiceUnavailable"):
+            return .transient(remote: displayName, key: key ?? "", detail: "HTTP \(response.status)\(code.isEmpty ? "" : " " + code)", attempts: attempts)
         default:
             return .io(remote: displayName, key: key ?? "", detail: "HTTP \(response.status)\(code.isEmpty ? "" : " " + code)")
         }
