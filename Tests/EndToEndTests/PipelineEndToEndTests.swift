@@ -128,16 +128,90 @@ final class PipelineEndToEndTests: XCTestCase {
         try repo.write("train.py", "import os, time\nopen('models/model.bin', 'w').write('partial')\nopen('stage.pid', 'w').write(str(os.getpid()))\ntime.sleep(60)\n")
         let process = try repo.startMLV(["train"])
         let deadline = Date().addingTimeInterval(30)
-        while !repo.exists("stage.pid") && Date() < deadline { usleep(50_000) }
-        usleep(200_000)
+        while (try? repo.read("stage.pid"))?.isEmpty != false && Date() < deadline { usleep(20_000) }
         let stagePID = Int32(String(decoding: try repo.read("stage.pid"), as: UTF8.self))!
-        // A terminal sends SIGINT to the whole foreground group: mlv and the stage.
+        XCTAssertTrue(process.isRunning)
+        // Ctrl-C reaches mlv (the test is no terminal); mlv hands it to the stage's group.
         kill(process.processIdentifier, SIGINT)
-        kill(stagePID, SIGINT)
         process.waitUntilExit()
+        XCTAssertFalse(Self.isAlive(stagePID))
         XCTAssertEqual(process.terminationStatus, 130)
         XCTAssertEqual(try repo.read("models/model.bin"), model)
         XCTAssertEqual(try repo.read("mlv.lock"), lock)
+    }
+
+    /// A train that writes part of its output, saves its pid, then sleeps; returns mlv's
+    /// process and the stage's pid once the stage is mid-way.
+    func startSlowTrain(_ repo: TestRepository) throws -> (Process, pid_t) {
+        try repo.write("train.py", "import os, time\nopen('models/model.bin', 'w').write('partial')\nopen('stage.pid', 'w').write(str(os.getpid()))\ntime.sleep(60)\n")
+        try? FileManager.default.removeItem(atPath: repo.path("stage.pid"))
+        let process = try repo.startMLV(["train"])
+        let deadline = Date().addingTimeInterval(30)
+        while (try? repo.read("stage.pid"))?.isEmpty != false && Date() < deadline { usleep(20_000) }
+        let stagePID = Int32(String(decoding: try repo.read("stage.pid"), as: UTF8.self))!
+        XCTAssertTrue(process.isRunning)
+        return (process, stagePID)
+    }
+
+    /// Whether `pid` still runs (a zombie waiting for a reaper does not).
+    static func isAlive(_ pid: pid_t) -> Bool {
+        guard kill(pid, 0) == 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return !stat[close...].hasPrefix(") Z")
+    }
+
+    /// mlv and its stage killed together (as a hang-up kills a terminal's jobs): checkout puts
+    /// the recorded output back without --force, the half-written file is not "unsaved work".
+    func testTrainKilledWithItsStageLeavesOutputsCheckoutCanRestore() throws {
+        let repo = try PipelineFixture.make()
+        XCTAssertEqual(try repo.mlv("train").code, 0)
+        let model = try repo.read("models/model.bin")
+        let (process, stagePID) = try startSlowTrain(repo)
+        kill(stagePID, SIGKILL)
+        repo.kill(process, when: { true })
+        XCTAssertEqual(String(decoding: try repo.read("models/model.bin"), as: UTF8.self), "partial")
+        let checkout = try repo.mlv("checkout")
+        XCTAssertEqual(checkout.code, 0, checkout.stderr)
+        XCTAssertEqual(try repo.read("models/model.bin"), model)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: repo.path(".mlv/state/writing")), [], "the record is done with")
+        // A later edit of the output is the user's again: checkout refuses to drop it.
+        try repo.write("models/model.bin", "edited by hand")
+        XCTAssertEqual(try repo.mlv("checkout").code, 2)
+    }
+
+    /// mlv alone killed: its stage goes with it, and a new train runs cleanly.
+    func testStageDoesNotOutliveAKilledMLV() throws {
+        let repo = try PipelineFixture.make()
+        XCTAssertEqual(try repo.mlv("train").code, 0)
+        let (process, stagePID) = try startSlowTrain(repo)
+        kill(process.processIdentifier, SIGKILL)
+        // Watched before waiting for mlv's exit (which may wait for the stage's end).
+        let deadline = Date().addingTimeInterval(10)
+        while Self.isAlive(stagePID) && Date() < deadline { usleep(20_000) }
+        XCTAssertFalse(Self.isAlive(stagePID), "the stage kept running after mlv was killed")
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, SIGKILL)
+        try repo.write("train.py", PipelineFixture.train)
+        let rerun = try repo.mlv("train")
+        XCTAssertEqual(rerun.code, 0, rerun.stderr)
+        XCTAssertEqual(try repo.mlv("status", "--exit-code").code, 0)
+    }
+
+    /// SIGTERM (or a hang-up) to mlv reaches the stage's group; the outputs are put back.
+    func testTerminatingMLVStopsTheStageAndPutsOutputsBack() throws {
+        let repo = try PipelineFixture.make()
+        XCTAssertEqual(try repo.mlv("train").code, 0)
+        let model = try repo.read("models/model.bin")
+        let lock = try repo.read("mlv.lock")
+        for signalNumber in [SIGTERM, SIGHUP] {
+            let (process, stagePID) = try startSlowTrain(repo)
+            kill(process.processIdentifier, signalNumber)
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationStatus, 128 + signalNumber)
+            XCTAssertFalse(Self.isAlive(stagePID))
+            XCTAssertEqual(try repo.read("models/model.bin"), model)
+            XCTAssertEqual(try repo.read("mlv.lock"), lock)
+        }
     }
 
     func testSecondTrainWaitsForTheLockAndNamesTheHolder() throws {

@@ -168,9 +168,8 @@ final class SafetyEndToEndTests: XCTestCase {
         let repo = try TestRepository()
         try repo.write("big.bin", TestRepository.bytes(48 << 20, seed: 7))
         let process = try repo.startMLV(["add", "big.bin"])
-        usleep(150_000)
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        // Killed while the object is being written to its temporary file.
+        repo.kill(process, when: { repo.hasFile(under: ".mlv/cache", containing: ".tmp-obj-") })
         try repo.assertCacheObjectsWhole()
         let rerun = try repo.mlv("add", "big.bin")
         XCTAssertEqual(rerun.code, 0, rerun.stderr)
@@ -193,9 +192,8 @@ final class SafetyEndToEndTests: XCTestCase {
         try repo.git("commit", "-q", "-m", "v2")
         try repo.git("checkout", "-q", "HEAD~1")
         let process = try repo.startMLV(["checkout"])
-        usleep(100_000)
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        // Killed while the new version is being written beside the old one.
+        repo.kill(process, when: { repo.hasFile(under: ".", containing: ".big.bin.mlv-tmp-") })
         let now = try repo.read("big.bin")
         XCTAssertTrue(now == v1 || now == v2, "the file is either the old or the new version, never a mix")
         let rerun = try repo.mlv("checkout")

@@ -54,6 +54,25 @@ final class TestRepository {
         return process
     }
 
+    /// Waits (up to 60 s) until `ready` says the command is mid-way, kills it with SIGKILL,
+    /// and asserts it was still running then: a kill test whose command had already finished
+    /// would only run it twice.
+    func kill(_ process: Process, when ready: () -> Bool, file: StaticString = #filePath, line: UInt = #line) {
+        let deadline = Date().addingTimeInterval(60)
+        while process.isRunning, !ready(), Date() < deadline { usleep(5_000) }
+        Glibc.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .uncaughtSignal, "the command had finished before it was killed", file: file, line: line)
+        XCTAssertEqual(process.terminationStatus, SIGKILL, file: file, line: line)
+    }
+
+    /// Whether a file whose name contains `fragment` exists anywhere under `relative`.
+    func hasFile(under relative: String, containing fragment: String) -> Bool {
+        guard let walker = FileManager.default.enumerator(atPath: path(relative)) else { return false }
+        while let item = walker.nextObject() as? String { if item.contains(fragment) { return true } }
+        return false
+    }
+
     static func process(_ executable: String, _ arguments: [String], in directory: String, environment: [String: String] = [:]) -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)

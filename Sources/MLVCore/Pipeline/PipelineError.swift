@@ -13,6 +13,7 @@ public enum PipelineError: UserFacingError, Equatable {
     case upstreamStale(stage: String, upstream: [String])
     case addingOutput(path: String, stage: String)
     case nothingToCommit
+    case outputStillBeingWritten(stage: String, path: String)
 
     public var description: String {
         switch self {
@@ -43,6 +44,8 @@ public enum PipelineError: UserFacingError, Equatable {
             return "stage `\(stage)` reads from stale stage(s) \(upstream.joined(separator: ", ")); run `mlv train` first, or `mlv eval --with-upstream`."
         case .addingOutput(let path, let stage):
             return "\(path) is an output of stage `\(stage)` in mlv.yaml; `mlv train` stores it, so it cannot also be added by hand."
+        case .outputStillBeingWritten(let stage, let path):
+            return "output `\(path)` of stage `\(stage)` changed while mlv was storing it (a process the stage started may still be writing it); nothing was recorded. Wait until nothing writes it, then run `mlv train` again."
         case .nothingToCommit:
             return "nothing changed, so there is nothing to commit."
         }

@@ -76,6 +76,10 @@ final class PipelineRunner {
 
     func run(_ options: TrainOptions) throws -> TrainResult {
         defer { try? state.save() }
+        // An earlier mlv killed mid-stage left a record; its half-written outputs are about to
+        // be recomputed or restored, so the record has done its job.
+        let interrupted = InterruptedWrites(project: project)
+        for record in interrupted.abandoned() { interrupted.end(record.file) }
         let names = definition.stages.map(\.name)
         for name in options.stages where !names.contains(name) { throw PipelineError.unknownStage(name, known: names) }
         var selected: [String]
@@ -240,10 +244,14 @@ final class PipelineRunner {
         }
         observer.stageStarting(stage.name, command: stage.cmd, reasons: why)
         let code = try gitCodeState(stage)
-        let snapshot = try guardian.secureAndClear(stage)
+        let snapshot = try storingOutputs(of: stage) { try guardian.secureAndClear(stage) }
         let started = Date()
         let directory = stage.wdir.isEmpty ? project.root : project.absolute(stage.wdir)
         let exitCode: Int32
+        // If this mlv dies while the stage writes, the record tells checkout those paths hold
+        // half-written files, not unsaved work.
+        let writing = try InterruptedWrites(project: project).begin(stage.writes)
+        defer { InterruptedWrites(project: project).end(writing) }
         do {
             exitCode = try ChildProcess.runShell(stage.cmd, in: directory, environment: ["MLV_STAGE": stage.name])
         } catch {
@@ -258,7 +266,7 @@ final class PipelineRunner {
             }
             var outs: [TrackedPath] = []
             for out in stage.outs {
-                let stored = try tracker.store(out.path, state: state)
+                let stored = try storingOutputs(of: stage) { try tracker.store(out.path, state: state) }
                 outs.append(TrackedPath(dataPath: out.path, pointer: stored.pointer))
             }
             let metrics = try stage.metrics.map { try storeMetrics($0.path) }
@@ -277,6 +285,14 @@ final class PipelineRunner {
         }
         observer.stageFinished(stage.name, seconds: seconds)
         return .ran(seconds: seconds)
+    }
+
+    /// Runs `body`, which stores a stage's outputs; a file that changes while it is read gets
+    /// the advice that fits a stage output (`mlv add` refuses those).
+    func storingOutputs<T>(of stage: StageDefinition, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch AddError.changedWhileReading(let path) {
+            throw PipelineError.outputStillBeingWritten(stage: stage.name, path: path)
+        }
     }
 
     /// Parses a metrics file the stage wrote and keeps its bytes in the cache (for the run cache).

@@ -4,51 +4,93 @@ import Glibc
 #endif
 
 /// Runs a stage's command line through `/bin/sh -c`, with the terminal's stdin, stdout and
-/// stderr, and waits for it.
+/// stderr, and waits for it. The stage never outlives the mlv that runs it: it gets its own
+/// process group (mlv forwards Ctrl-C, SIGTERM and hang-ups to the whole group), led by a
+/// watcher that kills the group when mlv is gone, so a `kill -9` of mlv takes the command and
+/// everything it started with it instead of leaving them writing outputs after the repository
+/// lock is released.
 enum ChildProcess {
     /// The exit code, or 128 + the signal number when the command was killed by a signal.
     static func runShell(_ command: String, in directory: String, environment extra: [String: String]) throws -> Int32 {
-        var fileActions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&fileActions)
-        defer { posix_spawn_file_actions_destroy(&fileActions) }
-        _ = LinuxCalls.spawnAddChdir(&fileActions, directory)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // The child gets default signal handling even though mlv ignores Ctrl-C while it waits.
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGINT, SIGQUIT, SIGTERM, SIGPIPE] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        posix_spawnattr_setsigmask(&attributes, &emptyMask)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
         var environment = ProcessInfo.processInfo.environment
         for (key, value) in extra { environment[key] = value }
         environment["PWD"] = directory
-        let arguments = ["/bin/sh", "-c", command]
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
+        // Everything the child touches is made before fork: after it, only system calls.
+        let words: [String] = ["/bin/sh", "-c", command]
+        let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        guard let cDirectory = strdup(directory) else { throw WorkspaceError.io(path: directory, operation: "enter", errno: ENOMEM) }
+        defer { (argv + envp).forEach { free($0) }; free(cDirectory) }
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        let parent = getpid()
+        let forwarded = [SIGINT, SIGQUIT, SIGTERM, SIGHUP]
+        let terminal = isatty(STDIN_FILENO) == 1 && tcgetpgrp(STDIN_FILENO) == getpgrp()
 
-        // Like system(3): Ctrl-C goes to the command (same process group); mlv waits for it
-        // to end and then cleans up instead of dying with the stage half-done.
-        let previousInt = signal(SIGINT, SIG_IGN)
-        let previousQuit = signal(SIGQUIT, SIG_IGN)
+        StageSignals.target = 0
+        let previous = forwarded.map { signal($0, StageSignals.forward) }
+        let previousTTOU = signal(SIGTTOU, SIG_IGN)
         defer {
-            signal(SIGINT, previousInt)
-            signal(SIGQUIT, previousQuit)
+            for (signalNumber, handler) in zip(forwarded, previous) { signal(signalNumber, handler) }
+            signal(SIGTTOU, previousTTOU)
         }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, "/bin/sh", &fileActions, &attributes, argv, envp)
-        guard rc == 0 else { throw WorkspaceError.io(path: "/bin/sh", operation: "start", errno: rc) }
+        let pid = fork()
+        if pid == 0 {
+            // The group's leader is a small watcher (still only system calls): it runs the
+            // command as its child and, should mlv vanish (kill -9), kills the whole group, so
+            // nothing the command started keeps writing. It ignores the signals mlv forwards.
+            setpgid(0, 0)
+            for signalNumber in forwarded { signal(signalNumber, SIG_IGN) }
+            if getppid() != parent { _exit(128 + SIGKILL) }
+            let command = fork()
+            if command == 0 {
+                for signalNumber in forwarded + [SIGPIPE, SIGTTOU] { signal(signalNumber, SIG_DFL) }
+                sigprocmask(SIG_SETMASK, &emptyMask, nil)
+                _ = LinuxCalls.prctl(LinuxCalls.setParentDeathSignal, UInt(SIGKILL), 0, 0, 0)
+                if chdir(cDirectory) != 0 { _exit(127) }
+                execve("/bin/sh", argv, envp)
+                _exit(127)
+            }
+            if command < 0 { _exit(127) }
+            var status: Int32 = 0
+            var pause = timespec(tv_sec: 0, tv_nsec: 50_000_000)
+            while true {
+                let done = waitpid(command, &status, WNOHANG)
+                if done == command { break }
+                if done < 0 && errno != EINTR { _exit(127) }
+                if getppid() != parent { kill(0, SIGKILL) }
+                nanosleep(&pause, nil)
+            }
+            let signalNumber = status & 0x7f
+            _exit(signalNumber == 0 ? (status >> 8) & 0xff : 128 + signalNumber)
+        }
+        guard pid > 0 else { throw WorkspaceError.io(path: "/bin/sh", operation: "start", errno: errno) }
+        setpgid(pid, pid)
+        StageSignals.target = pid
+        // On a terminal the stage's group becomes the foreground one, so it can read the
+        // keyboard and gets Ctrl-C directly; mlv takes the terminal back when it ends.
+        if terminal { tcsetpgrp(STDIN_FILENO, pid) }
+        defer {
+            if terminal { tcsetpgrp(STDIN_FILENO, getpgrp()) }
+            StageSignals.target = 0
+        }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
             guard errno == EINTR else { throw WorkspaceError.io(path: "stage command", operation: "wait for", errno: errno) }
         }
         let signalNumber = status & 0x7f
         return signalNumber == 0 ? (status >> 8) & 0xff : 128 + signalNumber
+    }
+}
+
+/// The process group mlv hands its signals to while a stage runs.
+enum StageSignals {
+    nonisolated(unsafe) static var target: pid_t = 0
+
+    /// A signal handler: sends the signal on to the stage's group (only `kill`, which is safe
+    /// in a handler); mlv itself keeps waiting, then puts the outputs back.
+    static let forward: @convention(c) (Int32) -> Void = { signalNumber in
+        let group = StageSignals.target
+        if group > 0 { kill(-group, signalNumber) }
     }
 }

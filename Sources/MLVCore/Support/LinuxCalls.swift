@@ -13,6 +13,13 @@ enum LinuxCalls {
     static func copyFileRange(_ input: Int32, _ inputOffset: UnsafeMutablePointer<Int64>?, _ output: Int32,
                               _ outputOffset: UnsafeMutablePointer<Int64>?, _ length: Int, _ flags: UInt32) -> Int
 
+    /// `prctl(2)`, declared with its five arguments (the C prototype is variadic).
+    @_silgen_name("prctl")
+    static func prctl(_ option: Int32, _ a: UInt, _ b: UInt, _ c: UInt, _ d: UInt) -> Int32
+
+    /// `PR_SET_PDEATHSIG` from <linux/prctl.h>.
+    static let setParentDeathSignal: Int32 = 1
+
     /// `posix_spawn_file_actions_addchdir_np(3)` (glibc 2.29): the child starts in `path`.
     @_silgen_name("posix_spawn_file_actions_addchdir_np")
     static func spawnAddChdir(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ path: UnsafePointer<CChar>) -> Int32

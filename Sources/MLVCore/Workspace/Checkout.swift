@@ -32,10 +32,13 @@ public func checkout(_ paths: [String], cwd: String, options: CheckoutOptions = 
     let tracked = try project.selectPointers(paths, cwd: cwd)
     let state = StateCache(file: project.statePath)
     let version = WorkspaceVersion(project: project, state: state)
+    // Half-written outputs of an mlv killed mid-stage are not unsaved work.
+    let interrupted = InterruptedWrites(project: project).abandoned()
+    let halfWritten = Set(interrupted.flatMap(\.paths))
     var plans: [CheckoutPlan] = []
     var conflicts: [String] = []
     for item in tracked {
-        let plan = try CheckoutPlan(item, version: version)
+        let plan = try CheckoutPlan(item, version: version, halfWritten: halfWritten)
         for path in plan.unsafeToReplace { conflicts.append(path.isEmpty ? item.dataPath : item.dataPath + "/" + path) }
         plans.append(plan)
     }
@@ -51,6 +54,11 @@ public func checkout(_ paths: [String], cwd: String, options: CheckoutOptions = 
     }
     try state.save()
     try trust.save()
+    // A record is done with once every path it names has been put back.
+    let restored = Set(results.filter { !$0.failed }.map(\.dataPath))
+    for record in interrupted where record.paths.allSatisfy({ restored.contains($0) }) {
+        InterruptedWrites(project: project).end(record.file)
+    }
     return results
 }
 
@@ -62,7 +70,7 @@ struct CheckoutPlan {
     var unsafeToReplace: [String] = []
     var missingManifest = false
 
-    init(_ item: TrackedPath, version: WorkspaceVersion) throws {
+    init(_ item: TrackedPath, version: WorkspaceVersion, halfWritten: Set<String> = []) throws {
         self.item = item
         let project = version.project
         // Nothing is written or removed through a symbolic link: a committed link named like
@@ -82,13 +90,18 @@ struct CheckoutPlan {
             if let file = actual[entry.path] {
                 let sameMode = item.pointer.kind == .file || file.stat.kind != .file || file.stat.isExecutable == entry.executable
                 if file.id == entry.id && sameMode { continue }
-                if !Self.isSafeToReplace(file, store: project.store) { unsafeToReplace.append(entry.path) }
+                if !Self.isSafeToReplace(file, store: project.store),
+                   !InterruptedWrites.covers(halfWritten, PathName.join(item.dataPath, entry.path)) {
+                    unsafeToReplace.append(entry.path)
+                }
             }
             writes.append(entry)
         }
         for (path, file) in actual where !expectedPaths.contains(path) {
             deletions.append(path)
-            if !Self.isSafeToReplace(file, store: project.store) { unsafeToReplace.append(path) }
+            if !Self.isSafeToReplace(file, store: project.store), !InterruptedWrites.covers(halfWritten, PathName.join(item.dataPath, path)) {
+                unsafeToReplace.append(path)
+            }
         }
         if item.pointer.kind == .directory {
             var folders = Set<String>()
