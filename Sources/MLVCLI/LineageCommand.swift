@@ -103,33 +103,52 @@ enum LineageRendering {
         return "\(node.path)  (\(parts.joined(separator: ", ")))"
     }
 
-    static func text(_ node: LineageNode, indent: String = "") -> String {
-        var out = indent + describe(node) + "\n"
-        let inner = indent + "    "
-        switch node.origin {
-        case .stage(let stage):
-            out += inner + "made by stage \(stage.name): \(stage.cmd)\n"
-            let code = stage.run.commit.map { String($0.prefix(8)) } ?? "no commit"
-            out += inner + "ran \(stage.run.started) for \(String(format: "%.2f", stage.run.duration)) s on code \(code)"
-                + (stage.run.dirty ? " with uncommitted changes to its deps" : " (clean)") + ", mlv \(stage.run.mlvVersion)\n"
-            if let commit = node.recordedIn {
-                out += inner + "recorded in commit \(commit.id.short) \"\(commit.summary)\"\n"
-            } else {
-                out += inner + "not committed yet\n"
+    /// The graph as an indented tree; a version met again is one line pointing back at where
+    /// it was shown (a DAG would otherwise print 2^depth lines).
+    static func text(_ graph: LineageGraph) -> String {
+        var out = ""
+        var shown = Set<Int>()
+        // An explicit stack: chains of thousands of stages do not recurse.
+        var stack: [(index: Int, indent: String)] = [(graph.root, "")]
+        while let (index, indent) = stack.popLast() {
+            let node = graph.nodes[index]
+            guard shown.insert(index).inserted else {
+                out += indent + describe(node) + "  (shown above)\n"
+                continue
             }
-            if !stage.params.isEmpty {
-                out += inner + "params: " + stage.params.map { "\($0.key)=\($0.value.display)" }.joined(separator: ", ") + "\n"
+            out += indent + describe(node) + "\n"
+            let inner = indent + "    "
+            switch node.origin {
+            case .stage(let stage):
+                out += inner + "made by stage \(stage.name): \(stage.cmd)\n"
+                let code = stage.run.commit.map { String($0.prefix(8)) } ?? "no commit"
+                out += inner + "ran \(stage.run.started) for \(String(format: "%.2f", stage.run.duration)) s on code \(code)"
+                    + (stage.run.dirty ? " with uncommitted changes to its deps" : " (clean)") + ", mlv \(stage.run.mlvVersion)\n"
+                if let commit = node.recordedIn {
+                    out += inner + "recorded in commit \(commit.id.short) \"\(commit.summary)\"\n"
+                } else {
+                    out += inner + "not committed yet\n"
+                }
+                if !stage.params.isEmpty {
+                    out += inner + "params: " + stage.params.map { "\($0.key)=\($0.value.display)" }.joined(separator: ", ") + "\n"
+                }
+                if !node.inputs.isEmpty { out += inner + "from:\n" }
+                for input in node.inputs.reversed() { stack.append((input, inner + "  ")) }
+            case .added(let pointer):
+                out += inner + "added with mlv add (\(pointer))\n"
+            case .git:
+                out += inner + "kept in Git\n"
+            case .untracked:
+                out += inner + "not tracked by mlv or Git (id as recorded when the stage ran)\n"
             }
-            if !node.inputs.isEmpty { out += inner + "from:\n" }
-            for input in node.inputs { out += text(input, indent: inner + "  ") }
-        case .added(let pointer):
-            out += inner + "added with mlv add (\(pointer))\n"
-        case .git:
-            out += inner + "kept in Git\n"
-        case .untracked:
-            out += inner + "not tracked by mlv or Git (id as recorded when the stage ran)\n"
         }
         return out
+    }
+
+    /// JSON: `root` and `nodes`, each node's `deps` naming other nodes by position, so a
+    /// version read by several stages appears once.
+    static func json(_ graph: LineageGraph) -> [String: Any] {
+        ["root": graph.root, "nodes": graph.nodes.map(json)]
     }
 
     static func json(_ node: LineageNode) -> [String: Any] {
@@ -144,7 +163,7 @@ enum LineageRendering {
             result["run"] = ["started": stage.run.started, "duration": stage.run.duration, "mlv": stage.run.mlvVersion,
                              "commit": stage.run.commit ?? NSNull(), "dirty": stage.run.dirty] as [String: Any]
             result["recorded_in"] = node.recordedIn.map { ["commit": $0.id.hex, "summary": $0.summary] } ?? NSNull()
-            result["deps"] = node.inputs.map(json)
+            result["deps"] = node.inputs
         case .added(let pointer):
             result["origin"] = "added"
             result["pointer"] = pointer
@@ -160,46 +179,49 @@ enum LineageRendering {
 
     /// Files are boxes, stages are ellipses (DOT) or rounded nodes (Mermaid); edges run from
     /// inputs to stages to outputs.
-    static func graph(_ root: LineageNode, style: GraphStyle) -> String {
-        var nodes: [String: String] = [:]
+    static func graph(_ graph: LineageGraph, style: GraphStyle) -> String {
+        var lines: [String] = []
         var edges: [String] = []
-        var order: [String] = []
-        var fileIDs: [String: String] = [:]
-        func fileID(_ node: LineageNode) -> String {
-            let key = node.path + " " + (node.id?.hex ?? "")
-            if let id = fileIDs[key] { return id }
-            fileIDs[key] = "f\(fileIDs.count + 1)"
-            return fileIDs[key]!
-        }
+        var seenEdges = Set<String>()
+        var stageIDs: [String: String] = [:]
         let lineBreak = style == .dot ? "\\n" : "<br/>"
         func addNode(_ id: String, _ label: String, stage: Bool) {
-            guard nodes[id] == nil else { return }
-            order.append(id)
             let escaped = label.replacingOccurrences(of: "\"", with: "'")
             switch style {
-            case .dot: nodes[id] = "  \(id) [label=\"\(escaped)\", shape=\(stage ? "ellipse" : "box")];"
-            case .mermaid: nodes[id] = stage ? "  \(id)([\"\(escaped)\"])" : "  \(id)[\"\(escaped)\"]"
+            case .dot: lines.append("  \(id) [label=\"\(escaped)\", shape=\(stage ? "ellipse" : "box")];")
+            case .mermaid: lines.append(stage ? "  \(id)([\"\(escaped)\"])" : "  \(id)[\"\(escaped)\"]")
             }
         }
         func edge(_ from: String, _ to: String) {
             let line = style == .dot ? "  \(from) -> \(to);" : "  \(from) --> \(to)"
-            if !edges.contains(line) { edges.append(line) }
+            if seenEdges.insert(line).inserted { edges.append(line) }
         }
-        func walk(_ node: LineageNode) {
-            let id = fileID(node)
+        // Nodes in the order a walk from the root meets them: the root first.
+        var order: [Int] = []
+        var met = Set<Int>()
+        var stack = [graph.root]
+        while let index = stack.popLast() {
+            guard met.insert(index).inserted else { continue }
+            order.append(index)
+            stack += graph.nodes[index].inputs.reversed()
+        }
+        for index in order {
+            let node = graph.nodes[index]
+            let id = "f\(index + 1)"
             addNode(id, node.path + (node.id.map { lineBreak + $0.short } ?? ""), stage: false)
-            if case .stage(let stage) = node.origin {
-                let stageID = "s_" + stage.name.replacingOccurrences(of: "-", with: "_")
+            guard case .stage(let stage) = node.origin else { continue }
+            let stageID: String
+            if let known = stageIDs[stage.name] {
+                stageID = known
+            } else {
+                stageID = "s\(stageIDs.count + 1)"
+                stageIDs[stage.name] = stageID
                 addNode(stageID, "stage " + stage.name, stage: true)
-                edge(stageID, id)
-                for input in node.inputs {
-                    walk(input)
-                    edge(fileID(input), stageID)
-                }
             }
+            edge(stageID, id)
+            for input in node.inputs { edge("f\(input + 1)", stageID) }
         }
-        walk(root)
-        let body = order.map { nodes[$0]! } + edges
+        let body = lines + edges
         switch style {
         case .dot: return "digraph lineage {\n  rankdir=LR;\n" + body.joined(separator: "\n") + "\n}"
         case .mermaid: return "flowchart LR\n" + body.joined(separator: "\n")

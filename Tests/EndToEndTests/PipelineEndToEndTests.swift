@@ -314,12 +314,14 @@ final class PipelineEndToEndTests: XCTestCase {
             XCTAssertTrue(text.stdout.contains(expected), "\(expected) missing from\n\(text.stdout)")
         }
         let json = try repo.mlv("lineage", "models/model.bin", "--rev", "HEAD~1", "--json")
-        let node = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]
+        let graph = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]
+        let nodes = graph["nodes"] as! [[String: Any]]
+        let node = nodes[graph["root"] as! Int]
         XCTAssertEqual(node["stage"] as? String, "train")
         XCTAssertEqual((node["recorded_in"] as? [String: Any])?["commit"] as? String, baseline)
-        let deps = node["deps"] as! [[String: Any]]
+        let deps = (node["deps"] as! [Int]).map { nodes[$0] }
         XCTAssertEqual(deps.first?["origin"] as? String, "stage")
-        XCTAssertEqual((deps.first?["deps"] as? [[String: Any]])?.first?["origin"] as? String, "added")
+        XCTAssertEqual((deps.first?["deps"] as? [Int])?.first.map { nodes[$0]["origin"] as? String }, "added")
         XCTAssertTrue(try repo.mlv("lineage", "models/model.bin", "--dot").stdout.hasPrefix("digraph lineage {"))
         XCTAssertTrue(try repo.mlv("lineage", "models/model.bin", "--mermaid").stdout.hasPrefix("flowchart LR"))
 
@@ -335,6 +337,31 @@ final class PipelineEndToEndTests: XCTestCase {
         XCTAssertTrue(byID.stdout.contains("metrics.json") && byID.stdout.contains("evaluate"), byID.stdout)
         let unknown = try repo.mlv("lineage", "nowhere.bin")
         XCTAssertEqual(unknown.code, 2)
+    }
+
+    /// A crafted lock: 20 stages that each read both outputs of the one before (2^20 paths
+    /// through it), and a chain of 3,000 stages. Each version is visited and printed once.
+    func testLineageOverCraftedLocksIsLinear() throws {
+        let repo = try TestRepository()
+        let id = String(repeating: "a", count: 64)
+        func stage(_ name: String, deps: [String], outs: [String]) -> String {
+            "  \(name):\n    cmd: make\n    deps:" + (deps.isEmpty ? " []\n" : "\n") + deps.map { "      - {path: \($0), id: \(id)}\n" }.joined()
+                + "    outs:\n" + outs.map { "      - {path: \($0), id: \(id), size: 1}\n" }.joined() + "    run: {started: x}\n"
+        }
+        var diamond = "schema: 1\nstages:\n" + stage("d0", deps: [], outs: ["d0a", "d0b"])
+        for i in 1..<20 { diamond += stage("d\(i)", deps: ["d\(i - 1)a", "d\(i - 1)b"], outs: ["d\(i)a", "d\(i)b"]) }
+        var chain = stage("c0", deps: [], outs: ["c0"])
+        for i in 1..<3000 { chain += stage("c\(i)", deps: ["c\(i - 1)"], outs: ["c\(i)"]) }
+        try repo.write("mlv.lock", diamond + chain)
+        for (target, nodes) in [("d19a", 39), ("c2999", 3000)] {
+            let result = try TestRepository.run("/usr/bin/timeout", ["-s", "KILL", "120", TestRepository.binary, "lineage", target, "--json"], in: repo.root)
+            XCTAssertEqual(result.code, 0, result.stderr)
+            let graph = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+            XCTAssertEqual((graph?["nodes"] as? [Any])?.count, nodes)
+        }
+        let text = try TestRepository.run("/usr/bin/timeout", ["-s", "KILL", "120", TestRepository.binary, "lineage", "d19a"], in: repo.root)
+        XCTAssertEqual(text.code, 0)
+        XCTAssertEqual(text.stdout.components(separatedBy: "(shown above)").count - 1, 36, "each shared version is shown once, then referred to")
     }
 
     func testMalformedPipelineFilesGivePreciseErrors() throws {

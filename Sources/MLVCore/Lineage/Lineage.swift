@@ -22,8 +22,16 @@ public struct LineageNode: Sendable {
     /// The oldest commit along first-parent history whose lock records this same output, when
     /// the output is committed.
     public let recordedIn: CommitInfo?
-    /// The stage's deps, each with its own lineage.
-    public let inputs: [LineageNode]
+    /// The stage's deps, as positions in the graph's `nodes` (a version read by several
+    /// stages is one node, reached from each).
+    public let inputs: [Int]
+}
+
+/// The lineage upstream of one path: every version met once, with the start at `root`.
+public struct LineageGraph: Sendable {
+    public let nodes: [LineageNode]
+    public let root: Int
+    public var rootNode: LineageNode { nodes[root] }
 }
 
 /// One output found downstream of a data version.
@@ -61,8 +69,11 @@ public struct LineageQuery {
 
     // MARK: Upstream
 
-    /// The chain upstream of `userPath` at `revision` (nil: the work tree).
-    public mutating func upstream(of userPath: String, cwd: String, revision: String?) throws -> LineageNode {
+    /// The graph upstream of `userPath` at `revision` (nil: the work tree). Each version is
+    /// visited once (a DAG where every stage reads two outputs of the one before costs its
+    /// size, not 2^depth), and the walk keeps its own stack, so a chain of thousands of stages
+    /// does not exhaust the thread's.
+    public mutating func upstream(of userPath: String, cwd: String, revision: String?) throws -> LineageGraph {
         let path = try project.relativePath(forUserPath: userPath, cwd: cwd)
         let commit = try revision.map { try project.git.resolveCommit($0) }
         let lock: LockFile
@@ -75,30 +86,79 @@ public struct LineageQuery {
             tracked = try project.workspacePointers()
         }
         let history = try commit ?? project.git.headCommit()
-        var visited: Set<String> = []
-        guard let node = try node(for: path, lock: lock, tracked: tracked, history: history, workspace: commit == nil, visited: &visited) else {
-            throw LineageError.unknownPath(path, revision: revision)
+        let context = Context(lock: lock, tracked: tracked, history: history, workspace: commit == nil)
+
+        /// A stage node whose deps are still being visited.
+        struct Frame {
+            let key: String
+            let path: String
+            let stage: LockedStage
+            let output: (path: String, id: ObjectID, kind: PointerFile.Kind, size: Int64?)
+            var next = 0
+            var inputs: [Int] = []
         }
-        return node
+        var nodes: [LineageNode] = []
+        var done: [String: Int] = [:]
+        var stack: [Frame] = []
+        var onStack: Set<String> = []
+        func key(_ path: String, _ id: ObjectID?) -> String { path + "\u{0}" + (id?.hex ?? "") }
+
+        /// Adds the node for a path: a leaf at once, or a frame for a stage's output.
+        func visit(_ path: String, recordedID: ObjectID?, kind: PointerFile.Kind?) throws -> Int? {
+            let nodeKey = key(path, recordedID)
+            if let index = done[nodeKey] { return index }
+            if !onStack.contains(nodeKey), let (stage, output) = producer(of: path, in: context.lock) {
+                stack.append(Frame(key: nodeKey, path: path, stage: stage, output: output))
+                onStack.insert(nodeKey)
+                return nil
+            }
+            // A leaf (or, in a lock whose stages form a cycle, the version met again).
+            guard let leaf = try leafNode(for: path, context: context, recordedID: recordedID, kind: kind) else { return -1 }
+            nodes.append(leaf)
+            done[nodeKey] = nodes.count - 1
+            return nodes.count - 1
+        }
+
+        if let index = try visit(path, recordedID: nil, kind: nil) {
+            guard index >= 0 else { throw LineageError.unknownPath(path, revision: revision) }
+            return LineageGraph(nodes: nodes, root: index)
+        }
+        var root = -1
+        while var frame = stack.popLast() {
+            if frame.next < frame.stage.deps.count {
+                let dep = frame.stage.deps[frame.next]
+                frame.next += 1
+                stack.append(frame)
+                if let index = try visit(dep.path, recordedID: dep.id, kind: dep.kind), index >= 0 {
+                    stack[stack.count - 1].inputs.append(index)
+                }
+                continue
+            }
+            let recorded = try context.history.flatMap {
+                try firstRecorded(stage: frame.stage.name, output: frame.output.path, id: frame.output.id, from: $0, workspace: context.workspace)
+            }
+            nodes.append(LineageNode(path: frame.path, id: frame.output.id, kind: frame.output.kind, size: frame.output.size,
+                                     origin: .stage(frame.stage), recordedIn: recorded, inputs: frame.inputs))
+            let index = nodes.count - 1
+            done[frame.key] = index
+            onStack.remove(frame.key)
+            if stack.isEmpty { root = index } else { stack[stack.count - 1].inputs.append(index) }
+        }
+        return LineageGraph(nodes: nodes, root: root)
     }
 
-    private mutating func node(for path: String, lock: LockFile, tracked: [TrackedPath], history: GitObjectID?,
-                               workspace: Bool, recordedID: ObjectID? = nil, kind: PointerFile.Kind? = nil,
-                               visited: inout Set<String>) throws -> LineageNode? {
-        if let (stage, output) = producer(of: path, in: lock), visited.insert(stage.name).inserted {
-            var inputs: [LineageNode] = []
-            for dep in stage.deps {
-                if let child = try node(for: dep.path, lock: lock, tracked: tracked, history: history, workspace: workspace,
-                                        recordedID: dep.id, kind: dep.kind, visited: &visited) {
-                    inputs.append(child)
-                }
-            }
-            visited.remove(stage.name)
-            let recorded = try history.flatMap { try firstRecorded(stage: stage.name, output: output.path, id: output.id, from: $0, workspace: workspace) }
-            return LineageNode(path: path, id: output.id, kind: output.kind, size: output.size, origin: .stage(stage),
-                               recordedIn: recorded, inputs: inputs)
-        }
-        if let pointer = tracked.first(where: { $0.dataPath == path || path.hasPrefix($0.dataPath + "/") }) {
+    /// What one upstream walk reads from.
+    private struct Context {
+        let lock: LockFile
+        let tracked: [TrackedPath]
+        let history: GitObjectID?
+        let workspace: Bool
+    }
+
+    /// A version no stage of the lock made: added by hand, kept in Git, or only recorded by
+    /// the stage that read it; nil when it is none of these.
+    private func leafNode(for path: String, context: Context, recordedID: ObjectID?, kind: PointerFile.Kind?) throws -> LineageNode? {
+        if let pointer = context.tracked.first(where: { $0.dataPath == path || path.hasPrefix($0.dataPath + "/") }) {
             let whole = pointer.dataPath == path
             return LineageNode(path: path, id: whole ? pointer.pointer.id : recordedID, kind: whole ? pointer.pointer.kind : (kind ?? .file),
                                size: whole ? pointer.pointer.size : nil, origin: .added(pointer: pointer.pointerPath), recordedIn: nil, inputs: [])
