@@ -36,4 +36,18 @@ final class YAMLSupportTests: XCTestCase {
         // Plain text with `*` and `&` inside scalars is fine.
         XCTAssertEqual(try StructuredFile.parse(Array("cmd: python a.py *.csv & b\n".utf8), file: "p.yaml").value(at: "cmd"), .string("python a.py *.csv & b"))
     }
+
+    func testTOMLNestingIsBoundedBeforeParsing() throws {
+        let deep = "x" + String(repeating: ".a", count: 50_000) + " = 1\n"
+        XCTAssertThrowsError(try StructuredFile.parse(Array(deep.utf8), file: "p.toml")) { error in
+            XCTAssertEqual("\(error)", "p.toml:1: nests a dotted key deeper than 64 levels")
+        }
+        let arrays = "x = " + String(repeating: "[", count: 100) + String(repeating: "]", count: 100) + "\n"
+        XCTAssertThrowsError(try StructuredFile.parse(Array(arrays.utf8), file: "p.toml")) { error in
+            XCTAssertEqual("\(error)", "p.toml:1: nests arrays or tables deeper than 64 levels")
+        }
+        // Many floats, dotted keys of normal depth, headers and quoted dots are fine.
+        let fine = "[train.opt]\nlr = 0.5\nv = [" + (0..<100).map { "\($0).5" }.joined(separator: ", ") + "]\n\"a.b.c\" = \"x.y\"\n"
+        XCTAssertEqual(try StructuredFile.parse(Array(fine.utf8), file: "p.toml").value(at: "train.opt.lr"), .double(0.5))
+    }
 }

@@ -54,8 +54,18 @@ public struct PipelineDefinition: Equatable, Sendable {
     public let stages: [StageDefinition]
     public let metricDirections: [String: MetricDirection]
     public let gates: [GateSource]
+    /// Stage name -> position in `stages` (pipelines of tens of thousands of stages look
+    /// stages up by name in loops).
+    private let positions: [String: Int]
 
-    public func stage(named name: String) -> StageDefinition? { stages.first { $0.name == name } }
+    init(stages: [StageDefinition], metricDirections: [String: MetricDirection], gates: [GateSource]) {
+        self.stages = stages
+        self.metricDirections = metricDirections
+        self.gates = gates
+        positions = Dictionary(stages.enumerated().map { ($0.element.name, $0.offset) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    public func stage(named name: String) -> StageDefinition? { positions[name].map { stages[$0] } }
 
     /// Reads `mlv.yaml` from the work tree; nil when there is none.
     public static func load(root: String) throws -> PipelineDefinition? {
@@ -216,22 +226,28 @@ public struct PipelineDefinition: Equatable, Sendable {
 
     /// Outputs belong to one stage, never overlap each other, and never overlap that stage's deps.
     func checkOutputs(fail: (String, Int?, Int?) -> StructuredFileError) throws {
-        var owners: [(path: DeclaredPath, stage: String)] = []
+        // Paths seen so far, each with the stage and the declaration that wrote it.
+        var owners = PathOwners()
+        var declared: [String: (path: DeclaredPath, stage: String)] = [:]
         for stage in stages {
+            var deps = PathOwners()
+            for dep in stage.deps { deps.add(dep.path, owner: dep.path) }
             for out in stage.outs + stage.metrics {
                 if [PipelineDefinition.fileName, LockFile.fileName, ".mlvconfig", ".gitignore"].contains(out.path) {
                     throw fail("stage `\(stage.name)`: `\(out.path)` is mlv's or Git's own file and cannot be an output", out.line, out.column)
                 }
-                for other in owners where PipelineGraph.overlaps(other.path.path, out.path) {
+                if let otherPath = owners.overlapping(out.path).first, let other = declared[otherPath] {
                     if other.stage == stage.name {
                         throw fail("stage `\(stage.name)`: outputs `\(other.path.path)` and `\(out.path)` overlap", out.line, out.column)
                     }
                     throw fail("`\(out.path)` is an output of both `\(other.stage)` and `\(stage.name)`; an output belongs to one stage", out.line, out.column)
                 }
-                for dep in stage.deps where PipelineGraph.overlaps(dep.path, out.path) {
-                    throw fail("stage `\(stage.name)`: output `\(out.path)` overlaps its dep `\(dep.path)`; a stage cannot read what it writes", out.line, out.column)
+                if let dep = deps.overlapping(out.path).first {
+                    throw fail("stage `\(stage.name)`: output `\(out.path)` overlaps its dep `\(dep)`; a stage cannot read what it writes", out.line, out.column)
                 }
-                owners.append((out, stage.name))
+                // The owner recorded is the path itself, so a match names what it overlaps.
+                owners.add(out.path, owner: out.path)
+                declared[out.path] = (out, stage.name)
             }
         }
     }

@@ -7,39 +7,54 @@ public struct PipelineGraph: Sendable {
     /// Stage names with every stage after the stages it reads from (file order breaks ties).
     public let order: [String]
 
+    /// Who writes which paths, for lookups of "what overlaps this path" in time proportional
+    /// to the path's depth, not to the number of stages.
+    let writers: PathOwners
+
     public init(_ definition: PipelineDefinition, file: String = PipelineDefinition.fileName) throws {
         self.definition = definition
+        var writers = PathOwners()
+        for stage in definition.stages { for path in stage.writes { writers.add(path, owner: stage.name) } }
+        self.writers = writers
         var upstream: [String: [String]] = [:]
         for stage in definition.stages {
             var from: [String] = []
+            var seen = Set<String>()
             for dep in stage.deps {
-                for other in definition.stages where other.name != stage.name && !from.contains(other.name) {
-                    if other.writes.contains(where: { PipelineGraph.overlaps($0, dep.path) }) { from.append(other.name) }
-                }
+                for other in writers.overlapping(dep.path) where other != stage.name && seen.insert(other).inserted { from.append(other) }
             }
             upstream[stage.name] = from
         }
         self.upstream = upstream
-        // Depth-first topological sort; a grey node met again is a cycle, reported in order.
+        // Depth-first topological sort with its own stack (a chain of 20,000 stages must not
+        // exhaust the thread's); a stage met again while in progress is a cycle, reported in order.
         var order: [String] = []
         var state: [String: Int] = [:]  // 1 visiting, 2 done
-        var path: [String] = []
-        func visit(_ name: String) throws {
-            if state[name] == 2 { return }
-            if state[name] == 1 {
-                let cycle = path[path.firstIndex(of: name)!...] + [name]
-                let line = definition.stage(named: name)?.line
-                throw StructuredFileError(file: file, revision: nil, line: line, column: nil,
-                                          reason: "stages form a cycle: \(cycle.joined(separator: " -> ")); a stage cannot depend on its own outputs")
+        for start in definition.stages.map(\.name) where state[start] == nil {
+            var stack: [(name: String, next: Int)] = [(start, 0)]
+            state[start] = 1
+            while let top = stack.last {
+                let parents = upstream[top.name] ?? []
+                if top.next < parents.count {
+                    stack[stack.count - 1].next += 1
+                    let parent = parents[top.next]
+                    if state[parent] == 2 { continue }
+                    if state[parent] == 1 {
+                        let names = stack.map(\.name)
+                        let cycle = names[names.firstIndex(of: parent)!...] + [parent]
+                        let line = definition.stage(named: parent)?.line
+                        throw StructuredFileError(file: file, revision: nil, line: line, column: nil,
+                                                  reason: "stages form a cycle: \(cycle.joined(separator: " -> ")); a stage cannot depend on its own outputs")
+                    }
+                    state[parent] = 1
+                    stack.append((parent, 0))
+                } else {
+                    state[top.name] = 2
+                    order.append(top.name)
+                    stack.removeLast()
+                }
             }
-            state[name] = 1
-            path.append(name)
-            for parent in upstream[name] ?? [] { try visit(parent) }
-            path.removeLast()
-            state[name] = 2
-            order.append(name)
         }
-        for stage in definition.stages { try visit(stage.name) }
         self.order = order
     }
 
@@ -63,11 +78,49 @@ public struct PipelineGraph: Sendable {
 
     /// The stage whose outputs hold `path` (an output, a file inside one, or a metrics file).
     public func producer(of path: String) -> StageDefinition? {
-        definition.stages.first { stage in stage.writes.contains { $0 == path || path.hasPrefix($0 + "/") } }
+        writers.containing(path).first.flatMap(definition.stage(named:))
     }
+
+    /// Whether some stage writes inside `path` (a dep naming a folder of outputs).
+    public func writesInside(_ path: String) -> Bool { !writers.inside(path).isEmpty }
 
     /// Whether one path equals the other or lies inside it.
     static func overlaps(_ a: String, _ b: String) -> Bool {
         a == b || a.hasPrefix(b + "/") || b.hasPrefix(a + "/")
     }
+}
+
+/// Paths and who owns each, answering "which owners' paths equal, contain or lie inside this
+/// one" by walking the query's ancestors (and a map of every owned path's ancestors) instead
+/// of comparing against every path.
+struct PathOwners: Sendable {
+    private var exact: [String: [String]] = [:]
+    /// Each folder above an owned path, with the owners below it.
+    private var below: [String: [String]] = [:]
+
+    mutating func add(_ path: String, owner: String) {
+        exact[path, default: []].append(owner)
+        var folder = PathName.parent(of: path)
+        while !folder.isEmpty {
+            below[folder, default: []].append(owner)
+            folder = PathName.parent(of: folder)
+        }
+    }
+
+    /// Owners of `path` itself or of a folder holding it.
+    func containing(_ path: String) -> [String] {
+        var result: [String] = []
+        var current = path
+        while !current.isEmpty {
+            result += exact[current] ?? []
+            current = PathName.parent(of: current)
+        }
+        return result
+    }
+
+    /// Owners of paths strictly inside `path`.
+    func inside(_ path: String) -> [String] { below[path] ?? [] }
+
+    /// Owners of paths that equal, contain or lie inside `path`.
+    func overlapping(_ path: String) -> [String] { containing(path) + inside(path) }
 }

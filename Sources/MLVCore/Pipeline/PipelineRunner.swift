@@ -137,8 +137,7 @@ final class PipelineRunner {
     func checkDeclarations(_ names: [String]) throws {
         for name in names {
             let stage = definition.stage(named: name)!
-            for dep in stage.deps where graph.producer(of: dep.path) == nil
-                && !definition.stages.contains(where: { $0.writes.contains { w in w.hasPrefix(dep.path + "/") } }) {
+            for dep in stage.deps where graph.producer(of: dep.path) == nil && !graph.writesInside(dep.path) {
                 if !FileSystem.exists(project.absolute(dep.path)) {
                     throw PipelineError.depMissing(stage: name, dep: dep.path, line: dep.line, column: dep.column)
                 }

@@ -90,6 +90,9 @@ public enum StructuredFile {
     // MARK: TOML
 
     static func parseTOML(_ text: String, fail: (String, Int?, Int?) -> StructuredFileError) throws -> StructuredValue {
+        if let (line, what) = TOMLDepth.excess(in: text) {
+            throw fail("nests \(what) deeper than \(TOMLDepth.maximum) levels", line, nil)
+        }
         do {
             return tomlValue(try TOMLTable(string: text))
         } catch let error as TOMLParseError {
@@ -197,5 +200,55 @@ public struct StructuredFileError: UserFacingError, Equatable {
         if let line { place += ":\(line)" + (column.map { ":\($0)" } ?? "") }
         if let revision { place += " (at \(revision))" }
         return "\(place): \(reason)"
+    }
+}
+
+/// A scan of TOML text before it is parsed: the parser (and any walk over its result)
+/// recurses once per level, so a key of 50,000 dotted parts would exhaust the stack. Dots and
+/// brackets inside quoted strings are not counted.
+enum TOMLDepth {
+    static let maximum = 64
+
+    /// The first line whose keys or values nest deeper than `maximum`, and what nests.
+    static func excess(in text: String) -> (line: Int, what: String)? {
+        var line = 1
+        var brackets = 0
+        var dots = 0
+        var inKey = true
+        var quote: UInt8? = nil
+        var comment = false
+        for byte in text.utf8 {
+            if byte == 10 {
+                line += 1
+                comment = false
+                if quote != nil && brackets == 0 { quote = nil }
+                if brackets == 0 { inKey = true; dots = 0 }
+                continue
+            }
+            if comment { continue }
+            if let open = quote {
+                if byte == open { quote = nil }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "'"): quote = byte
+            case UInt8(ascii: "#"): comment = true
+            case UInt8(ascii: "="), UInt8(ascii: ","): inKey = inKey && byte == UInt8(ascii: ","); dots = 0
+            case UInt8(ascii: "."):
+                if inKey || brackets > 0 {
+                    dots += 1
+                    if dots >= maximum { return (line, "a dotted key") }
+                }
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                if !inKey || brackets > 0 || byte == UInt8(ascii: "{") {
+                    brackets += 1
+                    if brackets > maximum { return (line, "arrays or tables") }
+                }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                if brackets > 0 { brackets -= 1 }
+            default: break
+            }
+        }
+        return nil
     }
 }
