@@ -49,7 +49,11 @@ public func train(_ options: TrainOptions, project: Project, observer: PipelineO
     defer { withExtendedLifetime(lock) {} }
     guard let definition = try PipelineDefinition.load(root: project.root) else { throw PipelineError.noPipeline }
     let runner = try PipelineRunner(project: project, definition: definition, observer: observer)
-    return try runner.run(options)
+    // Outputs are stored in the cache after each stage: that is where room runs out.
+    let outputs = definition.stages.flatMap(\.writes).map(project.absolute)
+    return try DiskSpace.reporting(options.evaluationOnly ? "eval" : "train", needed: { DiskSpace.size(of: outputs) }) {
+        try runner.run(options)
+    }
 }
 
 /// The work behind `train`.

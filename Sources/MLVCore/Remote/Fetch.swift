@@ -8,6 +8,10 @@ import Glibc
 /// object is checked against its id before it enters the cache: small ones go into local
 /// packs, a large file is rebuilt from its chunks and rehashed whole.
 public func fetch(_ options: TransferOptions, cwd: String, project: Project) throws -> TransferResult {
+    try fetch(options, cwd: cwd, project: project, command: "fetch")
+}
+
+func fetch(_ options: TransferOptions, cwd: String, project: Project, command: String) throws -> TransferResult {
     let started = Date()
     let (settings, remote, catalog) = try openCatalog(options.remote, project: project)
     var result = TransferResult(remote: settings.name)
@@ -29,7 +33,9 @@ public func fetch(_ options: TransferOptions, cwd: String, project: Project) thr
     let absent = project.store.missing(from: wanted)
     result.skipped = wanted.count - absent.count
     result.skippedBytes = wanted.subtracting(absent).reduce(0) { $0 + (project.store.size(of: $1) ?? 0) }
-    try fetcher.fetch(absent, result: &result)
+    try DiskSpace.reporting(command, needed: { absent.reduce(0) { $0 + (collector.sizes[$1] ?? 0) } }) {
+        try fetcher.fetch(absent, result: &result)
+    }
     result.requests = remote.requestCount
     result.seconds = Date().timeIntervalSince(started)
     return result
@@ -37,8 +43,8 @@ public func fetch(_ options: TransferOptions, cwd: String, project: Project) thr
 
 /// Fetches, then makes the workspace match (`mlv pull`).
 public func pull(_ options: TransferOptions, checkout checkoutOptions: CheckoutOptions, cwd: String, project: Project) throws -> (TransferResult, [CheckedOutPath]) {
-    let fetched = try fetch(options, cwd: cwd, project: project)
-    let written = try checkout(options.paths, cwd: cwd, options: checkoutOptions, project: project)
+    let fetched = try fetch(options, cwd: cwd, project: project, command: "pull")
+    let written = try checkout(options.paths, cwd: cwd, options: checkoutOptions, project: project, command: "pull")
     return (fetched, written)
 }
 

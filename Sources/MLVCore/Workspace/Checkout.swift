@@ -27,6 +27,10 @@ public struct CheckedOutPath: Sendable, Equatable {
 /// not in the cache are never overwritten or deleted without `force`: such conflicts are all
 /// reported before anything changes.
 public func checkout(_ paths: [String], cwd: String, options: CheckoutOptions = CheckoutOptions(), project: Project) throws -> [CheckedOutPath] {
+    try checkout(paths, cwd: cwd, options: options, project: project, command: "checkout")
+}
+
+func checkout(_ paths: [String], cwd: String, options: CheckoutOptions, project: Project, command: String) throws -> [CheckedOutPath] {
     let lock = try project.lock(command: "checkout")
     defer { withExtendedLifetime(lock) {} }
     let tracked = try project.selectPointers(paths, cwd: cwd)
@@ -49,11 +53,13 @@ public func checkout(_ paths: [String], cwd: String, options: CheckoutOptions = 
     let trust = ObjectTrust(file: project.trustPath, store: project.store)
     let materializer = Materializer(store: project.store, mode: project.config.linkMode, trust: trust)
     var results: [CheckedOutPath] = []
-    for plan in plans {
-        results.append(try plan.apply(materializer: materializer, project: project, state: state))
+    try DiskSpace.reporting(command, needed: { plans.reduce(0) { $0 + $1.writes.reduce(0) { $0 + $1.size } } }) {
+        for plan in plans {
+            results.append(try plan.apply(materializer: materializer, project: project, state: state))
+        }
+        try state.save()
+        try trust.save()
     }
-    try state.save()
-    try trust.save()
     // A record is done with once every path it names has been put back.
     let restored = Set(results.filter { !$0.failed }.map(\.dataPath))
     for record in interrupted where record.paths.allSatisfy({ restored.contains($0) }) {

@@ -43,10 +43,12 @@ public func add(_ paths: [String], cwd: String, options: AddOptions = AddOptions
     }
     let state = StateCache(file: project.statePath)
     var results: [AddedPath] = []
-    for relative in relatives {
-        results.append(try tracker.add(relative, state: state, options: options))
+    try DiskSpace.reporting("add", needed: { DiskSpace.size(of: relatives.map(project.absolute)) }) {
+        for relative in relatives {
+            results.append(try tracker.add(relative, state: state, options: options))
+        }
+        try state.save()
     }
-    try state.save()
     return results
 }
 
