@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import MLVCore
-import MLVGit
 
 /// Flags every command takes.
 struct GlobalOptions: ParsableArguments {

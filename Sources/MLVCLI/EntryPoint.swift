@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import MLVCore
-import MLVGit
 
 extension MLVCommand {
     /// Parses the arguments and runs the command. Usage mistakes exit 64 with ArgumentParser's
@@ -34,7 +33,6 @@ enum ErrorText {
     static func describe(_ error: Error) -> String {
         switch error {
         case let error as UserFacingError: return error.description
-        case let error as GitError: return error.description
         case let error as CocoaError:
             let path = (error.userInfo[NSFilePathErrorKey] as? String).map { " (\($0))" } ?? ""
             return "\(error.localizedDescription)\(path)"

@@ -36,9 +36,7 @@ struct GateCommand: ParsableCommand {
         var passed = true
         try runReportingErrors {
             let project = try Project.open(from: currentDirectory)
-            let target = try Revision.resolve(revision, project: project)
-            let base = try baseline.map { try Revision.resolve($0, project: project) } ?? defaultGateBaseline(for: target, project: project)
-            let report = try checkGates(target, baseline: base, missingBaseline: gateCommandMissingBaseline(allow: allowMissingBaseline), project: project)
+            let report = try gate(revision, baseline: baseline, allowMissingBaseline: allowMissingBaseline, project: project)
             passed = report.passed
             if json {
                 try Terminal.printJSON(["revision": report.revision, "baseline": report.baseline ?? NSNull(), "passed": report.passed,

@@ -62,11 +62,11 @@ enum HistoryChart {
         let labelEvery = max(1, points.count / 12)
         for (index, point) in points.enumerated() {
             if index % labelEvery == 0 || index == points.count - 1 {
-                svg += "<text x=\"\(x(index))\" y=\"\(height - bottom + 14)\" class=\"xlabel\" transform=\"rotate(45 \(x(index)) \(height - bottom + 14))\">\(point.commit.id.short)</text>\n"
+                svg += "<text x=\"\(x(index))\" y=\"\(height - bottom + 14)\" class=\"xlabel\" transform=\"rotate(45 \(x(index)) \(height - bottom + 14))\">\(point.commit.short)</text>\n"
             }
             guard let value = point.value, value.isFinite else { continue }
             let note = point.source == .note ? " (from a note)" : ""
-            svg += "<circle cx=\"\(String(format: "%.1f", x(index)))\" cy=\"\(String(format: "%.1f", y(value)))\" r=\"4\"><title>\(escape(point.commit.id.short + " " + point.commit.summary + ": " + format.string(value) + note))</title></circle>\n"
+            svg += "<circle cx=\"\(String(format: "%.1f", x(index)))\" cy=\"\(String(format: "%.1f", y(value)))\" r=\"4\"><title>\(escape(point.commit.short + " " + point.commit.summary + ": " + format.string(value) + note))</title></circle>\n"
         }
         return svg + "</svg>"
     }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import MLVCore
-import MLVGit
 
 struct LineageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -73,7 +72,7 @@ struct LineageCommand: ParsableCommand {
                 "outputs": outputs.map { output -> [String: Any] in
                     [
                         "path": output.path, "id": output.id.hex, "stage": output.stage, "made_from": output.madeFrom,
-                        "depth": output.depth, "commit": output.commit.map { $0.id.hex } ?? NSNull(),
+                        "depth": output.depth, "commit": output.commit.map { $0.id } ?? NSNull(),
                         "commit_summary": output.commit?.summary ?? NSNull(),
                     ]
                 },
@@ -86,7 +85,7 @@ struct LineageCommand: ParsableCommand {
         }
         var rows = [["OUTPUT", "ID", "STAGE", "FROM", "COMMIT"]]
         for output in outputs {
-            let commit = output.commit.map { "\($0.id.short) \($0.summary)" } ?? "(work tree, not committed)"
+            let commit = output.commit.map { "\($0.short) \($0.summary)" } ?? "(work tree, not committed)"
             rows.append([output.path, output.id.short, output.stage, output.madeFrom, commit])
         }
         print("Made from \(target) (\(start.first.map { $0.short } ?? "")):")
@@ -125,7 +124,7 @@ enum LineageRendering {
                 out += inner + "ran \(stage.run.started) for \(String(format: "%.2f", stage.run.duration)) s on code \(code)"
                     + (stage.run.dirty ? " with uncommitted changes to its deps" : " (clean)") + ", mlv \(stage.run.mlvVersion)\n"
                 if let commit = node.recordedIn {
-                    out += inner + "recorded in commit \(commit.id.short) \"\(commit.summary)\"\n"
+                    out += inner + "recorded in commit \(commit.short) \"\(commit.summary)\"\n"
                 } else {
                     out += inner + "not committed yet\n"
                 }
@@ -162,7 +161,7 @@ enum LineageRendering {
             result["params"] = stage.params.map { ["file": $0.file, "key": $0.key, "value": $0.value.canonical] }
             result["run"] = ["started": stage.run.started, "duration": stage.run.duration, "mlv": stage.run.mlvVersion,
                              "commit": stage.run.commit ?? NSNull(), "dirty": stage.run.dirty] as [String: Any]
-            result["recorded_in"] = node.recordedIn.map { ["commit": $0.id.hex, "summary": $0.summary] } ?? NSNull()
+            result["recorded_in"] = node.recordedIn.map { ["commit": $0.id, "summary": $0.summary] } ?? NSNull()
             result["deps"] = node.inputs
         case .added(let pointer):
             result["origin"] = "added"

@@ -152,7 +152,7 @@ struct MetricsHistoryCommand: ParsableCommand {
             if json {
                 try Terminal.printJSON(series.map { name, points in
                     ["metric": name, "points": points.map { point -> [String: Any] in
-                        ["commit": point.commit.id.hex, "summary": point.commit.summary, "time": ISO8601DateFormatter().string(from: point.commit.time),
+                        ["commit": point.commit.id, "summary": point.commit.summary, "time": ISO8601DateFormatter().string(from: point.commit.time),
                          "value": point.value.map { $0 as Any } ?? NSNull(), "source": point.source?.rawValue ?? NSNull()]
                     }] as [String: Any]
                 })
@@ -164,7 +164,7 @@ struct MetricsHistoryCommand: ParsableCommand {
                 let dateFormat = DateFormatter()
                 dateFormat.dateFormat = "yyyy-MM-dd"
                 let rows = points.map { point in
-                    [point.commit.id.short, dateFormat.string(from: point.commit.time),
+                    [point.commit.short, dateFormat.string(from: point.commit.time),
                      point.value.map(format.string).map { $0 + (point.source == .note ? " (note)" : "") } ?? "-", point.commit.summary]
                 }
                 print(Terminal.table([["Commit", "Date", "Value", "Subject"]] + rows))

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import MLVCore
-import MLVGit
 
 /// Prints one line per stage, flushed before the stage's own output starts.
 final class StagePrinter: PipelineObserver {
@@ -95,32 +94,24 @@ struct EvalCommand: ParsableCommand {
 
 /// Runs the pipeline; a failed stage's exit code becomes mlv's.
 func runStageCommand(_ options: TrainOptions, commit: Bool, message: String?, global: GlobalOptions) throws {
+    var options = options
+    options.commit = commit
+    options.message = message
     do {
         let project = try Project.open(from: currentDirectory)
         let result = try train(options, project: project, observer: StagePrinter(quiet: global.quiet))
-        if !commit || options.dryRun {
-            if !global.quiet && !options.dryRun && result.lockChanged {
-                print("mlv.lock updated; commit it with `git commit`, or run with --commit.")
-            }
-            return
-        }
-        do {
-            let made = try commitPipelineRun(result, message: message, project: project)
-            guard !global.quiet else { return }
+        guard !global.quiet, !options.dryRun else { return }
+        if let made = result.commit {
             print("Committed \(made.id.prefix(12)): \(made.message.split(separator: "\n").first ?? "")")
             for line in made.message.split(separator: "\n").dropFirst() { print("  \(line)") }
             print("Files: " + made.files.joined(separator: ", "))
-        } catch PipelineError.nothingToCommit {
-            if !global.quiet { print("Nothing changed; no commit made.") }
+        } else if result.nothingToCommit {
+            print("Nothing changed; no commit made.")
+        } else if result.lockChanged {
+            print("mlv.lock updated; commit it with `git commit`, or run with --commit.")
         }
     } catch PipelineError.stageFailed(let stage, let code) {
         Terminal.error(PipelineError.stageFailed(stage: stage, exitCode: code).description)
         throw ExitCode(code)
-    } catch let error as UserFacingError {
-        Terminal.error(error.description)
-        throw ExitStatus.failure
-    } catch let error as GitError {
-        Terminal.error(error.description)
-        throw ExitStatus.failure
     }
 }

@@ -63,11 +63,6 @@ struct PushCommand: ParsableCommand {
 
     func run() throws {
         try runTransfer(global, transfer, verb: "Pushed", push)
-        // Metrics notes travel with the Git repository, not the data remote.
-        if let project = try? Project.open(from: currentDirectory), let gitRemote = NotesSync.gitRemote(project: project),
-           let warning = NotesSync.push(to: gitRemote, project: project) {
-            Terminal.warn(warning)
-        }
     }
 }
 
@@ -90,8 +85,6 @@ struct PullCommand: ParsableCommand {
         var failed = false
         try runReportingErrors(progress) {
             let project = try openProject(progress)
-            let notes = NotesSync.gitRemote(project: project).map { NotesSync.startFetch(from: $0, project: project) }
-            defer { if let warning = notes?.finish() { Terminal.warn(warning) } }
             let (fetched, written) = try pull(transfer.options, checkout: CheckoutOptions(force: force), cwd: currentDirectory,
                                               project: project)
             progress.finish()

@@ -60,7 +60,7 @@ public struct HookInstaller {
                     throw HookError.cannotChain(name: name, path: path)
                 }
                 guard rename(path, path + Self.chainedSuffix) == 0 else {
-                    throw WorkspaceError.io(path: path, operation: "keep the existing hook", errno: errno)
+                    throw FileError(path: path, operation: "keep the existing hook", errno: errno)
                 }
             }
             let current = try? FileSystem.readFile(path, limit: 1 << 20)
@@ -81,7 +81,7 @@ public struct HookInstaller {
             if FileSystem.exists(path) && Self.isMLVHook(path) { unlink(path) }
             if FileSystem.exists(path + Self.chainedSuffix) && !FileSystem.exists(path) {
                 guard rename(path + Self.chainedSuffix, path) == 0 else {
-                    throw WorkspaceError.io(path: path, operation: "restore the earlier hook", errno: errno)
+                    throw FileError(path: path, operation: "restore the earlier hook", errno: errno)
                 }
             }
             let kind: HookState.Kind = FileSystem.exists(path) ? .foreign : .absent

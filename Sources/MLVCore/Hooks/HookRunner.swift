@@ -47,20 +47,7 @@ public struct HookRunner {
     /// input; returns its exit code, or 0 when there is none.
     public func runChained(_ name: String, arguments: [String], input: Data) throws -> Int32 {
         guard let path = try HookInstaller(project: project).chainedHook(name) else { return 0 }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: project.root)
-        let stdin = Pipe()
-        process.standardInput = stdin
-        try process.run()
-        // A hook that exits without reading its input must not take mlv down with SIGPIPE.
-        let previous = signal(SIGPIPE, SIG_IGN)
-        defer { signal(SIGPIPE, previous) }
-        try? stdin.fileHandleForWriting.write(contentsOf: input)
-        try? stdin.fileHandleForWriting.close()
-        process.waitUntilExit()
-        return process.terminationStatus
+        return RunningProgram(path, arguments, in: project.root, input: input, captureOutput: false).finish().status
     }
 
     // MARK: pre-push

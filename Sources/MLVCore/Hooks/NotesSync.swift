@@ -58,36 +58,17 @@ public enum NotesSync {
 
 /// A `git` command running beside mlv; `finish` waits for it and returns its warning, if any.
 public final class RunningGit {
-    private let process = Process()
-    private let pipe = Pipe()
-    private var output = Data()
-    private let reader = DispatchGroup()
-    private var startFailure: String?
+    private let program: RunningProgram
     private let judge: (Int32, String) -> String?
 
     init(_ arguments: [String], project: Project, judge: @escaping (Int32, String) -> String?) {
         self.judge = judge
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git"] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: project.root)
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        // Started, drained and awaited on another thread: starting a process alone takes
-        // tens of milliseconds here, and a chatty git never blocks on a full pipe.
-        reader.enter()
-        DispatchQueue.global().async { [self] in
-            defer { reader.leave() }
-            do { try process.run() } catch { startFailure = "git could not be started: \(error)"; return }
-            output = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-        }
+        program = RunningProgram("/usr/bin/env", ["git"] + arguments, in: project.root, input: nil, captureOutput: true)
     }
 
     /// Waits for git to exit; the warning its outcome calls for, or nil.
     public func finish() -> String? {
-        reader.wait()
-        if let startFailure { return judge(127, startFailure) }
-        return judge(process.terminationStatus, String(decoding: output, as: UTF8.self))
+        let (status, output) = program.finish()
+        return judge(status, output)
     }
 }

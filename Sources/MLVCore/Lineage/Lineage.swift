@@ -21,7 +21,7 @@ public struct LineageNode: Sendable {
     public let origin: Origin
     /// The oldest commit along first-parent history whose lock records this same output, when
     /// the output is committed.
-    public let recordedIn: CommitInfo?
+    public let recordedIn: CommitSummary?
     /// The stage's deps, as positions in the graph's `nodes` (a version read by several
     /// stages is one node, reached from each).
     public let inputs: [Int]
@@ -42,7 +42,7 @@ public struct DownstreamOutput: Sendable {
     /// The path and id it was made from (a dep of the stage).
     public let madeFrom: String
     /// The oldest commit that records it (nil: only in the work tree's uncommitted lock).
-    public let commit: CommitInfo?
+    public let commit: CommitSummary?
     /// How many stages lie between the starting data and this output (1: made directly from it).
     public let depth: Int
 }
@@ -185,7 +185,7 @@ public struct LineageQuery {
     /// Walks first-parent history from `start` to the newest commit whose lock records this
     /// output id, then on while it stays recorded; the last such commit is where this version
     /// was first recorded.
-    private mutating func firstRecorded(stage: String, output: String, id: ObjectID, from start: GitObjectID, workspace: Bool) throws -> CommitInfo? {
+    private mutating func firstRecorded(stage: String, output: String, id: ObjectID, from start: GitObjectID, workspace: Bool) throws -> CommitSummary? {
         var found: GitObjectID?
         for commit in try project.git.history(from: start, firstParent: true) {
             let records = try lock(at: commit)?.stage(named: stage).map { locked in
@@ -193,7 +193,7 @@ public struct LineageQuery {
             } ?? false
             if records { found = commit } else if found != nil { break }
         }
-        return try found.map { try project.git.commitInfo($0) }
+        return try found.map { CommitSummary(try project.git.commitInfo($0)) }
     }
 
     // MARK: Downstream
@@ -231,7 +231,7 @@ public struct LineageQuery {
         var reached = Set(start)
         var outputs: [DownstreamOutput] = []
         var depth = 1
-        var infos: [GitObjectID: CommitInfo] = [:]
+        var infos: [GitObjectID: CommitSummary] = [:]
         while !frontier.isEmpty {
             var next: Set<ObjectID> = []
             for record in records.values.sorted(by: { $0.stage.name < $1.stage.name }) {
@@ -239,9 +239,9 @@ public struct LineageQuery {
                 let made = record.stage.outs.map { ($0.dataPath, $0.pointer.id) } + record.stage.metrics.map { ($0.path, $0.id) }
                 for (path, id) in made where reached.insert(id).inserted {
                     next.insert(id)
-                    var info: CommitInfo?
+                    var info: CommitSummary?
                     if let commit = record.commit {
-                        if infos[commit] == nil { infos[commit] = try project.git.commitInfo(commit) }
+                        if infos[commit] == nil { infos[commit] = CommitSummary(try project.git.commitInfo(commit)) }
                         info = infos[commit]
                     }
                     outputs.append(DownstreamOutput(path: path, id: id, stage: record.stage.name, madeFrom: dep.path,

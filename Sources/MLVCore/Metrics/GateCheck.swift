@@ -21,15 +21,23 @@ public func checkGates(_ revision: Revision, baseline: Revision?, missingBaselin
     return GateReport(revision: revision.label, baseline: baseline?.label, results: try evaluator.evaluate(current, baseline: base))
 }
 
+/// `mlv gate`: the gates of `revision` (nil: the work tree) against `baseline` (nil: the
+/// branch's upstream, else HEAD for the work tree, else the revision's parent).
+public func gate(_ revision: String?, baseline: String?, allowMissingBaseline: Bool, project: Project) throws -> GateReport {
+    let target = try Revision.resolve(revision, project: project)
+    let base = try baseline.map { try Revision.resolve($0, project: project) } ?? defaultGateBaseline(for: target, project: project)
+    return try checkGates(target, baseline: base, missingBaseline: gateCommandMissingBaseline(allow: allowMissingBaseline), project: project)
+}
+
 /// What `mlv gate` does with a baseline rule when there is no baseline.
-public func gateCommandMissingBaseline(allow: Bool) -> MissingBaselinePolicy {
+func gateCommandMissingBaseline(allow: Bool) -> MissingBaselinePolicy {
     allow ? .skip(reason: "no baseline; skipped (--allow-missing-baseline)")
         : .fail(hint: "name one with --baseline REV, or pass --allow-missing-baseline to skip such rules")
 }
 
 /// The baseline `mlv gate` uses when none is named: the current branch's upstream, else HEAD
 /// (for the work tree) or the revision's first parent; nil when there is none.
-public func defaultGateBaseline(for revision: Revision, project: Project) throws -> Revision? {
+func defaultGateBaseline(for revision: Revision, project: Project) throws -> Revision? {
     if let upstream = try? project.git.resolveCommit("@{upstream}") {
         return .commit(upstream, label: "@{upstream}")
     }

@@ -93,7 +93,7 @@ public func paramsDiff(_ a: Revision, _ b: Revision, project: Project) throws ->
 
 /// A metric's value at one commit of a history.
 public struct HistoryPoint: Sendable {
-    public let commit: CommitInfo
+    public let commit: CommitSummary
     public let value: Double?
     public let source: MetricValue.Source?
 }
@@ -119,7 +119,7 @@ public func metricHistory(_ metric: String, range: String?, extraFiles: [String]
         if commit == stop { break }
         let snapshot = try MetricsSnapshot.read(.commit(commit, label: commit.short), extraFiles: extraFiles, project: project)
         let found = snapshot.lookup(metric).first
-        points.append(HistoryPoint(commit: try project.git.commitInfo(commit), value: found?.value.number, source: found?.source))
+        points.append(HistoryPoint(commit: CommitSummary(try project.git.commitInfo(commit)), value: found?.value.number, source: found?.source))
     }
     return points.reversed()
 }

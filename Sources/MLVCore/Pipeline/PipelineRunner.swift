@@ -13,6 +13,10 @@ public struct TrainOptions: Sendable {
     public var evaluationOnly = false
     /// With `evaluationOnly`: run stale upstream stages first instead of refusing.
     public var withUpstream = false
+    /// Commit the run (lock, params, metrics, pointers, code deps) afterwards (`--commit`).
+    public var commit = false
+    /// The commit message (else one is written from the stages and metric changes).
+    public var message: String?
     public init() {}
 }
 
@@ -39,12 +43,29 @@ public struct TrainResult: Sendable {
     public var outcomes: [(stage: String, outcome: StageOutcome)] = []
     /// Whether `mlv.lock` was rewritten with different content.
     public var lockChanged = false
+    /// The commit made with `commit`; nil when not asked, or when nothing changed
+    /// (`nothingToCommit` then says so).
+    public var commit: PipelineCommit?
+    public var nothingToCommit = false
     /// Stages that ran or were restored (their files changed).
     public var changedStages: [String] { outcomes.filter { if case .ran = $0.outcome { return true }; return $0.outcome == .restored }.map(\.stage) }
 }
 
 /// Runs the stale stages of `mlv.yaml` in dependency order (`mlv train`, `mlv eval`).
 public func train(_ options: TrainOptions, project: Project, observer: PipelineObserver) throws -> TrainResult {
+    var result = try runStages(options, project: project, observer: observer)
+    guard options.commit && !options.dryRun else { return result }
+    // After the run's lock is released: committing stages files and takes it again.
+    do {
+        result.commit = try commitPipelineRun(result, message: options.message, project: project)
+    } catch PipelineError.nothingToCommit {
+        result.nothingToCommit = true
+    }
+    return result
+}
+
+/// The run itself, under the repository lock.
+private func runStages(_ options: TrainOptions, project: Project, observer: PipelineObserver) throws -> TrainResult {
     let lock = try project.lock(command: options.evaluationOnly ? "eval" : "train")
     defer { withExtendedLifetime(lock) {} }
     guard let definition = try PipelineDefinition.load(root: project.root) else { throw PipelineError.noPipeline }

@@ -41,13 +41,6 @@ func fetch(_ options: TransferOptions, cwd: String, project: Project, command: S
     return result
 }
 
-/// Fetches, then makes the workspace match (`mlv pull`).
-public func pull(_ options: TransferOptions, checkout checkoutOptions: CheckoutOptions, cwd: String, project: Project) throws -> (TransferResult, [CheckedOutPath]) {
-    let fetched = try fetch(options, cwd: cwd, project: project, command: "pull")
-    let written = try checkout(options.paths, cwd: cwd, options: checkoutOptions, project: project, command: "pull")
-    return (fetched, written)
-}
-
 /// Reads items out of remote packs with as few requests as possible and stores them verified.
 struct Fetcher {
     let remote: RemoteStore

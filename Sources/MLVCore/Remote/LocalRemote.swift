@@ -38,7 +38,7 @@ public final class LocalRemote: RemoteStore, LinkableRemote {
             do { return try body() } catch let error as RemoteError where error.kind == .retriable && attempt < LocalRemote.attempts {
                 usleep(useconds_t(10_000 << attempt))
                 attempt += 1
-            } catch let WorkspaceError.io(_, _, code) where RemoteError.kind(ofErrno: code) == .retriable && attempt < LocalRemote.attempts {
+            } catch let error as FileError where RemoteError.kind(ofErrno: error.errno) == .retriable && attempt < LocalRemote.attempts {
                 usleep(useconds_t(10_000 << attempt))
                 attempt += 1
             }
@@ -47,7 +47,7 @@ public final class LocalRemote: RemoteStore, LinkableRemote {
 
     /// Turns the filesystem errors of a write into this remote's errors.
     private func asRemoteError<T>(_ key: String, _ body: () throws -> T) throws -> T {
-        do { return try body() } catch let WorkspaceError.io(_, _, code) { throw failure(key, code) }
+        do { return try body() } catch let error as FileError { throw failure(key, error.errno) }
     }
 
     /// Fails unless the directory exists (it is created by `mlv remote add` or by hand).
@@ -131,7 +131,7 @@ public final class LocalRemote: RemoteStore, LinkableRemote {
             unlink(temp)
         }
         let input = open(source, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw WorkspaceError.io(path: source, operation: "open", errno: errno) }
+        guard input >= 0 else { throw FileError(path: source, operation: "open", errno: errno) }
         defer { close(input) }
         let output = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
         guard output >= 0 else { throw failure(key, errno) }

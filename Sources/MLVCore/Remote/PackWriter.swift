@@ -126,7 +126,7 @@ final class PackWriter: @unchecked Sendable {
         try FileSystem.createDirectory(directory)
         path = "\(directory)/\(PackWriter.temporaryPrefix)\(TemporaryName.suffix())"
         fd = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw WorkspaceError.io(path: path, operation: "create", errno: errno) }
+        guard fd >= 0 else { throw FileError(path: path, operation: "create", errno: errno) }
         size = 0
     }
 }

@@ -81,8 +81,19 @@ extension TransferOptions {
     }
 }
 
-/// Uploads what the chosen commits reference and the remote lacks (`mlv push`).
+/// Uploads what the chosen commits reference and the remote lacks, then the metrics notes to
+/// the branch's Git remote when they changed (`mlv push`); a notes failure is a warning.
 public func push(_ options: TransferOptions, cwd: String, project: Project) throws -> TransferResult {
+    let result = try uploadObjects(options, cwd: cwd, project: project)
+    // Metrics notes travel with the Git repository, not the data remote.
+    if let gitRemote = NotesSync.gitRemote(project: project), let warning = NotesSync.push(to: gitRemote, project: project) {
+        project.reporter.warning(warning)
+    }
+    return result
+}
+
+/// The data half of `push` (the pre-push hook pushes notes only once its gates pass).
+func uploadObjects(_ options: TransferOptions, cwd: String, project: Project) throws -> TransferResult {
     let started = Date()
     let (settings, remote, catalog) = try openCatalog(options.remote, project: project)
     let collector = try collectForTransfer(options, cwd: cwd, project: project)

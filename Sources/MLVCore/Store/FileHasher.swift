@@ -20,7 +20,7 @@ public struct FileHasher {
     /// The id of the file at `path`, with the number of bytes read.
     public func hash(path: String) throws -> (id: ObjectID, size: Int64) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw WorkspaceError.io(path: path, operation: "open", errno: errno) }
+        guard fd >= 0 else { throw FileError(path: path, operation: "open", errno: errno) }
         defer { close(fd) }
         return try hash(fd: fd, path: path)
     }
@@ -43,7 +43,7 @@ public struct FileHasher {
     /// the file is larger than one block, so the caller streams it instead.
     public func hashSmall<T>(path: String, body: (ObjectID, UnsafeRawBufferPointer) throws -> T) throws -> T? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw WorkspaceError.io(path: path, operation: "open", errno: errno) }
+        guard fd >= 0 else { throw FileError(path: path, operation: "open", errno: errno) }
         defer { close(fd) }
         var filled = 0
         while filled < buffer.count {

@@ -74,7 +74,7 @@ final class LocalPacks: @unchecked Sendable {
         try lock.withLock {
             if descriptors[pack] >= 0 { return descriptors[pack] }
             let fd = open(packPath(names[pack]), O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw WorkspaceError.io(path: packPath(names[pack]), operation: "open", errno: errno) }
+            guard fd >= 0 else { throw FileError(path: packPath(names[pack]), operation: "open", errno: errno) }
             descriptors[pack] = fd
             return fd
         }
@@ -99,7 +99,7 @@ final class LocalPacks: @unchecked Sendable {
             while filled < buffer.count {
                 let n = pread(fd, buffer.baseAddress! + filled, buffer.count - filled, off_t(offset) + off_t(filled))
                 if n < 0 && errno == EINTR { continue }
-                if n < 0 { throw WorkspaceError.io(path: path, operation: "read", errno: errno) }
+                if n < 0 { throw FileError(path: path, operation: "read", errno: errno) }
                 if n == 0 { break }
                 filled += n
             }
@@ -131,7 +131,7 @@ final class LocalPacks: @unchecked Sendable {
         guard link(temp) else { return false }
         do {
             let fd = open(temp, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw WorkspaceError.io(path: temp, operation: "open", errno: errno) }
+            guard fd >= 0 else { throw FileError(path: temp, operation: "open", errno: errno) }
             defer { close(fd) }
             var st = stat()
             guard fstat(fd, &st) == 0, Int64(st.st_size) == index.packSize else { throw damaged(wanted.first ?? index.entries[0]) }
@@ -153,7 +153,7 @@ final class LocalPacks: @unchecked Sendable {
     private func install(_ file: String, _ index: PackIndex, checked ids: [ObjectID]) throws {
         try FileSystem.createDirectory(directory)
         let name = index.pack.hex
-        guard rename(file, packPath(name)) == 0 else { throw WorkspaceError.io(path: packPath(name), operation: "rename pack into the cache", errno: errno) }
+        guard rename(file, packPath(name)) == 0 else { throw FileError(path: packPath(name), operation: "rename pack into the cache", errno: errno) }
         try FileSystem.writeAtomically(index.serialized(), to: "\(directory)/\(name).idx", mode: 0o444)
         try FileSystem.syncDirectory(directory)
         lock.withLock {
@@ -174,7 +174,7 @@ final class LocalPacks: @unchecked Sendable {
             if !live.isEmpty {
                 let builder = try makeBuilder()
                 let fd = open(packPath(name), O_RDONLY | O_CLOEXEC)
-                guard fd >= 0 else { throw WorkspaceError.io(path: packPath(name), operation: "open", errno: errno) }
+                guard fd >= 0 else { throw FileError(path: packPath(name), operation: "open", errno: errno) }
                 defer { close(fd) }
                 var intact = true
                 for entry in live where intact {
@@ -227,7 +227,7 @@ final class LocalPackBuilder: @unchecked Sendable {
         try FileSystem.createDirectory(temporaryDirectory)
         path = "\(temporaryDirectory)/\(ObjectStore.temporaryPrefix)\(TemporaryName.suffix())"
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
-        guard fd >= 0 else { throw WorkspaceError.io(path: path, operation: "create", errno: errno) }
+        guard fd >= 0 else { throw FileError(path: path, operation: "create", errno: errno) }
         self.install = install
     }
 
@@ -258,7 +258,7 @@ final class LocalPackBuilder: @unchecked Sendable {
         guard fsync(fd) == 0 else {
             let failure = errno
             close(fd); unlink(path)
-            throw WorkspaceError.io(path: path, operation: "fsync", errno: failure)
+            throw FileError(path: path, operation: "fsync", errno: failure)
         }
         close(fd)
         do { try install(path, PackIndex(packSize: size, entries: entries)) } catch { unlink(path); throw error }

@@ -122,11 +122,11 @@ public final class ObjectStore: @unchecked Sendable {
                 if let bytes = try packs.read(id) { return bytes }
                 throw StoreError.missing(id)
             }
-            throw WorkspaceError.io(path: objectPath, operation: "open", errno: errno)
+            throw FileError(path: objectPath, operation: "open", errno: errno)
         }
         defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw WorkspaceError.io(path: objectPath, operation: "stat", errno: errno) }
+        guard fstat(fd, &st) == 0 else { throw FileError(path: objectPath, operation: "stat", errno: errno) }
         guard st.st_size <= limit else { throw FileSystem.FileTooLarge(path: objectPath, limit: limit) }
         // Objects never change size; a short read leaves bytes that cannot match the id.
         let size = Int(st.st_size)
@@ -187,7 +187,7 @@ public final class ObjectStore: @unchecked Sendable {
     private func removeLoose(_ id: ObjectID) throws {
         let objectPath = path(for: id)
         guard unlink(objectPath) == 0 || errno == ENOENT else {
-            throw WorkspaceError.io(path: objectPath, operation: "delete", errno: errno)
+            throw FileError(path: objectPath, operation: "delete", errno: errno)
         }
     }
 
@@ -212,7 +212,7 @@ public final class ObjectStore: @unchecked Sendable {
         }
         let name = "\(directory)/\(ObjectStore.temporaryPrefix)\(TemporaryName.suffix())"
         let fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
-        guard fd >= 0 else { throw WorkspaceError.io(path: name, operation: "create", errno: errno) }
+        guard fd >= 0 else { throw FileError(path: name, operation: "create", errno: errno) }
         return (fd, name)
     }
 
@@ -256,7 +256,7 @@ public final class ObjectStore: @unchecked Sendable {
         }
         // Large files: stream through SHA-256 and into the temporary file together.
         let input = open(source, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw WorkspaceError.io(path: source, operation: "open", errno: errno) }
+        guard input >= 0 else { throw FileError(path: source, operation: "open", errno: errno) }
         defer { close(input) }
         let temp = try createTemporary()
         var closed = false
@@ -284,7 +284,7 @@ public final class ObjectStore: @unchecked Sendable {
         let temp = try createTemporary(for: id)
         do {
             try FileSystem.writeAll(temp.fd, bytes, path: temp.path)
-            guard fsync(temp.fd) == 0 else { throw WorkspaceError.io(path: temp.path, operation: "fsync", errno: errno) }
+            guard fsync(temp.fd) == 0 else { throw FileError(path: temp.path, operation: "fsync", errno: errno) }
             close(temp.fd)
         } catch {
             close(temp.fd); unlink(temp.path)
@@ -293,7 +293,7 @@ public final class ObjectStore: @unchecked Sendable {
         guard rename(temp.path, path(for: id)) == 0 else {
             let failure = errno
             unlink(temp.path)
-            throw WorkspaceError.io(path: path(for: id), operation: "rename object into the cache", errno: failure)
+            throw FileError(path: path(for: id), operation: "rename object into the cache", errno: failure)
         }
     }
 
@@ -358,7 +358,7 @@ public final class ObjectBatch: @unchecked Sendable {
         // Renames of many small objects take as long as writing them: on every core.
         _ = try ParallelWork.map(items.count, workers: items.count > 256 ? nil : 1) { index, _ in
             guard rename(items[index].temp, items[index].final) == 0 else {
-                throw WorkspaceError.io(path: items[index].final, operation: "rename object into the cache", errno: errno)
+                throw FileError(path: items[index].final, operation: "rename object into the cache", errno: errno)
             }
         }
         try syncFilesystem(containing: first.final)
@@ -376,9 +376,9 @@ public final class ObjectBatch: @unchecked Sendable {
 
     private func syncFilesystem(containing path: String) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw WorkspaceError.io(path: path, operation: "open", errno: errno) }
+        guard fd >= 0 else { throw FileError(path: path, operation: "open", errno: errno) }
         defer { close(fd) }
-        guard LinuxCalls.syncfs(fd) == 0 else { throw WorkspaceError.io(path: path, operation: "sync", errno: errno) }
+        guard LinuxCalls.syncfs(fd) == 0 else { throw FileError(path: path, operation: "sync", errno: errno) }
     }
 }
 

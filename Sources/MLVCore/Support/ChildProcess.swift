@@ -19,7 +19,7 @@ enum ChildProcess {
         let words: [String] = ["/bin/sh", "-c", command]
         let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        guard let cDirectory = strdup(directory) else { throw WorkspaceError.io(path: directory, operation: "enter", errno: ENOMEM) }
+        guard let cDirectory = strdup(directory) else { throw FileError(path: directory, operation: "enter", errno: ENOMEM) }
         defer { (argv + envp).forEach { free($0) }; free(cDirectory) }
         var emptyMask = sigset_t()
         sigemptyset(&emptyMask)
@@ -64,7 +64,7 @@ enum ChildProcess {
             let signalNumber = status & 0x7f
             _exit(signalNumber == 0 ? (status >> 8) & 0xff : 128 + signalNumber)
         }
-        guard pid > 0 else { throw WorkspaceError.io(path: "/bin/sh", operation: "start", errno: errno) }
+        guard pid > 0 else { throw FileError(path: "/bin/sh", operation: "start", errno: errno) }
         setpgid(pid, pid)
         StageSignals.target = pid
         // On a terminal the stage's group becomes the foreground one, so it can read the
@@ -76,10 +76,56 @@ enum ChildProcess {
         }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw WorkspaceError.io(path: "stage command", operation: "wait for", errno: errno) }
+            guard errno == EINTR else { throw FileError(path: "stage command", operation: "wait for", errno: errno) }
         }
         let signalNumber = status & 0x7f
         return signalNumber == 0 ? (status >> 8) & 0xff : 128 + signalNumber
+    }
+}
+
+/// A program run beside mlv (a user's chained hook, `git`): started at once on another thread
+/// (starting a process takes tens of milliseconds, which a pull overlaps with its transfers),
+/// fed `input` on stdin or none, its output captured or left on the terminal. `finish` waits.
+/// With `ChildProcess.runShell` (stages), this is the only way mlv starts other programs.
+public final class RunningProgram: @unchecked Sendable {
+    private let process = Process()
+    private let outputPipe = Pipe()
+    private var output = Data()
+    private let done = DispatchGroup()
+    private var startFailure: String?
+
+    init(_ executable: String, _ arguments: [String], in directory: String, input: Data?, captureOutput: Bool) {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let inputPipe = input.map { _ in Pipe() }
+        process.standardInput = inputPipe ?? FileHandle.nullDevice
+        if captureOutput {
+            process.standardOutput = outputPipe
+            process.standardError = outputPipe
+        }
+        done.enter()
+        DispatchQueue.global().async { [self] in
+            defer { done.leave() }
+            do { try process.run() } catch { startFailure = "\(executable) could not be started: \(error)"; return }
+            if let inputPipe, let input {
+                // A program that exits without reading its input must not take mlv down with SIGPIPE.
+                let previous = signal(SIGPIPE, SIG_IGN)
+                try? inputPipe.fileHandleForWriting.write(contentsOf: input)
+                try? inputPipe.fileHandleForWriting.close()
+                signal(SIGPIPE, previous)
+            }
+            if captureOutput { output = outputPipe.fileHandleForReading.readDataToEndOfFile() }
+            process.waitUntilExit()
+        }
+    }
+
+    /// Waits for the program: its exit status (127 when it could not start) and what it
+    /// printed (when captured; the start failure otherwise).
+    public func finish() -> (status: Int32, output: String) {
+        done.wait()
+        if let startFailure { return (127, startFailure) }
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
     }
 }
 

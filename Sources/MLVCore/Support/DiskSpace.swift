@@ -24,8 +24,8 @@ public enum DiskSpace {
     public static func reporting<T>(_ command: String, needed: () -> Int64?, _ body: () throws -> T) throws -> T {
         do {
             return try body()
-        } catch let WorkspaceError.io(path, _, code) where code == ENOSPC || code == EDQUOT {
-            throw NoSpaceError(command: command, path: path, mountPoint: mountPoint(of: path), needed: needed(), available: available(at: path))
+        } catch let error as FileError where error.errno == ENOSPC || error.errno == EDQUOT {
+            throw NoSpaceError(command: command, path: error.path, mountPoint: mountPoint(of: error.path), needed: needed(), available: available(at: error.path))
         }
     }
 

@@ -48,7 +48,7 @@ public enum FileSystem {
 
     /// Names in a directory (without `.` and `..`), via `readdir`.
     public static func listDirectory(_ path: String) throws -> [String] {
-        guard let dir = opendir(path) else { throw WorkspaceError.io(path: path, operation: "read directory", errno: errno) }
+        guard let dir = opendir(path) else { throw FileError(path: path, operation: "read directory", errno: errno) }
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
@@ -72,10 +72,10 @@ public enum FileSystem {
         }
         for folder in missing.reversed() {
             if mkdir(folder, 0o755) != 0 && errno != EEXIST {
-                throw WorkspaceError.io(path: folder, operation: "create directory", errno: errno)
+                throw FileError(path: folder, operation: "create directory", errno: errno)
             }
             if statFile(folder)?.kind != .directory {
-                throw WorkspaceError.io(path: folder, operation: "create directory", errno: ENOTDIR)
+                throw FileError(path: folder, operation: "create directory", errno: ENOTDIR)
             }
         }
     }
@@ -94,7 +94,7 @@ public enum FileSystem {
             switch st.kind {
             case .directory: continue
             case .symlink: throw WorkspaceError.symlinkInPath(path: shown, target: realPath(current) ?? "a missing target")
-            case .file, .other: throw WorkspaceError.io(path: shown, operation: "use as a folder", errno: ENOTDIR)
+            case .file, .other: throw FileError(path: shown, operation: "use as a folder", errno: ENOTDIR)
             }
         }
     }
@@ -105,9 +105,9 @@ public enum FileSystem {
         guard let st = lstatFile(path) else { return }
         if st.kind == .directory {
             for name in try listDirectory(path) { try removeTree(path + "/" + name, display: display + "/" + name) }
-            guard rmdir(path) == 0 || errno == ENOENT else { throw WorkspaceError.io(path: display, operation: "remove", errno: errno) }
+            guard rmdir(path) == 0 || errno == ENOENT else { throw FileError(path: display, operation: "remove", errno: errno) }
         } else {
-            guard unlink(path) == 0 || errno == ENOENT else { throw WorkspaceError.io(path: display, operation: "remove", errno: errno) }
+            guard unlink(path) == 0 || errno == ENOENT else { throw FileError(path: display, operation: "remove", errno: errno) }
         }
     }
 
@@ -121,7 +121,7 @@ public enum FileSystem {
     /// Reads a whole small file (pointers, manifests, config); refuses files over `limit` bytes.
     public static func readFile(_ path: String, limit: Int = 1 << 30) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw WorkspaceError.io(path: path, operation: "open", errno: errno) }
+        guard fd >= 0 else { throw FileError(path: path, operation: "open", errno: errno) }
         defer { close(fd) }
         var result: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
@@ -147,10 +147,10 @@ public enum FileSystem {
         let directory = PathName.parent(of: path)
         let temp = "\(directory.isEmpty ? "." : directory)/.\(PathName.lastComponent(of: path)).mlv-tmp-\(TemporaryName.suffix())"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw WorkspaceError.io(path: temp, operation: "create", errno: errno) }
+        guard fd >= 0 else { throw FileError(path: temp, operation: "create", errno: errno) }
         do {
             try writeAll(fd, bytes, path: temp)
-            guard fsync(fd) == 0 else { throw WorkspaceError.io(path: temp, operation: "fsync", errno: errno) }
+            guard fsync(fd) == 0 else { throw FileError(path: temp, operation: "fsync", errno: errno) }
             close(fd)
         } catch {
             close(fd)
@@ -160,7 +160,7 @@ public enum FileSystem {
         guard rename(temp, path) == 0 else {
             let code = errno
             unlink(temp)
-            throw WorkspaceError.io(path: path, operation: "rename into place", errno: code)
+            throw FileError(path: path, operation: "rename into place", errno: code)
         }
     }
 
@@ -169,7 +169,7 @@ public enum FileSystem {
         while true {
             let n = read(fd, buffer.baseAddress, buffer.count)
             if n >= 0 { return n }
-            if errno != EINTR { throw WorkspaceError.io(path: path, operation: "read", errno: errno) }
+            if errno != EINTR { throw FileError(path: path, operation: "read", errno: errno) }
         }
     }
 
@@ -186,7 +186,7 @@ public enum FileSystem {
             let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw WorkspaceError.io(path: path, operation: "write", errno: errno)
+                throw FileError(path: path, operation: "write", errno: errno)
             }
             offset += n
         }
@@ -203,9 +203,9 @@ public enum FileSystem {
     /// Flushes a folder's entries (renames into it) to disk.
     static func syncDirectory(_ path: String) throws {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw WorkspaceError.io(path: path, operation: "open", errno: errno) }
+        guard fd >= 0 else { throw FileError(path: path, operation: "open", errno: errno) }
         defer { close(fd) }
-        guard fsync(fd) == 0 else { throw WorkspaceError.io(path: path, operation: "fsync", errno: errno) }
+        guard fsync(fd) == 0 else { throw FileError(path: path, operation: "fsync", errno: errno) }
     }
 
     /// Removes `directory` and then each empty parent up to (not including) `stop`.

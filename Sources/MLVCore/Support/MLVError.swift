@@ -1,6 +1,22 @@
 /// An error mlv reports to a user: a message that says what went wrong and what to do next.
 public protocol UserFacingError: Error, CustomStringConvertible {}
 
+/// A file operation the system refused, with errno's own reason (no permission, read-only
+/// filesystem, no space): the project-wide I/O error, used by every layer.
+public struct FileError: UserFacingError, Equatable {
+    public let path: String
+    public let operation: String
+    public let errno: Int32
+
+    public init(path: String, operation: String, errno: Int32) {
+        self.path = path
+        self.operation = operation
+        self.errno = errno
+    }
+
+    public var description: String { "\(operation) \(path) failed: \(String(cString: strerror(errno)))." }
+}
+
 /// Problems with the repository itself or with paths a user named.
 public enum WorkspaceError: UserFacingError, Equatable {
     case notInGitWorkTree(String)
@@ -16,7 +32,6 @@ public enum WorkspaceError: UserFacingError, Equatable {
     case unsafePathName(String)
     case noSuchPath(String)
     case notTracked(String)
-    case io(path: String, operation: String, errno: Int32)
     case privateFolderNotDirectory(String)
     case symlinkInPath(path: String, target: String)
 
@@ -52,8 +67,6 @@ public enum WorkspaceError: UserFacingError, Equatable {
             return "\(path) is a symbolic link (to \(target)); mlv never writes or deletes tracked data through a link. Replace the link with a real folder, then run the command again."
         case .privateFolderNotDirectory(let folder):
             return "\(folder) is a symbolic link or a file, not a folder; mlv keeps its lock, cache and state only in a real \(folder) folder. Remove it (`git rm --cached \(folder)` if it is committed), then run `mlv init`."
-        case .io(let path, let operation, let code):
-            return "\(operation) \(path) failed: \(String(cString: strerror(code)))."
         }
     }
 }

@@ -11,13 +11,13 @@ public final class RepositoryLock {
     /// Waits for the lock, polling; `timeout` in seconds (`MLV_LOCK_TIMEOUT` overrides the default).
     public init(path: String, command: String, timeout: Double) throws {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw WorkspaceError.io(path: path, operation: "open lock", errno: errno) }
+        guard fd >= 0 else { throw FileError(path: path, operation: "open lock", errno: errno) }
         let deadline = Date().addingTimeInterval(timeout)
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             guard errno == EWOULDBLOCK || errno == EINTR else {
                 let code = errno
                 close(fd)
-                throw WorkspaceError.io(path: path, operation: "lock", errno: code)
+                throw FileError(path: path, operation: "lock", errno: code)
             }
             if Date() >= deadline {
                 let holder = (try? FileSystem.readFile(path, limit: 4096)).map { String(decoding: $0, as: UTF8.self) } ?? ""

@@ -28,14 +28,14 @@ struct Materializer {
         let source = store.path(for: id)
         let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else {
-            guard errno == ENOENT else { throw WorkspaceError.io(path: source, operation: "open", errno: errno) }
+            guard errno == ENOENT else { throw FileError(path: source, operation: "open", errno: errno) }
             guard store.packs.location(of: id) != nil else { throw StoreError.missing(id) }
             try store.unpack(id)
             return try materialize(id, to: destination, executable: executable, hasher: hasher)
         }
         defer { close(input) }
         var raw = stat()
-        guard fstat(input, &raw) == 0 else { throw WorkspaceError.io(path: source, operation: "stat", errno: errno) }
+        guard fstat(input, &raw) == 0 else { throw FileError(path: source, operation: "stat", errno: errno) }
         let trusted = trust.isTrusted(id, stat: FileStat(raw))
         releasePageCache(of: destination, size: FileStat(raw).size)
         let temp = temporaryPath(beside: destination)
@@ -55,10 +55,10 @@ struct Materializer {
                 }
             case .hardlink:
                 if !trusted { try verify(id, fd: input, hasher: hasher) }
-                guard link(source, temp) == 0 else { throw WorkspaceError.io(path: temp, operation: "hard-link", errno: errno) }
+                guard link(source, temp) == 0 else { throw FileError(path: temp, operation: "hard-link", errno: errno) }
             case .symlink:
                 if !trusted { try verify(id, fd: input, hasher: hasher) }
-                guard symlink(source, temp) == 0 else { throw WorkspaceError.io(path: temp, operation: "symlink", errno: errno) }
+                guard symlink(source, temp) == 0 else { throw FileError(path: temp, operation: "symlink", errno: errno) }
             }
             try moveIntoPlace(temp, destination)
         } catch {
@@ -75,7 +75,7 @@ struct Materializer {
         guard let bytes = try store.packs.read(id) else { throw StoreError.missing(id) }
         let temp = temporaryPath(beside: destination)
         let output = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, executable ? 0o755 : 0o644)
-        guard output >= 0 else { throw WorkspaceError.io(path: temp, operation: "create", errno: errno) }
+        guard output >= 0 else { throw FileError(path: temp, operation: "create", errno: errno) }
         do {
             defer { close(output) }
             try FileSystem.writeAll(output, bytes, path: temp)
@@ -100,10 +100,10 @@ struct Materializer {
         let failure = errno
         guard failure == EISDIR || failure == ENOTEMPTY || failure == EEXIST,
               let existing = FileSystem.lstatFile(destination), existing.kind == .directory else {
-            throw WorkspaceError.io(path: destination, operation: "rename into place", errno: failure)
+            throw FileError(path: destination, operation: "rename into place", errno: failure)
         }
         try FileSystem.removeTree(destination, display: destination)
-        guard rename(temp, destination) == 0 else { throw WorkspaceError.io(path: destination, operation: "rename into place", errno: errno) }
+        guard rename(temp, destination) == 0 else { throw FileError(path: destination, operation: "rename into place", errno: errno) }
     }
 
     /// Drops the cached pages of a large file about to be replaced (its content is in the cache,
@@ -138,7 +138,7 @@ struct Materializer {
     /// `copy_file_range` to a new file; nil (and no file left) where the filesystem cannot.
     private func copyInKernel(_ input: Int32, to temp: String, executable: Bool) throws -> FileStat? {
         let output = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC, executable ? 0o755 : 0o644)
-        guard output >= 0 else { throw WorkspaceError.io(path: temp, operation: "create", errno: errno) }
+        guard output >= 0 else { throw FileError(path: temp, operation: "create", errno: errno) }
         defer { close(output) }
         while true {
             let n = LinuxCalls.copyFileRange(input, nil, output, nil, 1 << 30, 0)
@@ -150,20 +150,20 @@ struct Materializer {
                 _ = lseek(input, 0, SEEK_SET)
                 return nil
             }
-            throw WorkspaceError.io(path: temp, operation: "copy", errno: errno)
+            throw FileError(path: temp, operation: "copy", errno: errno)
         }
     }
 
     private func statOpened(_ fd: Int32, path: String) throws -> FileStat {
         var raw = stat()
-        guard fstat(fd, &raw) == 0 else { throw WorkspaceError.io(path: path, operation: "stat", errno: errno) }
+        guard fstat(fd, &raw) == 0 else { throw FileError(path: path, operation: "stat", errno: errno) }
         return FileStat(raw)
     }
 
     /// Tries a copy-on-write clone; false when the filesystem cannot (ext4, across devices).
     private func clone(_ input: Int32, to temp: String, executable: Bool) throws -> Bool {
         let output = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, executable ? 0o755 : 0o644)
-        guard output >= 0 else { throw WorkspaceError.io(path: temp, operation: "create", errno: errno) }
+        guard output >= 0 else { throw FileError(path: temp, operation: "create", errno: errno) }
         defer { close(output) }
         if ioctl(output, Materializer.ficlone, input) == 0 { return true }
         // The filesystem cannot clone at all (not just this file): stop asking, in auto mode
@@ -175,7 +175,7 @@ struct Materializer {
 
     private func copyVerifying(_ input: Int32, id: ObjectID, to temp: String, executable: Bool, hasher: FileHasher) throws -> FileStat {
         let output = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC, executable ? 0o755 : 0o644)
-        guard output >= 0 else { throw WorkspaceError.io(path: temp, operation: "create", errno: errno) }
+        guard output >= 0 else { throw FileError(path: temp, operation: "create", errno: errno) }
         defer { close(output) }
         let started = StateCache.now()
         let (actual, _) = try hasher.copyHashing(from: input, sourcePath: store.path(for: id), to: output, destinationPath: temp)

@@ -9,6 +9,8 @@ public final class Project {
     public let config: ProjectConfig
     public let store: ObjectStore
     public let reporter: Reporter
+    /// Where tracked paths come from besides pointer files (`standardSources`: the lock).
+    public let sources: [TrackedPathSource]
 
     public var mlvDirectory: String { root + "/.mlv" }
     /// The private folders `mlv init` makes (and the first command in a fresh clone remakes).
@@ -19,7 +21,8 @@ public final class Project {
 
     /// Opens the project containing `directory`; fails when it is not in a Git work tree or
     /// `mlv init` has not been run.
-    public static func open(from directory: String, reporter: Reporter = SilentReporter()) throws -> Project {
+    public static func open(from directory: String, reporter: Reporter = SilentReporter(),
+                            sources: [TrackedPathSource] = Project.standardSources) throws -> Project {
         guard let git = try Repository.discover(from: directory), let workTree = git.workTree else {
             throw WorkspaceError.notInGitWorkTree(directory)
         }
@@ -31,7 +34,7 @@ public final class Project {
             guard FileSystem.exists(root + "/.mlvconfig") else { throw WorkspaceError.notInitialized(root) }
             for folder in privateFolders { try FileSystem.createDirectory(root + "/" + folder) }
         }
-        return try Project(root: root, git: git, reporter: reporter)
+        return try Project(root: root, git: git, reporter: reporter, sources: sources)
     }
 
     /// Refuses a `.mlv` (or a folder inside it) that is a symlink or a file: a committed
@@ -43,10 +46,11 @@ public final class Project {
         }
     }
 
-    init(root: String, git: Repository, reporter: Reporter) throws {
+    init(root: String, git: Repository, reporter: Reporter, sources: [TrackedPathSource] = Project.standardSources) throws {
         self.root = root
         self.git = git
         self.reporter = reporter
+        self.sources = sources
         config = try ProjectConfig.load(committed: root + "/.mlvconfig", local: root + "/.mlv/config")
         var cache = config.cacheDirectory ?? ".mlv/cache"
         if !cache.hasPrefix("/") { cache = root + "/" + cache }
@@ -120,7 +124,11 @@ public final class Project {
     /// descending into `.git`, `.mlv` or tracked directories, and the outputs `mlv.lock`
     /// records. Sorted by data path.
     public func workspacePointers() throws -> [TrackedPath] {
-        let outputs = try LockFile.load(root: root).outputs
+        var outputs: [TrackedPath] = []
+        for source in sources where FileSystem.exists(absolute(source.fileName)) {
+            let bytes = try FileSystem.readFile(absolute(source.fileName), limit: source.maximumSize)
+            outputs += try source.trackedPaths(in: bytes, revision: nil)
+        }
         var found: [TrackedPath] = []
         try collectPointers(in: "", skipping: Set(outputs.map(\.dataPath)), into: &found)
         let pointed = Set(found.map(\.dataPath))
@@ -183,13 +191,15 @@ public final class Project {
     /// walks meet the same pointer in many commits); pass nil to read everything.
     func committedTrackedPaths(at commit: GitObjectID, revision: String, seen: inout Set<GitObjectID>) throws -> [TrackedPath] {
         var result: [TrackedPath] = []
+        let sourceFiles = Dictionary(sources.map { ($0.fileName, $0) }, uniquingKeysWith: { first, _ in first })
         let files = try git.listFiles(at: commit, where: {
-            ($0.hasSuffix(PointerFile.suffix) && !$0.hasPrefix(".mlv/")) || $0 == LockFile.fileName
+            ($0.hasSuffix(PointerFile.suffix) && !$0.hasPrefix(".mlv/")) || sourceFiles[$0] != nil
         })
         for file in files where seen.insert(file.blob).inserted {
             let bytes = try git.readBlob(id: file.blob)
-            if file.path == LockFile.fileName {
-                result += try LockFile.parse(Array(bytes), revision: revision).outputs
+            if let source = sourceFiles[file.path] {
+                guard bytes.count <= source.maximumSize else { throw FileSystem.FileTooLarge(path: "\(file.path) at \(revision)", limit: source.maximumSize) }
+                result += try source.trackedPaths(in: Array(bytes), revision: revision)
             } else {
                 let pointer = try PointerFile.parse(Array(bytes.prefix(PointerFile.maximumSize + 1)), file: file.path, revision: revision)
                 result.append(TrackedPath(dataPath: String(file.path.dropLast(PointerFile.suffix.count)), pointer: pointer))

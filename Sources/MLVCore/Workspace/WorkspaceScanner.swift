@@ -25,7 +25,7 @@ enum WorkspaceScanner {
     private static func walk(_ absolute: String, relative: String, displayPath: String, cacheRoot: String,
                              foreignLinks: ForeignLinks, into found: inout [ScannedFile]) throws {
         // readdir + fstatat on the open folder: each stat resolves one name, not a full path.
-        guard let dir = opendir(absolute) else { throw WorkspaceError.io(path: absolute, operation: "read directory", errno: errno) }
+        guard let dir = opendir(absolute) else { throw FileError(path: absolute, operation: "read directory", errno: errno) }
         defer { closedir(dir) }
         let fd = dirfd(dir)
         var subdirectories: [(String, String)] = []

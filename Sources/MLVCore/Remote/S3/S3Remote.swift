@@ -113,7 +113,7 @@ public final class S3Remote: RemoteStore {
         }
         do {
             let fd = open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw WorkspaceError.io(path: path, operation: "open", errno: errno) }
+            guard fd >= 0 else { throw FileError(path: path, operation: "open", errno: errno) }
             defer { close(fd) }
             var parts: [String] = []
             var offset: Int64 = 0
@@ -122,7 +122,7 @@ public final class S3Remote: RemoteStore {
             while offset < size {
                 let length = Int(min(Int64(S3Remote.partSize), size - offset))
                 let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, length, off_t(offset)) }
-                guard n == length else { throw WorkspaceError.io(path: path, operation: "read", errno: errno) }
+                guard n == length else { throw FileError(path: path, operation: "read", errno: errno) }
                 let response = try send("PUT", key: key, query: [("partNumber", String(number)), ("uploadId", uploadID)], body: Array(buffer[0..<length]))
                 guard let etag = response.headers["etag"] else {
                     throw RemoteError.io(remote: displayName, key: key, detail: "part \(number) has no ETag")

@@ -19,7 +19,7 @@ public func uploadData(of commits: [GitObjectID], remote name: String?, project:
         result.skippedBytes = ids.reduce(0) { $0 + (project.store.size(of: $1) ?? 0) }
         return result
     }
-    let result = try push(TransferOptions(remote: settings.name, revisions: commits.map(\.hex)), cwd: project.root, project: project)
+    let result = try uploadObjects(TransferOptions(remote: settings.name, revisions: commits.map(\.hex)), cwd: project.root, project: project)
     if let first = result.missing.first {
         throw HookError.missingData(count: result.missing.count, example: first.short)
     }
