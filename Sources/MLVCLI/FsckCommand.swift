@@ -20,10 +20,7 @@ struct FsckCommand: ParsableCommand {
                 progress.finish()
                 problems = !check.problems.isEmpty
                 if json {
-                    try Terminal.printJSON([
-                        "remote": check.remote, "packs": check.packs, "entries": check.entries, "bytes": check.bytes,
-                        "problems": check.problems.map { ["problem": $0.kind.rawValue, "key": $0.key, "object": $0.object, "detail": $0.detail] },
-                    ] as [String: Any])
+                    try Terminal.printJSON(encoding: check)
                     return
                 }
                 for problem in check.problems {
@@ -38,10 +35,7 @@ struct FsckCommand: ParsableCommand {
             progress.finish()
             problems = !result.problems.isEmpty
             if json {
-                try Terminal.printJSON([
-                    "checked_objects": result.checkedObjects, "checked_bytes": result.checkedBytes,
-                    "problems": result.problems.map { ["id": $0.id.hex, "problem": $0.kind.rawValue, "used_by": $0.usedBy] as [String: Any] },
-                ] as [String: Any])
+                try Terminal.printJSON(encoding: result)
                 return
             }
             for problem in result.problems {

@@ -32,8 +32,7 @@ struct GCCommand: ParsableCommand {
             if cloud {
                 let result = try collectRemoteGarbage(remote, scope: scope, dryRun: dryRun, project: project)
                 if json {
-                    try Terminal.printJSON(["remote": result.remote, "packs_deleted": result.packsDeleted, "packs_rewritten": result.packsRewritten,
-                                        "bytes_freed": result.bytesFreed, "entries_dropped": result.entriesDropped, "dry_run": result.dryRun])
+                    try Terminal.printJSON(encoding: result)
                 } else if !global.quiet {
                     let verb = dryRun ? "Would delete" : "Deleted"
                     print("\(verb) \(result.packsDeleted) pack(s) and rewrite \(result.packsRewritten) on \(result.remote): \(result.entriesDropped) item(s), \(Terminal.size(result.bytesFreed)) freed.")
@@ -42,8 +41,7 @@ struct GCCommand: ParsableCommand {
             }
             let result = try collectGarbage(scope: scope, dryRun: dryRun, project: project)
             if json {
-                try Terminal.printJSON(["removed_objects": result.removedObjects, "removed_bytes": result.removedBytes,
-                                    "kept_objects": result.keptObjects, "kept_bytes": result.keptBytes, "dry_run": result.dryRun])
+                try Terminal.printJSON(encoding: result)
             } else if !global.quiet {
                 let verb = dryRun ? "Would remove" : "Removed"
                 print("\(verb) \(result.removedObjects) object(s), \(Terminal.size(result.removedBytes)); kept \(result.keptObjects) (\(Terminal.size(result.keptBytes))).")

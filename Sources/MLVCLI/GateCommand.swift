@@ -39,12 +39,7 @@ struct GateCommand: ParsableCommand {
             let report = try gate(revision, baseline: baseline, allowMissingBaseline: allowMissingBaseline, project: project)
             passed = report.passed
             if json {
-                try Terminal.printJSON(["revision": report.revision, "baseline": report.baseline ?? NSNull(), "passed": report.passed,
-                                    "gates": report.results.map { r -> [String: Any] in
-                                        ["rule": r.rule, "metric": r.metric, "value": r.value.map { $0 as Any } ?? NSNull(),
-                                         "baseline": r.baseline.map { $0 as Any } ?? NSNull(), "bound": r.bound.map { $0 as Any } ?? NSNull(),
-                                         "passed": r.passed, "skipped": r.skipped, "reason": r.reason]
-                                    }])
+                try Terminal.printJSON(encoding: report)
                 return
             }
             guard !report.results.isEmpty else { print("No gates in mlv.yaml; nothing to check."); return }

@@ -37,6 +37,13 @@ enum Terminal {
         print(String(decoding: data, as: UTF8.self))
     }
 
+    /// A result type's own JSON (see `JSONOutput`).
+    static func printJSON<T: Encodable>(encoding value: T) throws {
+        do { print(try JSONOutput.encode(value)) } catch {
+            throw OutputError(reason: "could not write the result as JSON (\(error.localizedDescription))")
+        }
+    }
+
     private static func jsonSafe(_ value: Any) -> Any {
         switch value {
         case let number as Double where !number.isFinite: return number.isNaN ? "nan" : (number > 0 ? "inf" : "-inf")

@@ -24,13 +24,7 @@ struct TransferArguments: ParsableArguments {
 /// Renders a transfer summary; returns whether anything was missing.
 func render(_ result: TransferResult, verb: String, json: Bool, quiet: Bool) throws -> Bool {
     if json {
-        try Terminal.printJSON([
-            "remote": result.remote, "objects": result.objects, "skipped": result.skipped, "skipped_bytes": result.skippedBytes,
-            "bytes": result.bytes,
-            "chunks_sent": result.chunksSent, "chunks_reused": result.chunksReused, "packs": result.packs,
-            "requests": result.requests, "seconds": (result.seconds * 1000).rounded() / 1000,
-            "missing": result.missing.map(\.hex),
-        ] as [String: Any])
+        try Terminal.printJSON(encoding: result)
     } else if !quiet {
         var line = "\(verb) \(result.objects) object(s), \(Terminal.size(result.bytes)); \(result.skipped) already there (\(Terminal.size(result.skippedBytes)))"
         if result.chunksSent + result.chunksReused > 0 { line += "; chunks: \(result.chunksSent) sent, \(result.chunksReused) reused" }

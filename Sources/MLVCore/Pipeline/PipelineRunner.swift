@@ -269,7 +269,7 @@ final class PipelineRunner {
         observer.stageStarting(stage.name, command: stage.cmd, reasons: why)
         let code = try gitCodeState(stage)
         let snapshot = try storingOutputs(of: stage) { try guardian.secureAndClear(stage) }
-        let started = Date()
+        let started = project.environment.now()
         let directory = stage.wdir.isEmpty ? project.root : project.absolute(stage.wdir)
         let exitCode: Int32
         // If this mlv dies while the stage writes, the record tells checkout those paths hold
@@ -277,12 +277,13 @@ final class PipelineRunner {
         let writing = try InterruptedWrites(project: project).begin(stage.writes)
         defer { InterruptedWrites(project: project).end(writing) }
         do {
-            exitCode = try ChildProcess.runShell(stage.cmd, in: directory, environment: ["MLV_STAGE": stage.name])
+            exitCode = try ChildProcess.runShell(stage.cmd, in: directory,
+                                                 environment: project.environment.variables.merging(["MLV_STAGE": stage.name]) { _, new in new })
         } catch {
             try? guardian.restore(snapshot)
             throw error
         }
-        let seconds = Date().timeIntervalSince(started)
+        let seconds = project.environment.now().timeIntervalSince(started)
         do {
             guard exitCode == 0 else { throw PipelineError.stageFailed(stage: stage.name, exitCode: exitCode) }
             for path in stage.writes where !FileSystem.exists(project.absolute(path)) {

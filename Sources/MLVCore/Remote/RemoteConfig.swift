@@ -133,14 +133,14 @@ func openRemote(_ name: String?, project: Project) throws -> (settings: RemoteSe
     case .directory(let path):
         return (settings, LocalRemote(name: settings.name, root: path))
     case .s3(let bucket, let prefix):
-        let source = CredentialSource(gitConfig: try? project.git.config())
+        let source = CredentialSource(environment: project.environment.variables, gitConfig: try? project.git.config())
         guard let credentials = try source.credentials(for: settings.name) else {
             throw RemoteError.noCredentials(remote: "\(settings.name) (\(settings.url))", name: settings.name)
         }
         let pathStyle = settings.options["pathstyle"].map { ["true", "yes", "1", "on"].contains($0.lowercased()) }
         let remote = try S3Remote(name: settings.name, bucket: bucket, prefix: prefix, endpoint: settings.options["endpoint"],
                                   region: source.region(configured: settings.options["region"]), pathStyle: pathStyle,
-                                  credentials: credentials)
+                                  credentials: credentials, environment: project.environment)
         return (settings, remote)
     }
 }

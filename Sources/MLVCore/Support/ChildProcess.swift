@@ -11,9 +11,9 @@ import Glibc
 /// lock is released.
 enum ChildProcess {
     /// The exit code, or 128 + the signal number when the command was killed by a signal.
-    static func runShell(_ command: String, in directory: String, environment extra: [String: String]) throws -> Int32 {
-        var environment = ProcessInfo.processInfo.environment
-        for (key, value) in extra { environment[key] = value }
+    /// `environment` is the command's whole environment (PWD is set to `directory`).
+    static func runShell(_ command: String, in directory: String, environment: [String: String]) throws -> Int32 {
+        var environment = environment
         environment["PWD"] = directory
         // Everything the child touches is made before fork: after it, only system calls.
         let words: [String] = ["/bin/sh", "-c", command]

@@ -9,17 +9,17 @@ public final class RepositoryLock {
     private let fd: Int32
 
     /// Waits for the lock, polling; `timeout` in seconds (`MLV_LOCK_TIMEOUT` overrides the default).
-    public init(path: String, command: String, timeout: Double) throws {
+    public init(path: String, command: String, timeout: Double, now: () -> Date = { Date() }) throws {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileError(path: path, operation: "open lock", errno: errno) }
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = now().addingTimeInterval(timeout)
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             guard errno == EWOULDBLOCK || errno == EINTR else {
                 let code = errno
                 close(fd)
                 throw FileError(path: path, operation: "lock", errno: code)
             }
-            if Date() >= deadline {
+            if now() >= deadline {
                 let holder = (try? FileSystem.readFile(path, limit: 4096)).map { String(decoding: $0, as: UTF8.self) } ?? ""
                 close(fd)
                 throw LockError.timedOut(path: path, holder: holder.trimmingCharacters(in: "\n"), waited: timeout)
@@ -27,7 +27,7 @@ public final class RepositoryLock {
             usleep(50_000)
         }
         self.fd = fd
-        let info = "pid \(getpid()) (mlv \(command)) since \(ISO8601DateFormatter().string(from: Date()))\n"
+        let info = "pid \(getpid()) (mlv \(command)) since \(ISO8601DateFormatter().string(from: now()))\n"
         _ = ftruncate(fd, 0)
         _ = info.withCString { pwrite(fd, $0, strlen($0), 0) }
     }

@@ -11,6 +11,9 @@ public final class Project {
     public let reporter: Reporter
     /// Where tracked paths come from besides pointer files (`standardSources`: the lock).
     public let sources: [TrackedPathSource]
+    /// Environment variables and clock the core reads (credentials, proxies, lock timeout,
+    /// stage environment, timestamps).
+    public let environment: Environment
 
     public var mlvDirectory: String { root + "/.mlv" }
     /// The private folders `mlv init` makes (and the first command in a fresh clone remakes).
@@ -22,7 +25,8 @@ public final class Project {
     /// Opens the project containing `directory`; fails when it is not in a Git work tree or
     /// `mlv init` has not been run.
     public static func open(from directory: String, reporter: Reporter = SilentReporter(),
-                            sources: [TrackedPathSource] = Project.standardSources) throws -> Project {
+                            sources: [TrackedPathSource] = Project.standardSources,
+                            environment: Environment = .process) throws -> Project {
         guard let git = try Repository.discover(from: directory), let workTree = git.workTree else {
             throw WorkspaceError.notInGitWorkTree(directory)
         }
@@ -34,7 +38,7 @@ public final class Project {
             guard FileSystem.exists(root + "/.mlvconfig") else { throw WorkspaceError.notInitialized(root) }
             for folder in privateFolders { try FileSystem.createDirectory(root + "/" + folder) }
         }
-        return try Project(root: root, git: git, reporter: reporter, sources: sources)
+        return try Project(root: root, git: git, reporter: reporter, sources: sources, environment: environment)
     }
 
     /// Refuses a `.mlv` (or a folder inside it) that is a symlink or a file: a committed
@@ -46,7 +50,9 @@ public final class Project {
         }
     }
 
-    init(root: String, git: Repository, reporter: Reporter, sources: [TrackedPathSource] = Project.standardSources) throws {
+    init(root: String, git: Repository, reporter: Reporter, sources: [TrackedPathSource] = Project.standardSources,
+         environment: Environment = .process) throws {
+        self.environment = environment
         self.root = root
         self.git = git
         self.reporter = reporter
@@ -60,8 +66,8 @@ public final class Project {
 
     /// Takes the repository's write lock for the life of the returned value.
     public func lock(command: String) throws -> RepositoryLock {
-        let timeout = ProcessInfo.processInfo.environment["MLV_LOCK_TIMEOUT"].flatMap(Double.init) ?? 60
-        return try RepositoryLock(path: lockPath, command: command, timeout: timeout)
+        let timeout = environment["MLV_LOCK_TIMEOUT"].flatMap(Double.init) ?? 60
+        return try RepositoryLock(path: lockPath, command: command, timeout: timeout, now: environment.now)
     }
 
     public func absolute(_ relative: String) -> String {

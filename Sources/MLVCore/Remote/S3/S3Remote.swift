@@ -16,6 +16,8 @@ public final class S3Remote: RemoteStore {
     public var requestCount: Int { counter.withLock { requests } }
 
     let bucket: String
+    /// Proxies and the signing clock come from here.
+    let environment: Environment
     let prefix: String
     let endpoint: URL
     let pathStyle: Bool
@@ -26,7 +28,8 @@ public final class S3Remote: RemoteStore {
     static let partSize = 16 << 20
 
     public init(name: String, bucket: String, prefix: String, endpoint: String?, region: String,
-                pathStyle: Bool?, credentials: AWSCredentials, maximumAttempts: Int = 5) throws {
+                pathStyle: Bool?, credentials: AWSCredentials, maximumAttempts: Int = 5, environment: Environment = .process) throws {
+        self.environment = environment
         self.bucket = bucket
         self.prefix = prefix.isEmpty ? "" : prefix + "/"
         let base = endpoint ?? "https://s3.\(region).amazonaws.com"
@@ -149,8 +152,8 @@ public final class S3Remote: RemoteStore {
     /// One client per proxy (nil: direct), made on first use and kept for the process.
     private static let clients = NIOLockedValueBox<[String: HTTPClient]>([:])
 
-    static func client(for endpoint: URL) -> HTTPClient {
-        let proxy = ProxySettings.proxy(for: endpoint)
+    static func client(for endpoint: URL, environment: Environment) -> HTTPClient {
+        let proxy = ProxySettings.proxy(for: endpoint, environment: environment.variables)
         let key = proxy.map { "\($0.host):\($0.port)" } ?? ""
         return clients.withLockedValue { clients in
             if let existing = clients[key] { return existing }
@@ -240,7 +243,7 @@ public final class S3Remote: RemoteStore {
         var headers = extra
         headers["host"] = host
         headers["x-amz-content-sha256"] = payloadHash
-        for (name, value) in signer.sign(method: method, path: path, query: query, headers: headers, payloadHash: payloadHash, date: Date()) {
+        for (name, value) in signer.sign(method: method, path: path, query: query, headers: headers, payloadHash: payloadHash, date: environment.now()) {
             headers[name] = value
         }
         let encodedPath = path.split(separator: "/", omittingEmptySubsequences: false).map { SignatureV4.uriEncode(String($0)) }.joined(separator: "/")
@@ -250,7 +253,7 @@ public final class S3Remote: RemoteStore {
         var request = try HTTPClient.Request(url: url, method: HTTPMethod(rawValue: method))
         for (name, value) in headers where name != "host" { request.headers.add(name: name, value: value) }
         if !body.isEmpty || method == "PUT" || method == "POST" { request.body = .bytes(body) }
-        let response = try S3Remote.client(for: endpoint).execute(request: request, deadline: .now() + .seconds(300)).wait()
+        let response = try S3Remote.client(for: endpoint, environment: environment).execute(request: request, deadline: .now() + .seconds(300)).wait()
         var responseHeaders: [String: String] = [:]
         for (name, value) in response.headers { responseHeaders[name.lowercased()] = value }
         let bytes = response.body.map { Array($0.readableBytesView) } ?? []
