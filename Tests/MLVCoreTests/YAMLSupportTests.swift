@@ -50,4 +50,21 @@ final class YAMLSupportTests: XCTestCase {
         let fine = "[train.opt]\nlr = 0.5\nv = [" + (0..<100).map { "\($0).5" }.joined(separator: ", ") + "]\n\"a.b.c\" = \"x.y\"\n"
         XCTAssertEqual(try StructuredFile.parse(Array(fine.utf8), file: "p.toml").value(at: "train.opt.lr"), .double(0.5))
     }
+
+    /// Inputs the fuzzer found (scripts/fuzz.sh): each crashed a parser mlv builds on.
+    func testFuzzFindingsAreRefusedNotCrashes() throws {
+        // Yams traps converting an overflowing YAML 1.1 sexagesimal integer.
+        let sexagesimal = "+64444444444444:444446444444444444:4444444444444444:444444444440"
+        XCTAssertEqual(try StructuredFile.parse(Array("a: \(sexagesimal)\n".utf8), file: "p.yaml").value(at: "a"), .string(sexagesimal))
+        XCTAssertThrowsError(try LockFile.parse(Array("schema: \(sexagesimal)\nstages: {}\n".utf8)))
+        XCTAssertEqual(try StructuredFile.parse(Array("a: 0x1F\nb: -0o17\nc: 1_0\n".utf8), file: "p.yaml"),
+                       .map(keys: ["a", "b", "c"], values: ["a": .int(31), "b": .int(-15), "c": .int(10)]))
+        // toml++ asserts (aborts) on a header whose key starts with `}`.
+        let header = "ok = true\n[train]\nlr = 0.1\n[}rain.opt]\nname = \"adam\"\n"
+        XCTAssertThrowsError(try StructuredFile.parse(Array(header.utf8), file: "p.toml")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("p.toml:4: is not valid TOML: a table header must be"), "\(error)")
+        }
+        let fine = "a = [\n  [1, 2],\n  [3],\n]\n[[runs]]\nid = 1\n[ \"x.y\" . z ]\nk = 2\n"
+        XCTAssertEqual(try StructuredFile.parse(Array(fine.utf8), file: "p.toml").value(at: "x.y.z.k"), .int(2))
+    }
 }

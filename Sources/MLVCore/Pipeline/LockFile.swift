@@ -168,7 +168,7 @@ public struct LockFile: Equatable, Sendable {
         for pair in try YAMLSupport.pairs(of: root, fail: fail) {
             switch pair.key {
             case "schema":
-                guard let value = pair.value.int else { throw at(pair.value, "`schema` must be a number") }
+                guard let value = YAMLSupport.int(pair.value) else { throw at(pair.value, "`schema` must be a number") }
                 guard value == LockFile.schema else {
                     throw at(pair.value, "has schema \(value); this mlv reads schema \(LockFile.schema) — upgrade mlv")
                 }
@@ -260,10 +260,10 @@ private struct LockReader {
             let o = try fields(item, allowed: ["path", "type", "id", "size", "files"], required: ["path", "id", "size"], what: "an output of \(what)")
             let outPath = try path(o["path"]!, "output path")
             let outKind = try kind(o["type"], "output type")
-            guard let size = o["size"]!.int.map(Int64.init), size >= 0 else { throw at(o["size"]!, "output size must be a whole number of bytes") }
+            guard let size = YAMLSupport.int(o["size"]!).map(Int64.init), size >= 0, size <= (1 << 53) else { throw at(o["size"]!, "output size must be a whole number of bytes") }
             var files: Int?
             if outKind == .directory {
-                guard let count = o["files"]?.int, count >= 0 else { throw at(item, "a directory output needs a `files` count") }
+                guard let count = YAMLSupport.int(o["files"]), count >= 0 else { throw at(item, "a directory output needs a `files` count") }
                 files = count
             }
             let pointer = PointerFile(name: PathName.lastComponent(of: outPath), kind: outKind, id: try id(o["id"]!, "output id"),
@@ -286,7 +286,7 @@ private struct LockReader {
         }
         let r = try fields(f["run"]!, allowed: ["started", "duration", "mlv", "commit", "dirty"], required: ["started"], what: "\(what) run")
         let run = RunInfo(started: try string(r["started"]!, "run start"),
-                          duration: r["duration"]?.float ?? 0,
+                          duration: YAMLSupport.double(r["duration"]) ?? 0,
                           mlvVersion: r["mlv"]?.scalar?.string ?? "",
                           commit: r["commit"].flatMap { $0.null != nil ? nil : $0.scalar?.string },
                           dirty: r["dirty"]?.bool ?? false)

@@ -93,6 +93,9 @@ public enum StructuredFile {
         if let (line, what) = TOMLDepth.excess(in: text) {
             throw fail("nests \(what) deeper than \(TOMLDepth.maximum) levels", line, nil)
         }
+        if let line = TOMLDepth.malformedHeader(in: text) {
+            throw fail("is not valid TOML: a table header must be `[name]` or `[[name]]` with dotted bare or quoted keys", line, nil)
+        }
         do {
             return tomlValue(try TOMLTable(string: text))
         } catch let error as TOMLParseError {
@@ -208,6 +211,65 @@ public struct StructuredFileError: UserFacingError, Equatable {
 /// brackets inside quoted strings are not counted.
 enum TOMLDepth {
     static let maximum = 64
+
+    /// The first line holding a table header that is not `[key.key]` / `[[key.key]]` with
+    /// bare or quoted keys. The parser mlv uses asserts (and so aborts) on some malformed
+    /// headers, so they are refused before it sees them.
+    static func malformedHeader(in text: String) -> Int? {
+        func isBare(_ c: UInt8) -> Bool {
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F || c == 0x2D
+        }
+        // Brackets left open by a value (a list over several lines): its lines are no headers.
+        var depth = 0
+        for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = Array(rawLine.utf8)
+            var i = 0
+            while i < line.count, line[i] == 0x20 || line[i] == 0x09 { i += 1 }
+            guard depth == 0, i < line.count, line[i] == UInt8(ascii: "[") else {
+                var quote: UInt8? = nil
+                var inValue = depth > 0
+                for c in line {
+                    if let open = quote { if c == open { quote = nil }; continue }
+                    switch c {
+                    case UInt8(ascii: "\""), UInt8(ascii: "'"): quote = c
+                    case UInt8(ascii: "#"): break
+                    case UInt8(ascii: "="): inValue = true
+                    case UInt8(ascii: "["), UInt8(ascii: "{"): if inValue { depth += 1 }
+                    case UInt8(ascii: "]"), UInt8(ascii: "}"): if inValue && depth > 0 { depth -= 1 }
+                    default: break
+                    }
+                    if c == UInt8(ascii: "#") && quote == nil { break }
+                }
+                continue
+            }
+            i += 1
+            let double = i < line.count && line[i] == UInt8(ascii: "[")
+            if double { i += 1 }
+            var valid = false
+            segments: while true {
+                while i < line.count, line[i] == 0x20 || line[i] == 0x09 { i += 1 }
+                guard i < line.count else { break }
+                if line[i] == UInt8(ascii: "\"") || line[i] == UInt8(ascii: "'") {
+                    let quote = line[i]
+                    i += 1
+                    while i < line.count, line[i] != quote { i += line[i] == UInt8(ascii: "\\") && quote == UInt8(ascii: "\"") ? 2 : 1 }
+                    guard i < line.count else { break }
+                    i += 1
+                } else if isBare(line[i]) {
+                    while i < line.count, isBare(line[i]) { i += 1 }
+                } else {
+                    break
+                }
+                while i < line.count, line[i] == 0x20 || line[i] == 0x09 { i += 1 }
+                guard i < line.count else { break }
+                if line[i] == UInt8(ascii: ".") { i += 1; continue segments }
+                if line[i] == UInt8(ascii: "]") && (!double || (i + 1 < line.count && line[i + 1] == UInt8(ascii: "]"))) { valid = true }
+                break
+            }
+            if !valid { return number + 1 }
+        }
+        return nil
+    }
 
     /// The first line whose keys or values nest deeper than `maximum`, and what nests.
     static func excess(in text: String) -> (line: Int, what: String)? {

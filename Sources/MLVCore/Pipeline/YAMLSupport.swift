@@ -93,14 +93,19 @@ enum YAMLSupport {
             if scalar.style == .plain || scalar.style == .any {
                 if node.null != nil { return .null }
                 if isBoolWord(scalar.string), let bool = node.bool { return .bool(bool) }
-                if let int = node.int { return .int(int) }
-                if ExactNumber.looksInteger(scalar.string) {
-                    guard let exact = ExactNumber.integer(scalar.string) else {
+                // Yams's own integer reading traps on overflow in YAML 1.1 forms (`+1:20:…`
+                // sexagesimal), so numbers are read here: decimal integers exactly, other
+                // integer forms by radix, and only plain decimal floats through Yams.
+                // YAML 1.1 allows `1_000` for 1000.
+                let plain = scalar.string.contains("_") && !scalar.string.hasPrefix("_") ? scalar.string.replacingOccurrences(of: "_", with: "") : scalar.string
+                if ExactNumber.looksInteger(plain) {
+                    guard let exact = ExactNumber.integer(plain) else {
                         throw fail("gives a value the number \(scalar.string.prefix(40)), which mlv cannot hold exactly; write it as a decimal or quote it", node.mark?.line, node.mark?.column)
                     }
                     return exact
                 }
-                if let double = node.float { return .double(double) }
+                if let int = radixInteger(scalar.string) { return .int(int) }
+                if !scalar.string.contains(":"), let double = node.float { return .double(double) }
             }
             return .string(scalar.string)
         case .sequence(let sequence):
@@ -115,6 +120,35 @@ enum YAMLSupport {
         case .alias:
             throw fail("uses a YAML alias, which mlv does not read", node.mark?.line, node.mark?.column)
         }
+    }
+
+    /// `0x1F`, `0o17`, `0b101` (with an optional sign) when they fit 64 bits.
+    static func radixInteger(_ text: String) -> Int? {
+        var digits = Substring(text)
+        var negative = false
+        if digits.first == "-" || digits.first == "+" { negative = digits.first == "-"; digits = digits.dropFirst() }
+        let radix: Int
+        switch digits.prefix(2).lowercased() {
+        case "0x": radix = 16
+        case "0o": radix = 8
+        case "0b": radix = 2
+        default: return nil
+        }
+        guard let value = Int(digits.dropFirst(2), radix: radix) else { return nil }
+        return negative ? -value : value
+    }
+
+    /// An integer field of a file mlv writes (`size: 12`): decimal digits only, never through
+    /// Yams's conversions.
+    static func int(_ node: Node?) -> Int? {
+        guard let text = node?.scalar?.string, ExactNumber.looksInteger(text) else { return nil }
+        return Int(text)
+    }
+
+    /// A decimal number field (`duration: 1.5`).
+    static func double(_ node: Node?) -> Double? {
+        guard let text = node?.scalar?.string, !text.contains(":"), let value = Double(text), value.isFinite else { return nil }
+        return value
     }
 
     private static func isBoolWord(_ text: String) -> Bool {
