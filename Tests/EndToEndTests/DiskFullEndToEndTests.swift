@@ -131,4 +131,18 @@ final class DiskFullEndToEndTests: XCTestCase {
         XCTAssertEqual(try run(["train"], in: root).code, 0)
         XCTAssertEqual(try run(["status", "--exit-code"], in: root).code, 0)
     }
+
+    /// A read-only filesystem: the error names the path and errno's reason, nothing changes.
+    func testReadOnlyFilesystemIsSaidPlainly() throws {
+        let root = try repository("readonly")
+        try Data("data".utf8).write(to: URL(fileURLWithPath: root + "/d.txt"))
+        XCTAssertEqual(try TestRepository.run("/bin/mount", ["-o", "remount,ro", mount], in: "/").code, 0)
+        let add = try run(["add", "d.txt"], in: root)
+        XCTAssertEqual(add.code, 2)
+        XCTAssertTrue(add.stderr.hasPrefix("mlv: error: ") && add.stderr.hasSuffix("failed: Read-only file system.\n")
+                      && add.stderr.split(separator: "\n").count == 1, add.stderr)
+        XCTAssertEqual(try TestRepository.run("/bin/mount", ["-o", "remount,rw", mount], in: "/").code, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/d.txt.mlv"))
+        XCTAssertEqual(try run(["add", "d.txt"], in: root).code, 0)
+    }
 }

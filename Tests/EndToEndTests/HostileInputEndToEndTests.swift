@@ -192,4 +192,20 @@ final class HostileInputEndToEndTests: XCTestCase {
         XCTAssertEqual(change?["change"] as? String, "inf", diff.stdout)
         XCTAssertEqual(change?["b"] as? Double, 1.7e308, diff.stdout)
     }
+
+    // Finding 13: a Git remote name from config is never passed to git as an option.
+    func testABranchRemoteThatLooksLikeAnOptionIsNotPassedToGit() throws {
+        let repo = try TestRepository()
+        let outside = try outsideFolder()
+        try repo.write("d.txt", "data")
+        XCTAssertEqual(try repo.mlv("add", "d.txt").code, 0)
+        XCTAssertEqual(try repo.mlv("remote", "add", "store", outside + "/store").code, 0)
+        try repo.git("commit", "-q", "-m", "data")
+        try repo.git("config", "branch.main.remote", "--upload-pack=touch \(outside)/owned")
+        let pull = try repo.mlv("pull")
+        XCTAssertEqual(pull.code, 0, pull.stderr)
+        let push = try repo.mlv("push")
+        XCTAssertEqual(push.code, 0, push.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: outside + "/owned"), "a config value became a git option")
+    }
 }
