@@ -26,10 +26,7 @@ struct CheckoutCommand: ParsableCommand {
             progress.finish()
             failed = result.contains(where: \.failed)
             if json {
-                try Terminal.printJSON(result.map { [
-                    "path": $0.dataPath, "written": $0.written, "deleted": $0.deleted, "bytes_written": $0.bytesWritten,
-                    "missing_objects": $0.missing.map(\.hex), "corrupted_objects": $0.corrupted.map(\.hex),
-                ] as [String: Any] })
+                try Terminal.printJSON(encoding: result)
                 return
             }
             for item in result {

@@ -32,7 +32,7 @@ struct RemoteCommand: ParsableCommand {
             try runReportingErrors {
                 let remotes = try listRemotes(project: try openProject(ProgressBar(quiet: true)))
                 if json {
-                    try Terminal.printJSON(remotes.map { ["name": $0.name, "url": $0.url, "default": $0.isDefault, "options": $0.options] as [String: Any] })
+                    try Terminal.printJSON(encoding: remotes)
                     return
                 }
                 if remotes.isEmpty { print("No remotes; add one with `mlv remote add NAME URL`."); return }

@@ -25,20 +25,12 @@ struct StatusCommand: ParsableCommand {
             progress.finish()
             dirty = result.contains { !$0.isClean }
             if json {
-                try Terminal.printJSON(result.map(Self.json))
+                try Terminal.printJSON(encoding: result)
             } else if !global.quiet {
                 render(result)
             }
         }
         if exitCode && dirty { throw ExitStatus.differences }
-    }
-
-    static func json(_ s: PathStatus) -> [String: Any] {
-        [
-            "path": s.dataPath, "type": s.kind.rawValue, "workspace": s.workspace.rawValue,
-            "added": s.added, "modified": s.modified, "deleted": s.deleted,
-            "missing_from_cache": s.missingObjects, "clean": s.isClean,
-        ]
     }
 
     func render(_ result: [PathStatus]) {

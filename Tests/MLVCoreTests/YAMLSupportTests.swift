@@ -64,7 +64,12 @@ final class YAMLSupportTests: XCTestCase {
         XCTAssertThrowsError(try StructuredFile.parse(Array(header.utf8), file: "p.toml")) { error in
             XCTAssertTrue("\(error)".hasPrefix("p.toml:4: is not valid TOML: a table header must be"), "\(error)")
         }
-        let fine = "a = [\n  [1, 2],\n  [3],\n]\n[[runs]]\nid = 1\n[ \"x.y\" . z ]\nk = 2\n"
+        for broken in ["v = [105, }\n", "v = [1,,2]\n", "v = [,1]\n", "t = {a = 1,}\n", "v = [1, 2\n"] {
+            XCTAssertThrowsError(try StructuredFile.parse(Array(broken.utf8), file: "p.toml"), broken) { error in
+                XCTAssertTrue("\(error)".contains("is not valid TOML"), "\(error)")
+            }
+        }
+        let fine = "a = [\n  [1, 2],\n  [3],\n]\n[[runs]]\nid = 1\n[ \"x.y\" . z ]\nk = 2\nt = {b = [1, \"]\"], c = {d = 1}}\n"
         XCTAssertEqual(try StructuredFile.parse(Array(fine.utf8), file: "p.toml").value(at: "x.y.z.k"), .int(2))
     }
 }

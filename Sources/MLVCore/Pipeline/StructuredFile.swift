@@ -93,6 +93,9 @@ public enum StructuredFile {
         if let (line, what) = TOMLDepth.excess(in: text) {
             throw fail("nests \(what) deeper than \(TOMLDepth.maximum) levels", line, nil)
         }
+        if let line = TOMLDepth.malformedBrackets(in: text) {
+            throw fail("is not valid TOML: a list or inline table is not closed by its own bracket, or has an empty item", line, nil)
+        }
         if let line = TOMLDepth.malformedHeader(in: text) {
             throw fail("is not valid TOML: a table header must be `[name]` or `[[name]]` with dotted bare or quoted keys", line, nil)
         }
@@ -269,6 +272,54 @@ enum TOMLDepth {
             if !valid { return number + 1 }
         }
         return nil
+    }
+
+    /// The first line where a value's brackets do not match (`[1, }`) or a list or inline
+    /// table has an empty item (`[,`, `1,,2`): the parser mlv uses asserts on these.
+    static func malformedBrackets(in text: String) -> Int? {
+        var line = 1
+        var stack: [UInt8] = []
+        var inValue = false
+        var quote: UInt8? = nil
+        var comment = false
+        // The last significant byte inside brackets: `[`, `{` or `,` means an item must follow.
+        var last: UInt8 = 0
+        for byte in text.utf8 {
+            if byte == 10 {
+                line += 1
+                comment = false
+                if stack.isEmpty { inValue = false; quote = nil }
+                continue
+            }
+            if comment { continue }
+            if let open = quote {
+                if byte == open { quote = nil; last = byte }
+                continue
+            }
+            if byte == 0x20 || byte == 0x09 || byte == 0x0D { continue }
+            switch byte {
+            case UInt8(ascii: "#"): comment = true; continue
+            case UInt8(ascii: "\""), UInt8(ascii: "'"): quote = byte
+            case UInt8(ascii: "="): if stack.isEmpty { inValue = true }
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                if inValue {
+                    if !stack.isEmpty && last != UInt8(ascii: "[") && last != UInt8(ascii: ",") && last != UInt8(ascii: "=") { return line }
+                    stack.append(byte)
+                }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                if !stack.isEmpty {
+                    let opener = stack.removeLast()
+                    let matches = (opener == UInt8(ascii: "[") && byte == UInt8(ascii: "]")) || (opener == UInt8(ascii: "{") && byte == UInt8(ascii: "}"))
+                    // A trailing comma is allowed in a list, not in an inline table.
+                    if !matches || (byte == UInt8(ascii: "}") && last == UInt8(ascii: ",")) { return line }
+                }
+            case UInt8(ascii: ","):
+                if !stack.isEmpty && (last == UInt8(ascii: ",") || last == UInt8(ascii: "[") || last == UInt8(ascii: "{")) { return line }
+            default: break
+            }
+            last = byte
+        }
+        return stack.isEmpty ? nil : line
     }
 
     /// The first line whose keys or values nest deeper than `maximum`, and what nests.

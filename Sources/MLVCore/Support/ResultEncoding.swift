@@ -150,3 +150,49 @@ extension RemoteCheck: Encodable {
         try c.encode(problems, forKey: .problems)
     }
 }
+
+extension PathStatus: Encodable {
+    enum CodingKeys: String, CodingKey {
+        case path, type, workspace, added, modified, deleted, missingFromCache = "missing_from_cache", clean
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(dataPath, forKey: .path)
+        try c.encode(kind.rawValue, forKey: .type)
+        try c.encode(workspace.rawValue, forKey: .workspace)
+        try c.encode(added, forKey: .added)
+        try c.encode(modified, forKey: .modified)
+        try c.encode(deleted, forKey: .deleted)
+        try c.encode(missingObjects, forKey: .missingFromCache)
+        try c.encode(isClean, forKey: .clean)
+    }
+}
+
+extension CheckedOutPath: Encodable {
+    enum CodingKeys: String, CodingKey {
+        case path, written, deleted, bytesWritten = "bytes_written", missing = "missing_objects", corrupted = "corrupted_objects"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(dataPath, forKey: .path)
+        try c.encode(written, forKey: .written)
+        try c.encode(deleted, forKey: .deleted)
+        try c.encode(bytesWritten, forKey: .bytesWritten)
+        try c.encode(missing, forKey: .missing)
+        try c.encode(corrupted, forKey: .corrupted)
+    }
+}
+
+extension RemoteSettings: Encodable {
+    enum CodingKeys: String, CodingKey { case name, url, isDefault = "default", options }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(url, forKey: .url)
+        try c.encode(isDefault, forKey: .isDefault)
+        try c.encode(options, forKey: .options)
+    }
+}
