@@ -28,16 +28,7 @@ struct DiffCommand: ParsableCommand {
             let result = try diff(from: from, to: to, project: project)
             progress.finish()
             if json {
-                func files(_ list: [PathDiff.FileChange]) -> [[String: Any]] {
-                    list.map { ["path": $0.path, "old_size": $0.oldSize as Any? ?? NSNullValue.null, "new_size": $0.newSize as Any? ?? NSNullValue.null] }
-                }
-                try Terminal.printJSON([
-                    "from": from.label, "to": to.label,
-                    "paths": result.map { [
-                        "path": $0.dataPath, "change": $0.change.rawValue,
-                        "added": files($0.added), "deleted": files($0.deleted), "modified": files($0.modified),
-                    ] as [String: Any] },
-                ] as [String: Any])
+                try Terminal.printJSON(encoding: DataDiffReport(from: from.label, to: to.label, paths: result))
                 return
             }
             guard !global.quiet else { return }

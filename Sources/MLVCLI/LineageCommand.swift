@@ -52,7 +52,7 @@ struct LineageCommand: ParsableCommand {
             } else {
                 let node = try query.upstream(of: target, cwd: currentDirectory, revision: rev)
                 if json {
-                    try Terminal.printJSON(LineageRendering.json(node))
+                    try Terminal.printJSON(encoding: node)
                 } else if dot {
                     print(LineageRendering.graph(node, style: .dot))
                 } else if mermaid {
@@ -66,17 +66,7 @@ struct LineageCommand: ParsableCommand {
 
     private func printDownstream(_ start: [ObjectID], _ outputs: [DownstreamOutput]) throws {
         if json {
-            try Terminal.printJSON([
-                "target": target,
-                "ids": start.map(\.hex),
-                "outputs": outputs.map { output -> [String: Any] in
-                    [
-                        "path": output.path, "id": output.id.hex, "stage": output.stage, "made_from": output.madeFrom,
-                        "depth": output.depth, "commit": output.commit.map { $0.id } ?? NSNull(),
-                        "commit_summary": output.commit?.summary ?? NSNull(),
-                    ]
-                },
-            ])
+            try Terminal.printJSON(encoding: DownstreamReport(target: target, ids: start, outputs: outputs))
             return
         }
         guard !outputs.isEmpty else {
@@ -142,36 +132,6 @@ enum LineageRendering {
             }
         }
         return out
-    }
-
-    /// JSON: `root` and `nodes`, each node's `deps` naming other nodes by position, so a
-    /// version read by several stages appears once.
-    static func json(_ graph: LineageGraph) -> [String: Any] {
-        ["root": graph.root, "nodes": graph.nodes.map(json)]
-    }
-
-    static func json(_ node: LineageNode) -> [String: Any] {
-        var result: [String: Any] = ["path": node.path, "type": node.kind.rawValue, "id": node.id?.hex ?? NSNull()]
-        if let size = node.size { result["size"] = size }
-        switch node.origin {
-        case .stage(let stage):
-            result["origin"] = "stage"
-            result["stage"] = stage.name
-            result["cmd"] = stage.cmd
-            result["params"] = stage.params.map { ["file": $0.file, "key": $0.key, "value": $0.value.canonical] }
-            result["run"] = ["started": stage.run.started, "duration": stage.run.duration, "mlv": stage.run.mlvVersion,
-                             "commit": stage.run.commit ?? NSNull(), "dirty": stage.run.dirty] as [String: Any]
-            result["recorded_in"] = node.recordedIn.map { ["commit": $0.id, "summary": $0.summary] } ?? NSNull()
-            result["deps"] = node.inputs
-        case .added(let pointer):
-            result["origin"] = "added"
-            result["pointer"] = pointer
-        case .git:
-            result["origin"] = "git"
-        case .untracked:
-            result["origin"] = "untracked"
-        }
-        return result
     }
 
     enum GraphStyle { case dot, mermaid }

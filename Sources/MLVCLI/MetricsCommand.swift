@@ -38,16 +38,15 @@ struct MetricsShowCommand: ParsableCommand {
             if revs.isEmpty { revs = [.workspace] }
             let format = NumberFormat(precision: precision)
             var rows: [[String]] = []
-            var objects: [[String: Any]] = []
+            var listing: [MetricsListing] = []
             for revision in revs {
                 let snapshot = try MetricsSnapshot.read(revision, extraFiles: file, project: project).checked()
                 for value in snapshot.values {
                     rows.append([revision.label, value.file, value.key, format.string(value.value) + (value.source == .note ? " (note)" : "")])
-                    objects.append(["revision": revision.label, "file": value.file, "metric": value.key, "value": jsonValue(value.value),
-                                    "source": value.source.rawValue])
+                    listing.append(MetricsListing(revision: revision.label, value: value))
                 }
             }
-            if json { try Terminal.printJSON(objects); return }
+            if json { try Terminal.printJSON(encoding: listing); return }
             guard !rows.isEmpty else { throw MetricsError.noMetrics(revs.map(\.label).joined(separator: ", ")) }
             print(TableFormat.pick(markdown: md, csv: csv).render(["Revision", "Path", "Metric", "Value"], rows))
         }
@@ -59,14 +58,7 @@ func renderChanges(_ changes: [ValueChange], a: String, b: String, all: Bool, pr
     let format = NumberFormat(precision: precision)
     let shown = all ? changes : changes.filter { $0.verdict != .unchanged }
     if json {
-        try Terminal.printJSON(["a": a, "b": b, what + "s": shown.map { change -> [String: Any] in
-            [
-                "path": change.file, what: change.key, "a": jsonValue(change.old), "b": jsonValue(change.new),
-                "change": change.change.map { $0 as Any } ?? NSNull(), "change_percent": change.percent.map { $0 as Any } ?? NSNull(),
-                "verdict": change.verdict.rawValue,
-                "source_a": change.oldSource?.rawValue ?? NSNull(), "source_b": change.newSource?.rawValue ?? NSNull(),
-            ]
-        }])
+        try Terminal.printJSON(encoding: ChangeReport(a: a, b: b, what: what, changes: shown))
         return
     }
     guard !shown.isEmpty else {
@@ -150,12 +142,7 @@ struct MetricsHistoryCommand: ParsableCommand {
             }
             let format = NumberFormat(precision: precision)
             if json {
-                try Terminal.printJSON(series.map { name, points in
-                    ["metric": name, "points": points.map { point -> [String: Any] in
-                        ["commit": point.commit.id, "summary": point.commit.summary, "time": ISO8601DateFormatter().string(from: point.commit.time),
-                         "value": point.value.map { $0 as Any } ?? NSNull(), "source": point.source?.rawValue ?? NSNull()]
-                    }] as [String: Any]
-                })
+                try Terminal.printJSON(encoding: series.map { MetricSeries(metric: $0.0, points: $0.1) })
                 return
             }
             for (name, points) in series {

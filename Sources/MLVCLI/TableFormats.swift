@@ -48,15 +48,3 @@ struct NumberFormat {
     func signed(_ value: Double) -> String { (value > 0 ? "+" : "") + string(value) }
 }
 
-/// JSON for a structured value (numbers stay numbers).
-func jsonValue(_ value: StructuredValue?) -> Any {
-    guard let value else { return NSNull() }
-    switch value {
-    case .null: return NSNull()
-    case .bool(let b): return b
-    case .int(let i): return i
-    case .double(let d): return d.isFinite ? d : value.canonical as Any
-    case .string(let s): return s
-    case .list, .map: return value.canonical
-    }
-}

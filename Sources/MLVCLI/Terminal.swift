@@ -24,19 +24,6 @@ enum Terminal {
         FileHandle.standardError.write(Data("mlv: warning: \(DisplayText.escaped(message, keepNewlines: true))\n".utf8))
     }
 
-    /// Pretty-printed JSON with sorted keys, so field order is stable. Numbers JSON cannot
-    /// write (infinity, NaN: an infinite change between two huge metrics) become the strings
-    /// "inf", "-inf" and "nan"; anything else unwritable is an error, never silence.
-    static func printJSON(_ value: Any) throws {
-        let data: Data
-        do {
-            data = try JSONSerialization.data(withJSONObject: jsonSafe(value), options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        } catch {
-            throw OutputError(reason: "could not write the result as JSON (\(error.localizedDescription))")
-        }
-        print(String(decoding: data, as: UTF8.self))
-    }
-
     /// A result type's own JSON (see `JSONOutput`).
     static func printJSON<T: Encodable>(encoding value: T) throws {
         do { print(try JSONOutput.encode(value)) } catch {
@@ -44,14 +31,6 @@ enum Terminal {
         }
     }
 
-    private static func jsonSafe(_ value: Any) -> Any {
-        switch value {
-        case let number as Double where !number.isFinite: return number.isNaN ? "nan" : (number > 0 ? "inf" : "-inf")
-        case let array as [Any]: return array.map(jsonSafe)
-        case let dictionary as [String: Any]: return dictionary.mapValues(jsonSafe)
-        default: return value
-        }
-    }
 
     /// 1.5 KiB, 20.0 MiB, ... (binary units, as `du -h`).
     static func size(_ bytes: Int64) -> String {

@@ -2,11 +2,13 @@ import Foundation
 
 /// Runs per-item work on every core, each worker with its own `FileHasher` buffer.
 enum ParallelWork {
-    /// One worker per core; `MLV_JOBS` overrides.
-    static let workerCount: Int = {
-        if let jobs = ProcessInfo.processInfo.environment["MLV_JOBS"].flatMap(Int.init), jobs > 0 { return jobs }
-        return max(1, ProcessInfo.processInfo.activeProcessorCount)
-    }()
+    /// One worker per core; `MLV_JOBS` in the project's `Environment` overrides (set when a
+    /// project is opened, before any work starts).
+    nonisolated(unsafe) private(set) static var workerCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    static func configure(_ environment: Environment) {
+        if let jobs = environment["MLV_JOBS"].flatMap(Int.init), jobs > 0 { workerCount = jobs }
+    }
 
     /// Calls `body` for each index in `0..<count` across workers and returns the results in
     /// order. The first error stops handing out new items and is rethrown.

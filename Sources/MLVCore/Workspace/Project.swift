@@ -53,6 +53,7 @@ public final class Project {
     init(root: String, git: Repository, reporter: Reporter, sources: [TrackedPathSource] = Project.standardSources,
          environment: Environment = .process) throws {
         self.environment = environment
+        ParallelWork.configure(environment)
         self.root = root
         self.git = git
         self.reporter = reporter

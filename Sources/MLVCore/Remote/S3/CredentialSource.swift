@@ -10,7 +10,7 @@ struct CredentialSource {
     let gitConfig: GitConfig?
     let home: String
 
-    init(environment: [String: String] = ProcessInfo.processInfo.environment, gitConfig: GitConfig?) {
+    init(environment: [String: String], gitConfig: GitConfig?) {
         self.environment = environment
         self.gitConfig = gitConfig
         home = environment["HOME"] ?? NSHomeDirectory()

@@ -7,7 +7,7 @@ struct ProxySettings: Equatable {
     let host: String
     let port: Int
 
-    static func proxy(for endpoint: URL, environment: [String: String] = ProcessInfo.processInfo.environment) -> ProxySettings? {
+    static func proxy(for endpoint: URL, environment: [String: String]) -> ProxySettings? {
         guard let scheme = endpoint.scheme?.lowercased(), let host = endpoint.host?.lowercased() else { return nil }
         let names = scheme == "https" ? ["HTTPS_PROXY", "https_proxy"] : ["HTTP_PROXY", "http_proxy"]
         guard let value = names.lazy.compactMap({ environment[$0] }).first(where: { !$0.isEmpty }) else { return nil }
