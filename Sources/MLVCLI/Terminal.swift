@@ -33,13 +33,7 @@ enum Terminal {
 
 
     /// 1.5 KiB, 20.0 MiB, ... (binary units, as `du -h`).
-    static func size(_ bytes: Int64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
-        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
-    }
+    static func size(_ bytes: Int64) -> String { DiskSpace.describe(bytes) }
 
     /// Left-aligned columns separated by two spaces.
     static func table(_ rows: [[String]]) -> String {

@@ -54,7 +54,7 @@ final class DiskFullEndToEndTests: XCTestCase {
     func assertNoSpaceError(_ result: TestRepository.Result, command: String, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(result.code, 2, result.stdout + result.stderr, file: file, line: line)
         let normalized = result.stderr.replacingOccurrences(of: #"\(writing [^)]*\)"#, with: "(writing PATH)", options: .regularExpression)
-            .replacingOccurrences(of: #"[0-9.]+ (bytes|KiB|MiB)"#, with: "N", options: .regularExpression)
+            .replacingOccurrences(of: #"[0-9.]+ (B|KiB|MiB)"#, with: "N", options: .regularExpression)
             .replacingOccurrences(of: mount, with: "MOUNT")
         XCTAssertEqual(normalized, "mlv: error: no space left on the filesystem mounted at MOUNT (writing PATH): `mlv \(command)` needs up to N there, N is free. Nothing half-written was kept and earlier data is intact; free some space, then run `mlv \(command)` again.\n", file: file, line: line)
     }

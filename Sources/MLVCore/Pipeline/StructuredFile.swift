@@ -90,13 +90,13 @@ public enum StructuredFile {
     // MARK: TOML
 
     static func parseTOML(_ text: String, fail: (String, Int?, Int?) -> StructuredFileError) throws -> StructuredValue {
-        if let (line, what) = TOMLDepth.excess(in: text) {
-            throw fail("nests \(what) deeper than \(TOMLDepth.maximum) levels", line, nil)
+        if let (line, what) = TOMLPrecheck.excess(in: text) {
+            throw fail("nests \(what) deeper than \(TOMLPrecheck.maximum) levels", line, nil)
         }
-        if let line = TOMLDepth.malformedBrackets(in: text) {
+        if let line = TOMLPrecheck.malformedBrackets(in: text) {
             throw fail("is not valid TOML: a list or inline table is not closed by its own bracket, or has an empty item", line, nil)
         }
-        if let line = TOMLDepth.malformedHeader(in: text) {
+        if let line = TOMLPrecheck.malformedHeader(in: text) {
             throw fail("is not valid TOML: a table header must be `[name]` or `[[name]]` with dotted bare or quoted keys", line, nil)
         }
         do {
@@ -209,10 +209,11 @@ public struct StructuredFileError: UserFacingError, Equatable {
     }
 }
 
-/// A scan of TOML text before it is parsed: the parser (and any walk over its result)
-/// recurses once per level, so a key of 50,000 dotted parts would exhaust the stack. Dots and
+/// Scans of TOML text before toml++ parses it: that parser (and any walk over its result)
+/// recurses once per level, so a key of 50,000 dotted parts would exhaust the stack, and it
+/// aborts on an assertion for some malformed headers and lists (found by fuzzing). Dots and
 /// brackets inside quoted strings are not counted.
-enum TOMLDepth {
+enum TOMLPrecheck {
     static let maximum = 64
 
     /// The first line holding a table header that is not `[key.key]` / `[[key.key]]` with

@@ -35,10 +35,8 @@ public final class LocalRemote: RemoteStore, LinkableRemote {
     private func retrying<T>(_ body: () throws -> T) throws -> T {
         var attempt = 1
         while true {
+            // Operations throw this remote's errors (`failure`, `asRemoteError`), so the kind decides.
             do { return try body() } catch let error as RemoteError where error.kind == .retriable && attempt < LocalRemote.attempts {
-                usleep(useconds_t(10_000 << attempt))
-                attempt += 1
-            } catch let error as FileError where RemoteError.kind(ofErrno: error.errno) == .retriable && attempt < LocalRemote.attempts {
                 usleep(useconds_t(10_000 << attempt))
                 attempt += 1
             }
@@ -165,17 +163,12 @@ public final class LocalRemote: RemoteStore, LinkableRemote {
         }
     }
 
-    /// Deletes hidden `.NAME.mlv-tmp-PID-N` files under `prefix` that killed uploads left,
-    /// when that process is gone from this machine. Returns how many were removed.
-    @discardableResult
-    func removeAbandonedTemporaries(in folder: String) -> Int {
-        guard let names = try? FileSystem.listDirectory(path(folder)) else { return 0 }
-        var removed = 0
-        for name in names where name.hasPrefix(".") && name.contains(".mlv-tmp-") {
+    /// Deletes hidden `.NAME.mlv-tmp-PID-N` files in `folder` that killed uploads left, when
+    /// that process is gone from this machine.
+    func removeAbandonedTemporaries(in folder: String) {
+        for name in (try? FileSystem.listDirectory(path(folder))) ?? [] where name.hasPrefix(".") {
             FileSystem.removeIfAbandoned(path(folder) + "/" + name)
-            if !FileSystem.exists(path(folder) + "/" + name) { removed += 1 }
         }
-        return removed
     }
 
     func link(_ key: String, to path: String) -> Bool {

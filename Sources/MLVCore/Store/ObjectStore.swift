@@ -233,9 +233,7 @@ public final class ObjectStore: @unchecked Sendable {
         guard let names = try? FileSystem.listDirectory(folder) else { return }
         for name in names {
             guard let prefix = prefixes.first(where: { name.hasPrefix($0) }) else { continue }
-            let parts = name.dropFirst(prefix.count).split(separator: "-")
-            guard parts.count == 2, let pid = Int32(parts[0]), UInt64(parts[1]) != nil else { continue }
-            if pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH { unlink(folder + "/" + name) }
+            if TemporaryName.ownerIsGone(name.dropFirst(prefix.count)) { unlink(folder + "/" + name) }
         }
     }
 

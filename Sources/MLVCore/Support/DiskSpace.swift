@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -32,8 +33,7 @@ public enum DiskSpace {
     /// The mount point holding `path` (or its nearest existing ancestor): the highest folder
     /// on the same device.
     public static func mountPoint(of path: String) -> String {
-        var current = path
-        while FileSystem.statFile(current) == nil, !current.isEmpty, current != "/" { current = PathName.parent(of: current) }
+        var current = existingAncestor(of: path)
         var st = stat()
         guard stat(current, &st) == 0 else { return "/" }
         let device = st.st_dev
@@ -46,12 +46,17 @@ public enum DiskSpace {
         return current.isEmpty ? "/" : current
     }
 
-    /// Bytes an unprivileged writer may still use on the filesystem holding `path`.
-    public static func available(at path: String) -> Int64 {
+    /// `path`, or its nearest ancestor that exists (a failed write may not have made it).
+    private static func existingAncestor(of path: String) -> String {
         var current = path
         while FileSystem.statFile(current) == nil, !current.isEmpty, current != "/" { current = PathName.parent(of: current) }
+        return current.isEmpty ? "/" : current
+    }
+
+    /// Bytes an unprivileged writer may still use on the filesystem holding `path`.
+    public static func available(at path: String) -> Int64 {
         var info = statvfs()
-        guard statvfs(current.isEmpty ? "/" : current, &info) == 0 else { return 0 }
+        guard statvfs(existingAncestor(of: path), &info) == 0 else { return 0 }
         return Int64(info.f_bavail) * Int64(info.f_frsize)
     }
 
@@ -67,14 +72,12 @@ public enum DiskSpace {
         return total
     }
 
-    /// 1.5 MiB, 20.0 GiB, … (binary units).
-    static func describe(_ bytes: Int64) -> String {
-        let units = ["bytes", "KiB", "MiB", "GiB", "TiB"]
+    /// 20 B, 1.5 KiB, 20.0 MiB, … (binary units, as `du -h`): how mlv writes sizes everywhere.
+    public static func describe(_ bytes: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var value = Double(bytes)
         var unit = 0
         while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
-        if unit == 0 { return "\(bytes) bytes" }
-        let tenths = (value * 10).rounded() / 10
-        return "\(tenths) \(units[unit])"
+        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
     }
 }

@@ -195,9 +195,7 @@ public enum FileSystem {
     /// Deletes a temporary file named `….mlv-tmp-PID-RANDOM` when process PID no longer runs.
     static func removeIfAbandoned(_ path: String) {
         guard let marker = path.range(of: ".mlv-tmp-", options: .backwards) else { return }
-        let parts = path[marker.upperBound...].split(separator: "-")
-        guard parts.count == 2, let pid = Int32(parts[0]), pid != getpid() else { return }
-        if kill(pid, 0) != 0 && errno == ESRCH { unlink(path) }
+        if TemporaryName.ownerIsGone(path[marker.upperBound...]) { unlink(path) }
     }
 
     /// Flushes a folder's entries (renames into it) to disk.

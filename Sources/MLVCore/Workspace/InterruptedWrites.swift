@@ -28,10 +28,8 @@ public struct InterruptedWrites {
     public func abandoned() -> [(file: String, paths: [String])] {
         guard let names = try? FileSystem.listDirectory(folder) else { return [] }
         var result: [(String, [String])] = []
-        for name in names.sorted() {
-            let parts = name.split(separator: "-")
-            guard parts.count == 2, let pid = Int32(parts[0]), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH,
-                  let bytes = try? FileSystem.readFile("\(folder)/\(name)", limit: 1 << 20) else { continue }
+        for name in names.sorted() where TemporaryName.ownerIsGone(name) {
+            guard let bytes = try? FileSystem.readFile("\(folder)/\(name)", limit: 1 << 20) else { continue }
             let paths = String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
                 .filter { RelativePath.trackedPathProblem($0) == nil }
             result.append(("\(folder)/\(name)", paths))
