@@ -106,8 +106,7 @@ public func collectRemoteGarbage(_ name: String?, scope: GCScope, dryRun: Bool, 
     while true {
         var surviving: [RemoteCatalog.Location] = []
         for (key, index) in catalog.packs {
-            let liveBytes = index.entries.reduce(Int64(0)) { $0 + (live.contains($1.id) ? $1.length : 0) }
-            let keptWhole = liveBytes > 0 && liveBytes * 2 >= index.packSize
+            let keptWhole = PackFate(index, live: live).action == .keep
             for entry in index.entries where entry.kind == .chunkList && (keptWhole || live.contains(entry.id)) && !listsRead.contains(entry.id) {
                 surviving.append(RemoteCatalog.Location(packKey: key, entry: entry))
             }
@@ -119,12 +118,13 @@ public func collectRemoteGarbage(_ name: String?, scope: GCScope, dryRun: Bool, 
     if !dryRun, let directory = remote as? LocalRemote { directory.removeAbandonedTemporaries(in: "packs") }
     let writer = PackWriter(remote: remote, catalog: catalog, temporaryDirectory: project.store.temporaryDirectory)
     for (key, index) in catalog.packs.sorted(by: { $0.key < $1.key }) {
-        let keep = index.entries.filter { live.contains($0.id) }
-        let liveBytes = keep.reduce(Int64(0)) { $0 + $1.length }
+        let fate = PackFate(index, live: live)
+        let keep = fate.live, liveBytes = fate.liveBytes
         let indexKey = String(key.dropLast(5)) + ".idx"
-        if keep.isEmpty {
+        switch fate.action {
+        case .delete:
             result.packsDeleted += 1
-        } else if liveBytes * 2 < index.packSize {
+        case .rewrite:
             result.packsRewritten += 1
             if !dryRun {
                 let locations = keep.map { RemoteCatalog.Location(packKey: key, entry: $0) }
@@ -136,10 +136,10 @@ public func collectRemoteGarbage(_ name: String?, scope: GCScope, dryRun: Bool, 
                 }
                 try writer.flush()
             }
-        } else {
+        case .keep:
             continue
         }
-        result.bytesFreed += index.packSize - (keep.isEmpty ? 0 : liveBytes)
+        result.bytesFreed += index.packSize - liveBytes
         result.entriesDropped += index.entries.count - keep.count
         if !dryRun {
             try remote.delete(indexKey)
@@ -147,4 +147,20 @@ public func collectRemoteGarbage(_ name: String?, scope: GCScope, dryRun: Bool, 
         }
     }
     return result
+}
+
+/// What `gc --cloud` does with one pack, from the items still live in it: delete it (none
+/// live), rewrite its live items into a new pack (under half its bytes live), or keep it whole.
+/// The chunk-list fixed point and the deletions use this one rule.
+struct PackFate {
+    enum Action { case delete, rewrite, keep }
+    let live: [PackIndex.Entry]
+    let liveBytes: Int64
+    let action: Action
+
+    init(_ index: PackIndex, live ids: Set<ObjectID>) {
+        live = index.entries.filter { ids.contains($0.id) }
+        liveBytes = live.reduce(Int64(0)) { $0 + $1.length }
+        action = live.isEmpty ? .delete : liveBytes * 2 < index.packSize ? .rewrite : .keep
+    }
 }
