@@ -19,7 +19,8 @@ extension MLVCommand {
             Foundation.exit(code.rawValue)
         } catch let error as ValidationError {
             exit(withError: error)
-        } catch where error is CleanExit {
+        } catch where error is CleanExit || String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+            // `--help` and `help CMD` come back from `run` as ArgumentParser's own errors.
             exit(withError: error)
         } catch {
             Terminal.error(ErrorText.describe(error))

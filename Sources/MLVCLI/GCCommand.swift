@@ -5,7 +5,7 @@ struct GCCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gc",
         abstract: "Delete cache objects that nothing in the chosen scope references.",
-        discussion: "A scope is required. The work tree's pointers and HEAD are always kept.")
+        discussion: "A scope is required. The work tree's pointers and HEAD are always kept, and so are experiments (refs/mlv/exps) and queued experiments unless --drop-experiments.")
 
     @OptionGroup var global: GlobalOptions
 
@@ -13,6 +13,7 @@ struct GCCommand: ParsableCommand {
     @Flag(help: "Also keep what every branch tip needs.") var allBranches = false
     @Flag(help: "Also keep what every tag needs.") var allTags = false
     @Flag(help: "Also keep what every commit in the history needs.") var allCommits = false
+    @Flag(help: "Do not keep what experiments (refs/mlv/exps) and queued experiments need; by default they are kept until `mlv exp rm`.") var dropExperiments = false
     @Flag(help: "Report what would be deleted without deleting.") var dryRun = false
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "Collect garbage on a remote instead of the local cache. Dangerous when several repositories share the remote: data only they use is deleted. Run with --dry-run first.") var cloud = false
@@ -30,7 +31,7 @@ struct GCCommand: ParsableCommand {
         try runReportingErrors(progress) {
             let project = try openProject(progress)
             if cloud {
-                let result = try collectRemoteGarbage(remote, scope: scope, dryRun: dryRun, project: project)
+                let result = try collectRemoteGarbage(remote, scope: scope, dryRun: dryRun, keepExperiments: !dropExperiments, project: project)
                 if json {
                     try Terminal.printJSON(encoding: result)
                 } else if !global.quiet {
@@ -39,7 +40,7 @@ struct GCCommand: ParsableCommand {
                 }
                 return
             }
-            let result = try collectGarbage(scope: scope, dryRun: dryRun, project: project)
+            let result = try collectGarbage(scope: scope, dryRun: dryRun, keepExperiments: !dropExperiments, project: project)
             if json {
                 try Terminal.printJSON(encoding: result)
             } else if !global.quiet {

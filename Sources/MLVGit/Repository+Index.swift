@@ -89,33 +89,11 @@ extension Repository {
     /// `parent` (compare and swap); a missing ref is created.
     @discardableResult
     public func commitFiles(_ files: [String: [UInt8]], onto parent: GitObjectID?, ref: String, message: String) throws -> GitObjectID {
-        var index: OpaquePointer?
-        try check(git_index_new(&index), "create an in-memory index")
-        defer { git_index_free(index) }
-        if let parent {
-            try withTree(of: parent) { tree in
-                try check(git_index_read_tree(index, tree), "read tree of \(parent.short)")
-            }
-        }
-        for (path, bytes) in files.sorted(by: { $0.key < $1.key }) {
-            var blobOID = git_oid()
-            try bytes.withUnsafeBytes { raw in
-                try check(git_blob_create_from_buffer(&blobOID, pointer, raw.baseAddress, raw.count), "write blob \(path)")
-            }
-            var entry = git_index_entry()
-            entry.mode = 0o100644
-            entry.id = blobOID
-            try path.withCString { cPath in
-                entry.path = cPath
-                try check(git_index_add(index, &entry), "add \(path) to the tree")
-            }
-        }
-        var treeOID = git_oid()
-        try check(git_index_write_tree_to(&treeOID, index, pointer), "write tree")
-        return try createCommit(updating: ref, tree: treeOID, parents: parent.map { [$0] } ?? [], message: message)
+        let tree = try writeTree(base: parent, changes: files.mapValues { .write($0, executable: false) })
+        return try createCommit(updating: ref, tree: tree, parents: parent.map { [$0] } ?? [], message: message)
     }
 
-    private func createCommit(updating ref: String, tree treeOID: git_oid, parents: [GitObjectID], message: String) throws -> GitObjectID {
+    func createCommit(updating ref: String?, tree treeOID: git_oid, parents: [GitObjectID], message: String) throws -> GitObjectID {
         var treeOID = treeOID
         var tree: OpaquePointer?
         try check(git_tree_lookup(&tree, pointer, &treeOID), "look up new tree")

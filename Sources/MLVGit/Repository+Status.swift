@@ -51,3 +51,27 @@ extension Repository {
         return paths.sorted()
     }
 }
+
+extension Repository {
+    /// Paths Git tracks whose index or work-tree version differs from HEAD (modified, added to
+    /// the index, deleted, renamed: both names), sorted; untracked files are not listed.
+    public func changedTrackedPaths() throws -> [String] {
+        var options = git_status_options()
+        try check(git_status_options_init(&options, UInt32(GIT_STATUS_OPTIONS_VERSION)), "initialise status options")
+        options.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR
+        options.flags = GIT_STATUS_OPT_EXCLUDE_SUBMODULES.rawValue
+        var list: OpaquePointer?
+        try check(git_status_list_new(&list, pointer, &options), "read the status")
+        defer { git_status_list_free(list) }
+        var paths = Set<String>()
+        for index in 0..<git_status_list_entrycount(list) {
+            guard let entry = git_status_byindex(list, index) else { continue }
+            for delta in [entry.pointee.head_to_index, entry.pointee.index_to_workdir] {
+                guard let delta else { continue }
+                if let path = delta.pointee.old_file.path { paths.insert(String(cString: path)) }
+                if let path = delta.pointee.new_file.path { paths.insert(String(cString: path)) }
+            }
+        }
+        return paths.sorted()
+    }
+}

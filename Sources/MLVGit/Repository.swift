@@ -164,30 +164,7 @@ public final class Repository {
     /// Every blob path in `commit`'s tree (recursively) for which `include` is true, with its
     /// blob id (`git_tree_entry_byindex`, `git_tree_lookup`).
     public func listFiles(at commit: GitObjectID, where include: (String) -> Bool) throws -> [(path: String, blob: GitObjectID)] {
-        try withTree(of: commit) { tree in
-            var found: [(String, GitObjectID)] = []
-            try collect(tree: tree, prefix: "", include: include, into: &found)
-            return found
-        }
-    }
-
-    private func collect(tree: OpaquePointer, prefix: String, include: (String) -> Bool,
-                         into found: inout [(String, GitObjectID)]) throws {
-        let count = git_tree_entrycount(tree)
-        for index in 0..<count {
-            guard let entry = git_tree_entry_byindex(tree, index) else { continue }
-            let name = String(cString: git_tree_entry_name(entry))
-            let path = prefix.isEmpty ? name : prefix + "/" + name
-            let type = git_tree_entry_type(entry)
-            if type == GIT_OBJECT_TREE {
-                var sub: OpaquePointer?
-                try check(git_tree_lookup(&sub, pointer, git_tree_entry_id(entry)), "read tree \(path)")
-                defer { git_tree_free(sub) }
-                try collect(tree: sub!, prefix: path, include: include, into: &found)
-            } else if type == GIT_OBJECT_BLOB, include(path) {
-                found.append((path, GitObjectID(git_tree_entry_id(entry).pointee)))
-            }
-        }
+        try treeFiles(at: commit).filter { include($0.path) }.map { ($0.path, $0.blob) }
     }
 
     // MARK: History and references

@@ -75,7 +75,7 @@ public struct LineageQuery {
     /// does not exhaust the thread's.
     public mutating func upstream(of userPath: String, cwd: String, revision: String?) throws -> LineageGraph {
         let path = try project.relativePath(forUserPath: userPath, cwd: cwd)
-        let commit = try revision.map { try project.git.resolveCommit($0) }
+        let commit = try revision.map { try project.resolveCommit($0) }
         let lock: LockFile
         let tracked: [TrackedPath]
         if let commit {
@@ -260,7 +260,7 @@ public struct LineageQuery {
         if let id = ObjectID(hex: target) { return [id] }
         let path = try project.relativePath(forUserPath: target, cwd: cwd)
         if let revision {
-            let commit = try project.git.resolveCommit(revision)
+            let commit = try project.resolveCommit(revision)
             if let found = try project.committedTrackedPaths(at: commit, revision: revision).first(where: { $0.dataPath == path }) {
                 return [found.pointer.id]
             }

@@ -10,11 +10,11 @@ public struct GCResult: Sendable, Equatable {
 /// Deletes cache objects that nothing in `scope` (plus the work tree and HEAD) references
 /// (`mlv gc`). Fails closed: when a referenced directory manifest is missing, the files it
 /// lists are unknown, so nothing is deleted.
-public func collectGarbage(scope: GCScope, dryRun: Bool, project: Project) throws -> GCResult {
+public func collectGarbage(scope: GCScope, dryRun: Bool, keepExperiments: Bool = true, project: Project) throws -> GCResult {
     let lock = try project.lock(command: "gc")
     defer { withExtendedLifetime(lock) {} }
     var collector = ReferenceCollector(project: project)
-    try collector.addScope(scope)
+    try collector.addScope(scope, keepExperiments: keepExperiments)
     if let missing = collector.missingManifests.first {
         throw GCError.manifestMissing(path: missing.usedBy, id: missing.id)
     }

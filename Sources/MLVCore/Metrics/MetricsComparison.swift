@@ -107,13 +107,13 @@ public func metricHistory(_ metric: String, range: String?, extraFiles: [String]
         let parts = range.components(separatedBy: "..")
         guard parts.count <= 2, !parts.contains(where: { $0.contains(".") && $0.hasPrefix(".") }) else { throw MetricsError.badRange(range) }
         if parts.count == 2 {
-            if !parts[0].isEmpty { stop = try project.git.resolveCommit(parts[0]) }
+            if !parts[0].isEmpty { stop = try project.resolveCommit(parts[0]) }
             tipText = parts[1].isEmpty ? "HEAD" : parts[1]
         } else {
             tipText = range
         }
     }
-    guard let tip = tipText == "HEAD" ? try project.git.headCommit() : try project.git.resolveCommit(tipText) else { return [] }
+    guard let tip = tipText == "HEAD" ? try project.git.headCommit() : try project.resolveCommit(tipText) else { return [] }
     var points: [HistoryPoint] = []
     for commit in try project.git.history(from: tip, firstParent: true, limit: limit) {
         if commit == stop { break }

@@ -20,7 +20,7 @@ public enum Revision: Sendable, Equatable {
     /// `workspace` (or an empty string) for the work tree; anything else is resolved by Git.
     public static func resolve(_ text: String?, project: Project) throws -> Revision {
         guard let text, !text.isEmpty, text != "workspace" else { return .workspace }
-        return .commit(try project.git.resolveCommit(text), label: text)
+        return .commit(try project.resolveCommit(text), label: text)
     }
 
     /// The tip of every local branch, labelled by its name.

@@ -4,7 +4,7 @@ import Foundation
 /// whose command, deps and params match one of them is restored instead of run again.
 struct RunCache {
     let project: Project
-    var directory: String { project.mlvDirectory + "/runs" }
+    var directory: String { project.runCacheDirectory ?? project.mlvDirectory + "/runs" }
 
     func lookup(_ key: ObjectID) -> LockedStage? {
         let path = directory + "/" + key.hex

@@ -81,10 +81,10 @@ public struct RemoteGCResult: Sendable, Equatable {
 /// item are deleted; packs that are mostly dead are rewritten with their live items, the new
 /// pack uploaded before the old one is removed. Dangerous when several repositories share the
 /// remote: what only another repository uses is deleted too.
-public func collectRemoteGarbage(_ name: String?, scope: GCScope, dryRun: Bool, project: Project) throws -> RemoteGCResult {
+public func collectRemoteGarbage(_ name: String?, scope: GCScope, dryRun: Bool, keepExperiments: Bool = true, project: Project) throws -> RemoteGCResult {
     let (settings, remote, catalog) = try openCatalog(name, project: project)
     var collector = ReferenceCollector(project: project)
-    try collector.addScope(scope)
+    try collector.addScope(scope, keepExperiments: keepExperiments)
     if let missing = collector.missingManifests.first { throw GCError.manifestMissing(path: missing.usedBy, id: missing.id) }
     var live = Set(collector.usedBy.keys)
     let fetcher = Fetcher(remote: remote, catalog: catalog, store: project.store)

@@ -76,7 +76,7 @@ struct DataSideReader {
     func read(_ side: DiffSide) throws -> [String: [String: FileVersion]] {
         switch side {
         case .revision(let revision):
-            let commit = try project.git.resolveCommit(revision)
+            let commit = try project.resolveCommit(revision)
             var result: [String: [String: FileVersion]] = [:]
             for tracked in try pointers(at: commit, label: revision) {
                 result[tracked.dataPath] = try files(of: tracked.pointer, dataPath: tracked.dataPath, at: revision)

@@ -35,7 +35,7 @@ struct ReferenceCollector {
 
     /// The commits named by revision expressions.
     mutating func addRevisions(_ revisions: [String]) throws {
-        try addCommits(try revisions.map { try project.git.resolveCommit($0) })
+        try addCommits(try revisions.map { try project.resolveCommit($0) })
     }
 
     private func selects(_ path: String) -> Bool {
@@ -53,9 +53,16 @@ struct ReferenceCollector {
         }
     }
 
-    mutating func addScope(_ scope: GCScope) throws {
+    /// The scope's commits, plus (unless `keepExperiments` is false) every experiment and the
+    /// work-tree snapshot of every queued one: experiments are kept until `exp rm` or a gc
+    /// that names `--drop-experiments`.
+    mutating func addScope(_ scope: GCScope, keepExperiments: Bool = true) throws {
         try addWorkspace()
         if let head = try project.git.headCommit() { try addCommits([head]) }
+        if keepExperiments {
+            try addCommits(try project.git.references(matching: "refs/mlv/exps/*").map(\.commit)
+                + project.git.references(matching: "refs/mlv/queue/*").map(\.commit))
+        }
         switch scope {
         case .workspace: break
         case .allBranches: try addCommits(try project.git.references(matching: "refs/heads/*").map(\.commit))
