@@ -4,6 +4,16 @@ import XCTest
 /// Every command driven into a failure: exit code 2 and exactly one `mlv: error: …` line on
 /// stderr (no trace, no second line), compared as text with the temporary paths normalized.
 final class ExitCodeEndToEndTests: XCTestCase {
+    func testHelpPrintsUsageAndExitsZero() throws {
+        let repo = try TestRepository()
+        for arguments in [["--help"], ["exp", "--help"], ["exp", "run", "--help"], ["help", "train"]] {
+            let result = try TestRepository.run(TestRepository.binary, arguments, in: repo.root)
+            XCTAssertEqual(result.code, 0, "\(arguments): \(result.stderr)")
+            XCTAssertEqual(result.stderr, "", "\(arguments)")
+            XCTAssertTrue(result.stdout.contains("USAGE: mlv"), "\(arguments)")
+        }
+    }
+
     func testEveryCommandFailsWithCodeTwoAndOneLine() throws {
         let repo = try TestRepository()
         let plain = try TestRepository(initMLV: false)

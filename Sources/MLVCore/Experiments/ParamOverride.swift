@@ -53,7 +53,8 @@ public struct ParamOverride: Equatable, Sendable, Codable {
             let step = numbers.count == 3 ? numbers[2] : 1
             guard step != 0, step.isFinite, numbers[0].isFinite, numbers[1].isFinite else { throw refuse("range needs finite numbers and a step that is not 0") }
             let integral = arguments.allSatisfy { if case .int = $0 { return true }; return false }
-            let count = Int(((numbers[1] - numbers[0]) / step).rounded(.up))
+            // STOP is excluded, also when binary rounding puts it a hair past the last step.
+            let count = Int((((numbers[1] - numbers[0]) / step) - 1e-9).rounded(.up))
             guard count > 0 else { throw refuse("the range is empty") }
             guard count <= maximumSweep else { throw refuse("the range has \(count) values; at most \(maximumSweep)") }
             return (0..<count).map { index in
