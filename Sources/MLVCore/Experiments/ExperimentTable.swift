@@ -61,21 +61,22 @@ public func experimentTable(_ options: ExperimentShowOptions, project: Project) 
     }
     var rows: [ExperimentRow] = []
     var directions: [String: MetricDirection] = [:]
-    var reader = RevisionValues(project: project)
+    let reader = RevisionValues(project: project)
     for (baseline, label) in baselines {
         let baseRevision = Revision.commit(baseline, label: label)
         let baseParams = try reader.params(baseRevision)
+        let baseSnapshot = try MetricsSnapshot.read(baseRevision, project: project)
         let info = try project.git.commitInfo(baseline)
         directions.merge(try baseRevision.pipeline(project: project)?.metricDirections ?? [:]) { a, _ in a }
         var group: [ExperimentRow] = []
         for experiment in all where experiment.baseline == baseline {
             let revision = Revision.commit(experiment.commit, label: experiment.name)
-            let report = try? checkGates(revision, baseline: baseRevision, missingBaseline: .skip(reason: "no baseline"), project: project)
+            let snapshot = try MetricsSnapshot.read(revision, project: project)
             group.append(ExperimentRow(
                 name: experiment.name, isBaseline: false, baseline: baseline.hex, commit: experiment.commit.hex,
                 created: try project.git.commitInfo(experiment.commit).time, state: "done", exitCode: nil,
-                params: try reader.params(revision), metrics: try reader.metrics(revision),
-                gate: report.map { $0.results.isEmpty ? nil : ($0.passed ? "pass" : "fail") } ?? "error"))
+                params: try reader.params(revision), metrics: RevisionValues.metrics(snapshot),
+                gate: RevisionValues.gate(revision, snapshot: snapshot, baseline: baseSnapshot, project: project)))
         }
         for entry in entries where entry.baseline == baseline.hex && entry.state != .done {
             var params = baseParams
@@ -102,7 +103,7 @@ public func experimentTable(_ options: ExperimentShowOptions, project: Project) 
             group.sort { keys[$0.name]! < keys[$1.name]! }
         }
         rows.append(ExperimentRow(name: label, isBaseline: true, baseline: baseline.hex, commit: baseline.hex, created: info.time,
-                                  state: "baseline", exitCode: nil, params: baseParams, metrics: try reader.metrics(baseRevision), gate: nil))
+                                  state: "baseline", exitCode: nil, params: baseParams, metrics: RevisionValues.metrics(baseSnapshot), gate: nil))
         rows += group
     }
     func differs(_ column: String, _ values: (ExperimentRow) -> StructuredValue?) -> Bool {
@@ -162,20 +163,27 @@ struct RevisionValues {
     }
 
     /// Every leaf of the params files the revision's stages read.
-    mutating func params(_ revision: Revision) throws -> [String: StructuredValue] {
+    func params(_ revision: Revision) throws -> [String: StructuredValue] {
         guard let pipeline = try? revision.pipeline(project: project) else { return [:] }
         var values: [String: StructuredValue] = [:]
         for file in Set(pipeline.stages.flatMap(\.paramFiles)).sorted() {
-            guard let bytes = try revision.read(file, project: project),
-                  let parsed = try? StructuredFile.parse(bytes, file: file, revision: revision.label) else { continue }
-            for (key, value) in parsed.flattened() { values[Self.column(file: file, key: key)] = value }
+            guard let parsed = try? revision.flattenedFile(file, project: project) else { continue }
+            for (key, value) in parsed { values[Self.column(file: file, key: key)] = value }
         }
         return values
     }
 
-    /// The metrics of the revision's declared files (and notes), by key.
-    mutating func metrics(_ revision: Revision) throws -> [String: StructuredValue] {
-        let snapshot = try MetricsSnapshot.read(revision, project: project)
+    /// `pass` or `fail` of the revision's gates against the baseline's metrics; nil without gates.
+    static func gate(_ revision: Revision, snapshot: MetricsSnapshot, baseline: MetricsSnapshot, project: Project) -> String? {
+        guard let pipeline = try? revision.pipeline(project: project) else { return "fail" }
+        guard !pipeline.gates.isEmpty else { return nil }
+        let evaluator = GateEvaluator(rules: pipeline.gates, missingBaseline: .skip(reason: "no baseline"))
+        guard let results = try? evaluator.evaluate(snapshot, baseline: baseline) else { return "fail" }
+        return results.allSatisfy(\.passed) ? "pass" : "fail"
+    }
+
+    /// The metrics of a snapshot by key (`file:key` when several files declare metrics).
+    static func metrics(_ snapshot: MetricsSnapshot) -> [String: StructuredValue] {
         let files = Set(snapshot.values.map(\.file))
         var values: [String: StructuredValue] = [:]
         for value in snapshot.values { values[files.count > 1 ? value.file + ":" + value.key : value.key] = value.value }

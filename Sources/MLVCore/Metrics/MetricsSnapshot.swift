@@ -51,7 +51,16 @@ public struct MetricsSnapshot: Sendable {
         }
         for file in files {
             let fromNote = note?.metrics[file]
-            guard let bytes = try revision.read(file, project: project) else {
+            let parsedFile: [(key: String, value: StructuredValue)]?
+            do { parsedFile = try revision.flattenedFile(file, project: project) } catch let error as UserFacingError {
+                if let fromNote {
+                    values += fromNote.sorted { $0.key < $1.key }.map { MetricValue(file: file, key: $0.key, value: $0.value, source: .note) }
+                } else {
+                    problems[file] = error.description
+                }
+                continue
+            }
+            guard let parsed = parsedFile else {
                 if fromNote == nil {
                     problems[file] = "\(file) does not exist at \(revision.label)"
                     absent.insert(file)
@@ -59,26 +68,17 @@ public struct MetricsSnapshot: Sendable {
                 values += (fromNote ?? [:]).sorted { $0.key < $1.key }.map { MetricValue(file: file, key: $0.key, value: $0.value, source: .note) }
                 continue
             }
-            do {
-                let parsed = try StructuredFile.parse(bytes, file: file, revision: revision.commit == nil ? nil : revision.label).flattened()
-                var seen = Set<String>()
-                for (key, value) in parsed {
-                    seen.insert(key)
-                    if let noted = fromNote?[key] {
-                        values.append(MetricValue(file: file, key: key, value: noted, source: .note))
-                    } else {
-                        values.append(MetricValue(file: file, key: key, value: value, source: .file))
-                    }
-                }
-                for (key, value) in (fromNote ?? [:]).sorted(by: { $0.key < $1.key }) where !seen.contains(key) {
-                    values.append(MetricValue(file: file, key: key, value: value, source: .note))
-                }
-            } catch let error as UserFacingError {
-                if let fromNote {
-                    values += fromNote.sorted { $0.key < $1.key }.map { MetricValue(file: file, key: $0.key, value: $0.value, source: .note) }
+            var seen = Set<String>()
+            for (key, value) in parsed {
+                seen.insert(key)
+                if let noted = fromNote?[key] {
+                    values.append(MetricValue(file: file, key: key, value: noted, source: .note))
                 } else {
-                    problems[file] = error.description
+                    values.append(MetricValue(file: file, key: key, value: value, source: .file))
                 }
+            }
+            for (key, value) in (fromNote ?? [:]).sorted(by: { $0.key < $1.key }) where !seen.contains(key) {
+                values.append(MetricValue(file: file, key: key, value: value, source: .note))
             }
         }
         // Metrics a note holds for files the revision does not declare.

@@ -42,7 +42,14 @@ public enum Revision: Sendable, Equatable {
 
     /// `mlv.yaml` at this revision, or nil when there is none.
     func pipeline(project: Project) throws -> PipelineDefinition? {
-        guard let bytes = try read(PipelineDefinition.fileName, project: project) else { return nil }
-        return try PipelineDefinition.parse(bytes, revision: commit == nil ? nil : label)
+        guard case .commit(let id, _) = self else {
+            guard let bytes = try read(PipelineDefinition.fileName, project: project) else { return nil }
+            return try PipelineDefinition.parse(bytes, revision: nil)
+        }
+        guard let blob = try project.git.blobID(PipelineDefinition.fileName, at: id) else { return nil }
+        if let cached = project.parsedBlobs.pipelines[blob] { return cached }
+        let parsed = try PipelineDefinition.parse(Array(try project.git.readBlob(id: blob)), revision: label)
+        project.parsedBlobs.pipelines[blob] = parsed
+        return parsed
     }
 }

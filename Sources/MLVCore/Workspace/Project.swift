@@ -18,6 +18,8 @@ public final class Project {
     public var mlvDirectory: String { root + "/.mlv" }
     /// Where earlier stage runs are kept; an experiment's scratch copy shares its project's.
     var runCacheDirectory: String?
+    /// Committed pipelines and params or metrics files parsed so far (see `ParsedBlobCache`).
+    let parsedBlobs = ParsedBlobCache()
     /// The private folders `mlv init` makes (and the first command in a fresh clone remakes).
     static let privateFolders = [".mlv", ".mlv/cache", ".mlv/cache/tmp", ".mlv/state"]
     var statePath: String { mlvDirectory + "/state/hashes" }
