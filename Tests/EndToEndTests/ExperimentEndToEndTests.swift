@@ -79,6 +79,25 @@ final class ExperimentEndToEndTests: XCTestCase {
         try repo.git("fsck", "--strict", "--no-dangling")
     }
 
+    func testUncommittedCodeAndDataChangesAreTheExperimentsStartingPoint() throws {
+        let repo = try trainedFixture()
+        // Code changed but not committed, and tracked data changed but not `mlv add`ed.
+        try repo.write("evaluate.py", PipelineFixture.evaluate + "\nimport json\nm = json.load(open('metrics.json'))\nm['extra'] = 1\njson.dump(m, open('metrics.json', 'w'))\n")
+        try repo.write("data/test.csv", "x,y\n4,9\n")
+        let before = try workTreeState(repo)
+        let run = try repo.mlv("exp", "run", "-n", "wip", "-q")
+        XCTAssertEqual(run.code, 0, run.stderr)
+        XCTAssertEqual(try workTreeState(repo), before)
+        let exp = try repo.git("for-each-ref", "--format=%(refname)", "refs/mlv/exps/").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertEqual(try repo.git("show", exp + ":evaluate.py").stdout, String(decoding: try repo.read("evaluate.py"), as: UTF8.self))
+        XCTAssertNotEqual(try repo.git("show", exp + ":data/test.csv.mlv").stdout, try repo.git("show", "HEAD:data/test.csv.mlv").stdout)
+        XCTAssertEqual(try repo.git("show", "HEAD:data/test.csv.mlv").stdout, String(decoding: try repo.read("data/test.csv.mlv"), as: UTF8.self),
+                       "the user's pointer was rewritten")
+        let metrics = try repo.mlv("metrics", "show", "--rev", "wip", "--json").stdout
+        XCTAssertTrue(metrics.contains("\"extra\""), metrics)
+        XCTAssertEqual(try repo.git("show", exp + ":data/test.csv.mlv").stdout.contains(TestRepository.sha256(Data("x,y\n4,9\n".utf8))), true)
+    }
+
     func testApplyThenCommitRecordsTheExperimentAndBranchPointsAtIt() throws {
         let repo = try trainedFixture()
         XCTAssertEqual(try repo.mlv("exp", "run", "-S", "train.lr=0.5", "-n", "half", "-q").code, 0)

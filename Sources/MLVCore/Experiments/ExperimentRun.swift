@@ -23,7 +23,8 @@ struct ExperimentRun {
         // A run cut short before left its copy behind: its partial outputs are discarded.
         try FileSystem.removeTree(scratch, display: ".mlv/exps/work/" + entry.id)
         defer { try? FileSystem.removeTree(scratch, display: ".mlv/exps/work/" + entry.id) }
-        let copy = try makeCopy(baseline: baseline, snapshot: snapshot)
+        // The copy is where room runs out first (train and checkout report their own shortfalls).
+        let copy = try DiskSpace.reporting("exp run", needed: { nil }) { try makeCopy(baseline: baseline, snapshot: snapshot) }
         for (file, group) in Dictionary(grouping: entry.assignments, by: \.file) {
             try copy.checkParentStaysInside(file)
             let path = copy.absolute(file)
