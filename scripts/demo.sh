@@ -147,5 +147,20 @@ run mlv metrics show
 run mlv train
 echo "the clone got every byte through the remote"
 run mlv fsck --remote store
+
+# Experiments: try thresholds without committing (a sweep, two at a time), compare, share, keep one.
+cd "$demo"
+run mlv exp run -n thr -S train.threshold=0.58,0.59,0.61 -j 2
+run mlv exp show
+run mlv exp diff thr-2
+run mlv exp push origin --all
+git status --short | grep . && { echo "exp run touched the work tree" >&2; exit 1; }
+cd "$demo-clone"
+run mlv exp pull
+run mlv exp apply thr-2
+run git commit -qam "threshold 0.59, from experiment thr-2"
+(cd "$demo" && mlv exp apply -q thr-2)
+cmp models/weights.json "$demo/models/weights.json" && cmp metrics.json "$demo/metrics.json" || { echo "the applied experiment differs between clones" >&2; exit 1; }
+run mlv metrics diff HEAD~1 HEAD
 echo
 echo "demo finished: every byte matched"
