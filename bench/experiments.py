@@ -63,11 +63,11 @@ def make_repo(path, tool, mlv, dvc):
     if tool == "mlv":
         with open(os.path.join(path, "mlv.yaml"), "w") as out:
             out.write("stages:\n" + STAGES)
-        sh(f"{mlv} init -q && {mlv} add raw.csv -q && {mlv} train --commit -q && git add -A && git commit -qm base", path)
+        sh(f"{mlv} init -q && {mlv} add raw.csv -q && {mlv} train --commit -q && git add -A && git commit -q --allow-empty -m base", path)
     else:
         with open(os.path.join(path, "dvc.yaml"), "w") as out:
             out.write("stages:\n" + STAGES.replace("metrics: [metrics.json]", "metrics:\n      - metrics.json:\n          cache: false"))
-        sh(f"{dvc} init -q && {dvc} add -q raw.csv && {dvc} repro -q && git add -A && git commit -qm base", path)
+        sh(f"{dvc} init -q && {dvc} add -q raw.csv && {dvc} repro -q && git add -A && git commit -q --allow-empty -m base", path)
 
 
 def set_lr(path, lr):
@@ -95,6 +95,9 @@ def wait_for_dvc_queue(path, dvc, timeout=1800):
         lines = [l for l in out.splitlines() if " Queued" in l or " Running" in l]
         if not lines:
             return
+        if "0 active" in out and not any(" Running" in l for l in lines):
+            # DVC's workers can exit while entries are still queued; start them again.
+            sh(f"{dvc} queue start -j 2", path)
         time.sleep(0.5)
     sys.exit("DVC's queue did not empty")
 
@@ -144,7 +147,6 @@ def main():
         sh(f"{dvc} queue start -j 2", d)
         wait_for_dvc_queue(d, dvc)
         sweep["dvc queue x12 + queue start -j 2"].append(time.perf_counter() - start)
-        sh(f"{dvc} queue stop", d, check=False)
     results.update({k: statistics.median(v) for k, v in sweep.items()})
     failed = subprocess.run(f"{dvc} queue status", shell=True, cwd=d, env=ENV, capture_output=True, text=True).stdout.count("Failed")
     done_mlv = subprocess.run(f"{mlv} exp show --csv", shell=True, cwd=m, env=ENV, capture_output=True, text=True).stdout.count(",done,")

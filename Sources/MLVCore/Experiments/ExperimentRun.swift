@@ -87,6 +87,15 @@ struct ExperimentRun {
             for stage in definition.stages {
                 paths.formUnion(stage.paramFiles)
                 paths.formUnion(stage.metrics.map(\.path))
+                for plot in stage.plots {
+                    let absolute = copy.absolute(plot.path)
+                    if FileSystem.lstatFile(absolute)?.kind == .directory {
+                        paths.formUnion(try WorkspaceScanner.scan(absolute, displayPath: plot.path, cacheRoot: copy.store.root, foreignLinks: .refuse)
+                            .map { plot.path + "/" + $0.path })
+                    } else {
+                        paths.insert(plot.path)
+                    }
+                }
                 for out in stage.outs {
                     let parent = PathName.parent(of: out.path)
                     paths.insert(parent.isEmpty ? ".gitignore" : parent + "/.gitignore")

@@ -1,9 +1,10 @@
 import Foundation
 
 /// Writes param overrides into a params file (YAML, JSON or TOML): the file is read, the keys
-/// set, and the whole file written again in the same format with its keys in their order.
-/// Comments are not kept (the experiment commit holds the rewritten file; the user's own file
-/// is never touched). What is written is read back and compared before it is used.
+/// set, and the file written again in the same format with its keys in their order. YAML
+/// values are replaced in place where they stand (comments kept); otherwise the whole file is
+/// rewritten and comments are lost (in the experiment's copy only; the user's own file is
+/// never touched). What is written is read back and compared before it is used.
 enum ParamsFileWriter {
     /// The new bytes of `file` (whose current bytes are `bytes`, nil when it does not exist).
     static func apply(_ assignments: [ParamAssignment], to bytes: [UInt8]?, file: String) throws -> [UInt8] {
@@ -11,6 +12,7 @@ enum ParamsFileWriter {
             throw ExperimentError.paramsFileNotWritable(file)
         }
         var root: StructuredValue
+        var values: [(key: String, value: StructuredValue)] = []
         if let bytes {
             root = try StructuredFile.parse(bytes, file: file)
         } else {
@@ -22,11 +24,19 @@ enum ParamsFileWriter {
         for assignment in assignments {
             let value = try ParamOverride.scalar(assignment.value) { reason in .badOverride(assignment.display, reason: reason) }
             root = try set(assignment.key, in: root, to: value, assignment: assignment, file: file)
+            values.append((assignment.key, value))
+        }
+        // YAML keeps its comments and layout when each value can be replaced where it stands.
+        if format == .yaml, let bytes, let patched = YAMLScalarPatch.apply(values, to: String(decoding: bytes, as: UTF8.self)),
+           (try? StructuredFile.parse(Array(patched.utf8), file: file)) == root {
+            return Array(patched.utf8)
         }
         let text: String
         switch format {
         case .yaml: text = yaml(root, indent: "")
-        case .json: text = try json(root, indent: "", file: file) + "\n"
+        case .json:
+            guard let json = root.jsonText() else { throw ExperimentError.paramsNotRepresentable(file: file) }
+            text = json + "\n"
         default: text = try toml(root, file: file)
         }
         let written = Array(text.utf8)
@@ -101,23 +111,6 @@ enum ParamsFileWriter {
             }
         }
         return out
-    }
-
-    static func json(_ value: StructuredValue, indent: String, file: String) throws -> String {
-        switch value {
-        case .double(let number) where !number.isFinite:
-            throw ExperimentError.paramsNotRepresentable(file: file)
-        case .list(let items):
-            guard !items.isEmpty else { return "[]" }
-            return "[" + (try items.map { try json($0, indent: indent, file: file) }).joined(separator: ", ") + "]"
-        case .map(let keys, let values):
-            guard !keys.isEmpty else { return "{}" }
-            let inner = indent + "  "
-            let lines = try keys.map { inner + StructuredValue.quote($0) + ": " + (try json(values[$0]!, indent: inner, file: file)) }
-            return "{\n" + lines.joined(separator: ",\n") + "\n" + indent + "}"
-        default:
-            return value.canonical
-        }
     }
 
     static func toml(_ root: StructuredValue, file: String) throws -> String {

@@ -24,6 +24,13 @@ public struct LockedMetrics: Equatable, Sendable {
     public let keys: [String]
 }
 
+/// A plot data file a stage wrote (Git-tracked, like metrics): its id, so the run cache can
+/// restore it. A declared plots folder is recorded file by file.
+public struct LockedPlot: Equatable, Sendable {
+    public let path: String
+    public let id: ObjectID
+}
+
 /// When, by which mlv, and from which code state a stage ran.
 public struct RunInfo: Equatable, Sendable {
     /// UTC, ISO 8601.
@@ -46,11 +53,14 @@ public struct LockedStage: Equatable, Sendable {
     /// Outputs as pointers: tracked exactly like added paths.
     public let outs: [TrackedPath]
     public let metrics: [LockedMetrics]
+    /// Plot files, sorted by path (written only when there are some).
+    public let plots: [LockedPlot]
     public let run: RunInfo
 
     /// Params are kept sorted by file and key, the order the lock is written in.
     public init(name: String, cmd: String, wdir: String, deps: [LockedDep], params: [LockedParam], outs: [TrackedPath],
-                metrics: [LockedMetrics], run: RunInfo) {
+                metrics: [LockedMetrics], plots: [LockedPlot] = [], run: RunInfo) {
+        self.plots = plots.sorted { $0.path < $1.path }
         self.name = name
         self.cmd = cmd
         self.wdir = wdir
@@ -126,6 +136,10 @@ public struct LockFile: Equatable, Sendable {
             text += "      - path: \(q(metrics.path))\n        id: \(metrics.id.hex)\n"
             text += metrics.keys.isEmpty ? "        values: {}\n" : "        values:\n"
             for key in metrics.keys { text += "          \(q(key)): \(metrics.values[key]!.canonical)\n" }
+        }
+        if !stage.plots.isEmpty {
+            text += "    plots:\n"
+            for plot in stage.plots { text += "      - path: \(q(plot.path))\n        id: \(plot.id.hex)\n" }
         }
         text += "    run:\n"
         text += "      started: \(q(stage.run.started))\n"
@@ -238,7 +252,7 @@ private struct LockReader {
 
     func stage(_ name: String, _ node: Node) throws -> LockedStage {
         let what = "stage `\(name)`"
-        let f = try fields(node, allowed: ["cmd", "wdir", "deps", "params", "outs", "metrics", "run"],
+        let f = try fields(node, allowed: ["cmd", "wdir", "deps", "params", "outs", "metrics", "plots", "run"],
                            required: ["cmd", "deps", "outs", "run"], what: what)
         var deps: [LockedDep] = []
         for item in try list(f["deps"]!, "\(what) deps") {
@@ -284,6 +298,13 @@ private struct LockReader {
                 metrics.append(LockedMetrics(path: try path(m["path"]!, "metrics path"), id: try id(m["id"]!, "metrics id"), values: values, keys: keys))
             }
         }
+        var plots: [LockedPlot] = []
+        if let plotsNode = f["plots"] {
+            for item in try list(plotsNode, "\(what) plots") {
+                let p = try fields(item, allowed: ["path", "id"], required: ["path", "id"], what: "a plot file of \(what)")
+                plots.append(LockedPlot(path: try path(p["path"]!, "plot path"), id: try id(p["id"]!, "plot id")))
+            }
+        }
         let r = try fields(f["run"]!, allowed: ["started", "duration", "mlv", "commit", "dirty"], required: ["started"], what: "\(what) run")
         let run = RunInfo(started: try string(r["started"]!, "run start"),
                           duration: YAMLSupport.double(r["duration"]) ?? 0,
@@ -291,6 +312,6 @@ private struct LockReader {
                           commit: r["commit"].flatMap { $0.null != nil ? nil : $0.scalar?.string },
                           dirty: r["dirty"]?.bool ?? false)
         return LockedStage(name: name, cmd: try string(f["cmd"]!, "\(what) cmd"), wdir: f["wdir"].map { $0.scalar?.string ?? "" } ?? "",
-                           deps: deps, params: params, outs: outs, metrics: metrics, run: run)
+                           deps: deps, params: params, outs: outs, metrics: metrics, plots: plots, run: run)
     }
 }

@@ -18,7 +18,8 @@ struct OutputGuard {
     func secureAndClear(_ stage: StageDefinition) throws -> Snapshot {
         var snapshot = Snapshot()
         for path in stage.writes { try FileSystem.checkRealFolders(PathName.parent(of: path), under: project.root) }
-        for out in stage.outs {
+        // Plot data is kept the same way as outputs (a file or a folder of them).
+        for out in stage.outs + stage.plots {
             if FileSystem.exists(project.absolute(out.path)) {
                 let stored = try tracker.store(out.path, state: state)
                 snapshot.outputs[out.path] = TrackedPath(dataPath: out.path, pointer: stored.pointer)

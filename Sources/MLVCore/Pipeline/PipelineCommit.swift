@@ -18,7 +18,7 @@ public func commitPipelineRun(_ result: TrainResult, message: String?, project: 
     let graph = try PipelineGraph(definition)
     var paths = [LockFile.fileName, PipelineDefinition.fileName]
     for stage in definition.stages {
-        paths += stage.paramFiles + stage.metrics.map(\.path)
+        paths += stage.paramFiles + stage.metrics.map(\.path) + stage.plots.map(\.path)
         for out in stage.outs {
             let parent = PathName.parent(of: out.path)
             paths.append(parent.isEmpty ? ".gitignore" : parent + "/.gitignore")

@@ -31,10 +31,14 @@ public struct StageDefinition: Equatable, Sendable {
     public let outs: [DeclaredPath]
     /// Git-tracked metrics files the stage writes.
     public let metrics: [DeclaredPath]
+    /// Git-tracked plot data (files or folders) the stage writes.
+    public var plots: [DeclaredPath] = []
+    /// Set for a stage that runs mlv's evaluator (`evaluate:`) instead of a command.
+    public var evaluation: EvaluationSpec?
     public let line: Int?
 
     /// Every path the stage writes.
-    public var writes: [String] { outs.map(\.path) + metrics.map(\.path) }
+    public var writes: [String] { outs.map(\.path) + metrics.map(\.path) + plots.map(\.path) }
     public var paramFiles: [String] { Array(Set(params.map(\.file))).sorted() }
 }
 
@@ -124,7 +128,7 @@ public struct PipelineDefinition: Equatable, Sendable {
         return definition
     }
 
-    static let stageKeys = ["cmd", "deps", "params", "outs", "metrics", "wdir", "desc"]
+    static let stageKeys = ["cmd", "evaluate", "deps", "params", "outs", "metrics", "plots", "wdir", "desc"]
 
     private static func parseStage(_ name: String, keyNode: Node, node: Node, at: (Node, String) -> StructuredFileError,
                                    fail: @escaping YAMLSupport.Fail) throws -> StageDefinition {
@@ -133,8 +137,9 @@ public struct PipelineDefinition: Equatable, Sendable {
         }
         guard node.mapping != nil else { throw at(node, "stage `\(name)` must be a mapping with at least `cmd`") }
         var cmd: String?, wdir = ""
-        var deps: [DeclaredPath] = [], outs: [DeclaredPath] = [], metrics: [DeclaredPath] = []
+        var deps: [DeclaredPath] = [], outs: [DeclaredPath] = [], metrics: [DeclaredPath] = [], plots: [DeclaredPath] = []
         var params: [ParamReference] = []
+        var evaluateNode: Node?
         for pair in try YAMLSupport.pairs(of: node, fail: fail) {
             switch pair.key {
             case "cmd":
@@ -150,17 +155,70 @@ public struct PipelineDefinition: Equatable, Sendable {
             case "deps": deps = try pathList(pair.value, key: "deps", stage: name, at: at)
             case "outs": outs = try pathList(pair.value, key: "outs", stage: name, at: at)
             case "metrics": metrics = try pathList(pair.value, key: "metrics", stage: name, at: at)
+            case "plots": plots = try pathList(pair.value, key: "plots", stage: name, at: at)
+            case "evaluate": evaluateNode = pair.value
             case "params": params = try paramList(pair.value, stage: name, at: at, fail: fail)
             default:
                 throw at(pair.keyNode, "stage `\(name)` has unknown key `\(pair.key)`; expected \(stageKeys.joined(separator: ", "))")
             }
         }
-        guard let cmd else { throw at(keyNode, "stage `\(name)` has no `cmd`; say which command makes its outputs") }
+        var evaluation: EvaluationSpec?
+        if let evaluateNode {
+            guard cmd == nil else { throw at(evaluateNode, "stage `\(name)` has both `cmd` and `evaluate`; an evaluate stage runs mlv's evaluator, not a command") }
+            var spec = try evaluationSpec(evaluateNode, stage: name, at: at, fail: fail)
+            guard metrics.count <= 1, plots.count <= 1 else { throw at(evaluateNode, "stage `\(name)`: an evaluate stage writes one metrics file and one plots folder") }
+            spec.output = metrics.first?.path
+            spec.plots = plots.first?.path
+            if !deps.contains(where: { $0.path == spec.predictions }) {
+                deps.append(DeclaredPath(path: spec.predictions, line: evaluateNode.mark?.line, column: evaluateNode.mark?.column))
+            }
+            evaluation = spec
+            cmd = spec.commandLine
+        }
+        guard let cmd else { throw at(keyNode, "stage `\(name)` has no `cmd`; say which command makes its outputs (or `evaluate:` for mlv's evaluator)") }
         for metric in metrics where StructuredFile.format(of: metric.path) == nil || [.toml].contains(StructuredFile.format(of: metric.path)) {
             throw fail("stage `\(name)`: metrics file `\(metric.path)` must end in .json, .yaml, .yml, .csv or .tsv", metric.line, metric.column)
         }
         return StageDefinition(name: name, cmd: cmd, wdir: wdir, deps: deps, params: params, outs: outs,
-                               metrics: metrics, line: keyNode.mark?.line)
+                               metrics: metrics, plots: plots, evaluation: evaluation, line: keyNode.mark?.line)
+    }
+
+    /// An `evaluate:` mapping: predictions, task, label, prediction, score, slice_by, pos_label.
+    private static func evaluationSpec(_ node: Node, stage: String, at: (Node, String) -> StructuredFileError,
+                                       fail: @escaping YAMLSupport.Fail) throws -> EvaluationSpec {
+        guard node.mapping != nil else { throw at(node, "stage `\(stage)`: `evaluate` must be a mapping with `predictions` and `task`") }
+        var fields: [String: Node] = [:]
+        let allowed = ["predictions", "task", "label", "prediction", "score", "slice_by", "pos_label"]
+        for pair in try YAMLSupport.pairs(of: node, fail: fail) {
+            guard allowed.contains(pair.key) else { throw at(pair.keyNode, "stage `\(stage)`: `evaluate` has unknown key `\(pair.key)`; expected \(allowed.joined(separator: ", "))") }
+            fields[pair.key] = pair.value
+        }
+        func text(_ key: String) throws -> String? {
+            guard let value = fields[key] else { return nil }
+            guard let scalar = value.scalar?.string, !scalar.isEmpty else { throw at(value, "stage `\(stage)`: `evaluate.\(key)` must be text") }
+            return scalar
+        }
+        func texts(_ key: String) throws -> [String] {
+            guard let value = fields[key] else { return [] }
+            if let scalar = value.scalar?.string { return [scalar] }
+            guard let sequence = value.sequence else { throw at(value, "stage `\(stage)`: `evaluate.\(key)` must be a column or a list of columns") }
+            return try sequence.map { item in
+                guard let scalar = item.scalar?.string else { throw at(item, "stage `\(stage)`: `evaluate.\(key)` must list column names") }
+                return scalar
+            }
+        }
+        guard let predictionsNode = fields["predictions"], let predictions = predictionsNode.scalar?.string else {
+            throw at(node, "stage `\(stage)`: `evaluate` needs `predictions`, the predictions file")
+        }
+        guard let taskText = try text("task") else { throw at(node, "stage `\(stage)`: `evaluate` needs `task`: binary, multiclass, regression or text") }
+        guard let task = EvaluationTask(rawValue: taskText) else { throw at(fields["task"]!, "stage `\(stage)`: `evaluate.task` is `\(taskText)`; expected binary, multiclass, regression or text") }
+        var spec = EvaluationSpec(predictions: try normalize(predictions, node: predictionsNode, stage: stage, at: at), task: task)
+        spec.label = try text("label") ?? spec.label
+        spec.prediction = try text("prediction") ?? spec.prediction
+        spec.scores = try texts("score")
+        spec.sliceBy = try texts("slice_by")
+        spec.posLabel = try text("pos_label")
+        return spec
     }
 
     private static func pathList(_ node: Node, key: String, stage: String, at: (Node, String) -> StructuredFileError) throws -> [DeclaredPath] {
@@ -232,7 +290,7 @@ public struct PipelineDefinition: Equatable, Sendable {
         for stage in stages {
             var deps = PathOwners()
             for dep in stage.deps { deps.add(dep.path, owner: dep.path) }
-            for out in stage.outs + stage.metrics {
+            for out in stage.outs + stage.metrics + stage.plots {
                 if [PipelineDefinition.fileName, LockFile.fileName, ".mlvconfig", ".gitignore"].contains(out.path) {
                     throw fail("stage `\(stage.name)`: `\(out.path)` is mlv's or Git's own file and cannot be an output", out.line, out.column)
                 }

@@ -220,6 +220,14 @@ final class PipelineRunner {
             if now.id != out.pointer.id { why.append("output `\(out.dataPath)` was modified") }
         }
         if Set(locked.metrics.map(\.path)) != Set(stage.metrics.map(\.path)) { why.append("its metrics files in mlv.yaml changed") }
+        if !stage.plots.isEmpty || !locked.plots.isEmpty {
+            let now = try plotFiles(of: stage)
+            if Set(now) != Set(locked.plots.map(\.path)) {
+                why.append("its plot files changed")
+            } else {
+                for plot in locked.plots where try reader.id(of: plot.path)?.id != plot.id { why.append("plot file `\(plot.path)` was modified"); break }
+            }
+        }
         for metrics in locked.metrics where stage.metrics.contains(where: { $0.path == metrics.path }) {
             guard let now = try reader.id(of: metrics.path) else { why.append("metrics file `\(metrics.path)` is missing"); continue }
             if now.id != metrics.id { why.append("metrics file `\(metrics.path)` was modified") }
@@ -253,13 +261,18 @@ final class PipelineRunner {
                     for metrics in record.metrics {
                         try FileSystem.writeAtomically(try project.store.readVerified(metrics.id), to: project.absolute(metrics.path))
                     }
+                    for plot in record.plots {
+                        try FileSystem.checkRealFolders(PathName.parent(of: plot.path), under: project.root)
+                        try FileSystem.createDirectory(PathName.parent(of: project.absolute(plot.path)))
+                        try FileSystem.writeAtomically(try project.store.readVerified(plot.id), to: project.absolute(plot.path))
+                    }
                 } catch {
                     try? guardian.restore(snapshot)
                     throw error
                 }
                 for out in record.outs { try tracker.ignore(out.dataPath) }
                 let restored = LockedStage(name: stage.name, cmd: stage.cmd, wdir: stage.wdir, deps: record.deps, params: record.params,
-                                           outs: record.outs, metrics: record.metrics, run: record.run)
+                                           outs: record.outs, metrics: record.metrics, plots: record.plots, run: record.run)
                 lockFile.record(restored)
                 try lockFile.write(root: project.root)
                 observer.stageRestored(stage.name, reasons: why, from: source)
@@ -277,8 +290,15 @@ final class PipelineRunner {
         let writing = try InterruptedWrites(project: project).begin(stage.writes)
         defer { InterruptedWrites(project: project).end(writing) }
         do {
-            exitCode = try ChildProcess.runShell(stage.cmd, in: directory,
-                                                 environment: project.environment.variables.merging(["MLV_STAGE": stage.name]) { _, new in new })
+            if let spec = stage.evaluation {
+                // mlv's own evaluator, in this process: no command to start.
+                _ = try evaluate(spec, predictionsPath: project.absolute(spec.predictions), outputPath: spec.output.map(project.absolute),
+                                 plotsPath: spec.plots.map(project.absolute))
+                exitCode = 0
+            } else {
+                exitCode = try ChildProcess.runShell(stage.cmd, in: directory,
+                                                     environment: project.environment.variables.merging(["MLV_STAGE": stage.name]) { _, new in new })
+            }
         } catch {
             try? guardian.restore(snapshot)
             throw error
@@ -295,9 +315,10 @@ final class PipelineRunner {
                 outs.append(TrackedPath(dataPath: out.path, pointer: stored.pointer))
             }
             let metrics = try stage.metrics.map { try storeMetrics($0.path) }
+            let plots = try storePlots(of: stage)
             let record = LockedStage(name: stage.name, cmd: stage.cmd, wdir: stage.wdir,
                                      deps: inputs.deps.map { LockedDep(path: $0.path, id: $0.id!, kind: $0.kind) },
-                                     params: inputs.params, outs: outs, metrics: metrics,
+                                     params: inputs.params, outs: outs, metrics: metrics, plots: plots,
                                      run: RunInfo(started: Self.timestamp(started), duration: seconds, mlvVersion: MLVVersion.current,
                                                   commit: code.commit, dirty: code.dirty))
             for out in stage.outs { try tracker.ignore(out.path) }
@@ -329,6 +350,34 @@ final class PipelineRunner {
         try batch.commit()
         return LockedMetrics(path: path, id: id, values: Dictionary(flat.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }),
                              keys: flat.map(\.key))
+    }
+
+    /// The plot files a stage's `plots:` declare now: each declared file, and every file in each
+    /// declared folder, sorted.
+    func plotFiles(of stage: StageDefinition) throws -> [String] {
+        var files: [String] = []
+        for plot in stage.plots {
+            guard let st = FileSystem.lstatFile(project.absolute(plot.path)) else { continue }
+            if st.kind == .directory {
+                files += try WorkspaceScanner.scan(project.absolute(plot.path), displayPath: plot.path, cacheRoot: project.store.root,
+                                                   foreignLinks: .refuse).map { plot.path + "/" + $0.path }
+            } else {
+                files.append(plot.path)
+            }
+        }
+        return files.sorted()
+    }
+
+    /// Keeps the bytes of the stage's plot files in the cache (for the run cache).
+    func storePlots(of stage: StageDefinition) throws -> [LockedPlot] {
+        let batch = ObjectBatch()
+        var plots: [LockedPlot] = []
+        for path in try plotFiles(of: stage) {
+            let bytes = try FileSystem.readFile(project.absolute(path), limit: StructuredFile.maximumSize * 4)
+            plots.append(LockedPlot(path: path, id: try project.store.ingest(bytes: bytes, batch: batch)))
+        }
+        try batch.commit()
+        return plots
     }
 
     /// HEAD and whether the stage's Git-tracked deps differ from it.

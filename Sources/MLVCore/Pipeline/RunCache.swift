@@ -20,7 +20,7 @@ struct RunCache {
 
     /// Whether the cache still holds every object the run made (gc may have removed some).
     func isComplete(_ stage: LockedStage) -> Bool {
-        var needed = Set(stage.metrics.map(\.id))
+        var needed = Set(stage.metrics.map(\.id) + stage.plots.map(\.id))
         for out in stage.outs {
             needed.insert(out.pointer.id)
             if out.pointer.kind == .directory {

@@ -20,6 +20,7 @@ struct StageInputs {
         }
         for out in stage.outs.map(\.path).sorted() { text += "out \(out)\n" }
         for metrics in stage.metrics.map(\.path).sorted() { text += "metrics \(metrics)\n" }
+        for plots in stage.plots.map(\.path).sorted() { text += "plots \(plots)\n" }
         return ObjectID.of(Array(text.utf8))
     }
 

@@ -97,3 +97,29 @@ public indirect enum StructuredValue: Equatable, Sendable {
         return out + "\""
     }
 }
+
+extension StructuredValue {
+    /// Pretty JSON (two-space indents, keys in order); nil when a number is not finite.
+    public func jsonText(indent: String = "") -> String? {
+        switch self {
+        case .double(let number) where !number.isFinite:
+            return nil
+        case .list(let items):
+            guard !items.isEmpty else { return "[]" }
+            var parts: [String] = []
+            for item in items { guard let text = item.jsonText(indent: indent) else { return nil }; parts.append(text) }
+            return "[" + parts.joined(separator: ", ") + "]"
+        case .map(let keys, let values):
+            guard !keys.isEmpty else { return "{}" }
+            let inner = indent + "  "
+            var lines: [String] = []
+            for key in keys {
+                guard let text = values[key]!.jsonText(indent: inner) else { return nil }
+                lines.append(inner + StructuredValue.quote(key) + ": " + text)
+            }
+            return "{\n" + lines.joined(separator: ",\n") + "\n" + indent + "}"
+        default:
+            return canonical
+        }
+    }
+}
