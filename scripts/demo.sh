@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds mlv and walks a throwaway repository through init, add, status, diff, checkout, gc,
-# fsck, a three-stage pipeline (train, run cache, lineage), and push / clone / pull through a
-# local-directory remote, with a generated dataset and model file. No services needed. Fails
-# loudly if any byte comes back wrong.
+# fsck, a three-stage pipeline (train, run cache, lineage), push / clone / pull through a
+# local-directory remote, and an experiment sweep shared through Git, with a generated dataset
+# and model file. No services needed. Fails loudly if any byte comes back wrong.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SWIFT_BACKTRACE=enable=no

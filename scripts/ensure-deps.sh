@@ -19,3 +19,17 @@ if [ "${MLV_SKIP_TEST_DEPS:-}" != 1 ] && ! python3 -c "import moto.server, boto3
   echo "installing: moto[server]" >&2
   python3 -m pip install -q 'moto[server]'
 fi
+# The evaluator's tests compare every number with scikit-learn; the plots pages are checked in
+# a real browser (headless Chromium driven by selenium).
+if [ "${MLV_SKIP_TEST_DEPS:-}" != 1 ]; then
+  if ! python3 -c "import sklearn, selenium" >/dev/null 2>&1; then
+    echo "installing: scikit-learn selenium" >&2
+    python3 -m pip install -q scikit-learn selenium
+  fi
+  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    echo "installing: chromium chromium-driver" >&2
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+fi

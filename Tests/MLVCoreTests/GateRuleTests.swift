@@ -14,6 +14,8 @@ final class GateRuleTests: XCTestCase {
         XCTAssertEqual(try GateRule.parse("metrics.json:test.acc != -1e-3").metric, "metrics.json:test.acc")
         XCTAssertEqual(try GateRule.parse("a == 2").comparison, .equal)
         XCTAssertEqual(try GateRule.parse("a < baseline - 5").bound, .baseline(operation: "-", operand: 5))
+        XCTAssertEqual(try GateRule.parse("slices.language=de.f1 >= 0.7").metric, "slices.language=de.f1")
+        XCTAssertEqual(try GateRule.parse("a==2").metric, "a")
     }
 
     func testErrorsPointAtTheCharacter() {

@@ -73,8 +73,9 @@ public func evaluate(_ spec: EvaluationSpec, predictionsPath: String, outputPath
     var sliceOrder: [String] = []
     var skipped = 0
     while let row = try reader.next() {
+        // An empty text is an answer (SQuAD scores empty answers); elsewhere it is a missing value.
         guard let label = row[position[spec.label]!], let prediction = row[position[spec.prediction]!],
-              !label.isEmpty, !prediction.isEmpty else { skipped += 1; continue }
+              spec.task == .text || (!label.isEmpty && !prediction.isEmpty) else { skipped += 1; continue }
         var scores: [Double]?
         if !spec.scores.isEmpty {
             var values: [Double] = []

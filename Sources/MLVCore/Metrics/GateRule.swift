@@ -113,12 +113,21 @@ private struct GateParser {
         c.isASCII && (c.isLetter || c.isNumber || c == "_" || c == "." || c == "-" || c == "/")
     }
 
+    /// A name character, or a `=` inside a name that a name character follows (the evaluator's
+    /// slices: `slices.language=de.f1`); `==` still ends a name.
+    func continuesName(at index: Int) -> Bool {
+        guard index < characters.count else { return false }
+        if Self.isNameCharacter(characters[index]) { return true }
+        return characters[index] == "=" && index > 0 && Self.isNameCharacter(characters[index - 1])
+            && index + 1 < characters.count && Self.isNameCharacter(characters[index + 1])
+    }
+
     mutating func name() throws -> String {
         let start = position
         guard position < characters.count, characters[position].isASCII, characters[position].isLetter || characters[position] == "_" else {
             throw fail("a metric name (letters, digits, _ . - /, starting with a letter or _)")
         }
-        while position < characters.count, Self.isNameCharacter(characters[position]) { position += 1 }
+        while continuesName(at: position) { position += 1 }
         if position < characters.count, characters[position] == ":" {
             position += 1
             guard position < characters.count, Self.isNameCharacter(characters[position]) else { throw fail("a metric name after `file:`") }

@@ -54,7 +54,7 @@ public enum PlotsPage {
         .side-by-side { display: flex; flex-wrap: wrap; gap: 24px; }
         svg { background: #fff; border: 1px solid #ddd; }
         svg text { font: 11px system-ui, sans-serif; fill: #333; }
-        .axis line, .axis path { stroke: #444; } .grid { stroke: #eee; }
+        .axis line, .axis path { stroke: #444; } .axis line.grid { stroke: #e8e8e8; }
         .revisions span { font-family: monospace; background: #f3f3f3; padding: 1px 4px; }
         </style></head>
         <body>
@@ -141,9 +141,9 @@ public enum PlotsPage {
             } else {
                 svg += "<polyline fill=\"none\" stroke-width=\"2\" points=\"" + points.map { "\(f(px($0.0))),\(f(py($0.1)))" }.joined(separator: " ") + "\"/>"
                 // Hover markers with exact values (thinned on long curves).
-                let every = max(1, points.count / 200)
+                let every = max(1, points.count / 60)
                 for (position, point) in points.enumerated() where position % every == 0 || position == points.count - 1 {
-                    svg += "<circle cx=\"\(f(px(point.0)))\" cy=\"\(f(py(point.1)))\" r=\"2.5\"><title>\(escape(line.label)): \(escape(xLabel)) \(point.0), \(escape(yLabel)) \(point.1)</title></circle>"
+                    svg += "<circle cx=\"\(f(px(point.0)))\" cy=\"\(f(py(point.1)))\" r=\"2\"><title>\(escape(line.label)): \(escape(xLabel)) \(point.0), \(escape(yLabel)) \(point.1)</title></circle>"
                 }
             }
             svg += "</g>\n"
