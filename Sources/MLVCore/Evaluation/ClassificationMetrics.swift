@@ -154,11 +154,11 @@ final class ClassificationAccumulator {
         }
         var logLoss = PreciseSum()
         let position = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($0.element, $0.offset) })
+        let truthColumn = truthNames.map { position[$0]! }
         for row in 0..<scoredTruth.count {
-            var clipped = scores.map { min(max($0[row], epsilon), 1 - epsilon) }
-            let sum = clipped.reduce(0, +)
-            clipped = clipped.map { $0 / sum }
-            logLoss.add(-Foundation.log(clipped[position[truthNames[row]]!]))
+            var sum = 0.0
+            for column in scores.indices { sum += min(max(scores[column][row], epsilon), 1 - epsilon) }
+            logLoss.add(-Foundation.log(min(max(scores[truthColumn[row]][row], epsilon), 1 - epsilon) / sum))
         }
         let n = Double(scoredTruth.count)
         return [("roc_auc", complete ? .double(aucs.reduce(0, +) / Double(aucs.count)) : .null),

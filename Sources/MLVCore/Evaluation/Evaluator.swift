@@ -63,6 +63,7 @@ public func evaluate(_ spec: EvaluationSpec, predictionsPath: String, outputPath
     defer { reader.close() }
     let file = spec.predictions
     func number(_ text: String, column: String) throws -> Double? {
+        if let value = Double(text), value.isFinite { return value }
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if trimmed.isEmpty || trimmed.lowercased() == "nan" || trimmed.lowercased() == "null" { return nil }
         guard let value = Double(trimmed), value.isFinite else { throw EvaluationError.notNumber(file: file, row: reader.line, column: column, value: text) }
@@ -72,21 +73,25 @@ public func evaluate(_ spec: EvaluationSpec, predictionsPath: String, outputPath
     var slices: [String: Evaluation] = [:]
     var sliceOrder: [String] = []
     var skipped = 0
+    let scorePositions = spec.scores.map { position[$0]! }
+    var scoreBuffer: [Double] = []
+    var targets: [Evaluation] = []
     while let row = try reader.next() {
         // An empty text is an answer (SQuAD scores empty answers); elsewhere it is a missing value.
         guard let label = row[position[spec.label]!], let prediction = row[position[spec.prediction]!],
               spec.task == .text || (!label.isEmpty && !prediction.isEmpty) else { skipped += 1; continue }
         var scores: [Double]?
         if !spec.scores.isEmpty {
-            var values: [Double] = []
-            for column in spec.scores {
-                guard let text = row[position[column]!], let value = try number(text, column: column) else { break }
-                values.append(value)
+            scoreBuffer.removeAll(keepingCapacity: true)
+            for index in scorePositions {
+                guard let text = row[index], let value = try number(text, column: columns[index]) else { break }
+                scoreBuffer.append(value)
             }
-            guard values.count == spec.scores.count else { skipped += 1; continue }
-            scores = values
+            guard scoreBuffer.count == spec.scores.count else { skipped += 1; continue }
+            scores = scoreBuffer
         }
-        var targets = [overall]
+        targets.removeAll(keepingCapacity: true)
+        targets.append(overall)
         for column in spec.sliceBy {
             let key = column + "=" + (row[position[column]!] ?? "")
             if slices[key] == nil { slices[key] = Evaluation(task: spec.task, scoreColumns: spec.scores.count); sliceOrder.append(key) }

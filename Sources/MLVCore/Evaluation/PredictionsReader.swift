@@ -59,7 +59,9 @@ struct PredictionsReader {
         case .delimited(let separator):
             while let text = try nextLine() {
                 if text.isEmpty || text == [13] { continue }
-                let fields = try Self.fields(text, separator: separator, file: display, line: line)
+                // Most lines hold no quote: split them on the separator directly.
+                let fields = text.contains(UInt8(ascii: "\"")) ? try Self.fields(text, separator: separator, file: display, line: line)
+                    : text.split(separator: separator, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
                 guard fields.count == header.count else {
                     throw EvaluationError.rowLength(file: display, row: line, found: fields.count, expected: header.count)
                 }

@@ -7,16 +7,16 @@ struct RankingCurves {
     let thresholds: [Double]
 
     init(scores: [Double], positive: [Bool]) {
-        let order = scores.indices.sorted { scores[$0] > scores[$1] }
+        let (keys, flags) = Self.sortedDescending(scores, positive)
         var fps: [Double] = [], tps: [Double] = [], thresholds: [Double] = []
         var tp = 0.0, fp = 0.0
-        for (position, index) in order.enumerated() {
-            if positive[index] { tp += 1 } else { fp += 1 }
+        for position in keys.indices {
+            if flags[position] { tp += 1 } else { fp += 1 }
             // A threshold closes where the next score differs (or at the end).
-            if position + 1 == order.count || scores[order[position + 1]] != scores[index] {
+            if position + 1 == keys.count || keys[position + 1] != keys[position] {
                 fps.append(fp)
                 tps.append(tp)
-                thresholds.append(scores[index])
+                thresholds.append(Self.score(of: keys[position]))
             }
         }
         falsePositives = fps
@@ -78,6 +78,43 @@ struct RankingCurves {
             let point = points[min(points.count - 1, Int((Double(index) * step).rounded()))]
             return (point.0, point.1, point.2)
         }
+    }
+}
+
+extension RankingCurves {
+    /// A key whose unsigned order is the scores' order (-0 taken as 0; NaN never gets here).
+    static func key(of score: Double) -> UInt64 {
+        let bits = (score + 0.0).bitPattern
+        return bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)
+    }
+
+    static func score(of key: UInt64) -> Double {
+        Double(bitPattern: key & (1 << 63) != 0 ? key & ~(1 << 63) : ~key)
+    }
+
+    /// The scores' keys from highest to lowest, with each row's flag: a radix sort (six passes
+    /// of 11 bits), linear in the rows where a comparison sort is not.
+    static func sortedDescending(_ scores: [Double], _ flags: [Bool]) -> (keys: [UInt64], flags: [Bool]) {
+        var keys = scores.map { ~key(of: $0) }
+        var payload = flags
+        var otherKeys = [UInt64](repeating: 0, count: keys.count), otherPayload = [Bool](repeating: false, count: keys.count)
+        var counts = [Int](repeating: 0, count: 2048)
+        for pass in 0..<6 {
+            let shift = UInt64(pass * 11)
+            for index in counts.indices { counts[index] = 0 }
+            for key in keys { counts[Int((key >> shift) & 2047)] += 1 }
+            var total = 0
+            for index in counts.indices { let count = counts[index]; counts[index] = total; total += count }
+            for index in keys.indices {
+                let digit = Int((keys[index] >> shift) & 2047)
+                otherKeys[counts[digit]] = keys[index]
+                otherPayload[counts[digit]] = payload[index]
+                counts[digit] += 1
+            }
+            swap(&keys, &otherKeys)
+            swap(&payload, &otherPayload)
+        }
+        return (keys.map { ~$0 }, payload)
     }
 }
 
