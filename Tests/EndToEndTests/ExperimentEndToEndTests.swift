@@ -1,5 +1,8 @@
 import Foundation
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `mlv exp` on the real Python pipeline of `PipelineFixture`, with the built binary.
 final class ExperimentEndToEndTests: XCTestCase {
@@ -159,6 +162,19 @@ final class ExperimentEndToEndTests: XCTestCase {
         let worker = try repo.startMLV(["exp", "queue", "start"], environment: ["SLOW": "30"])
         repo.kill(worker, when: { repo.hasFile(under: ".mlv/exps/work", containing: "train.started") })
         XCTAssertEqual(try repo.mlv("exp", "queue", "status").stdout, "1 queued, 0 running, 1 interrupted, 0 failed, 0 done\n")
+
+        // Ctrl-C (SIGINT to the worker) stops the run and puts the entry back in the queue. (The
+        // killed run's scratch copy is cleared first, so its marker file cannot be mistaken for
+        // this run's.)
+        try FileManager.default.removeItem(atPath: repo.path(".mlv/exps/work"))
+        let interrupted = try repo.startMLV(["exp", "queue", "start"], environment: ["SLOW": "30"])
+        let deadline = Date().addingTimeInterval(60)
+        while !repo.hasFile(under: ".mlv/exps/work", containing: "train.started") && interrupted.isRunning && Date() < deadline { usleep(5_000) }
+        XCTAssertTrue(interrupted.isRunning, "the worker finished before it could be interrupted")
+        Glibc.kill(interrupted.processIdentifier, SIGINT)
+        interrupted.waitUntilExit()
+        XCTAssertEqual(interrupted.terminationStatus, 130)
+        XCTAssertEqual(try repo.mlv("exp", "queue", "status").stdout, "2 queued, 0 running, 0 interrupted, 0 failed, 0 done\n")
 
         let resumed = try repo.mlv("exp", "queue", "start")
         XCTAssertEqual(resumed.code, 1, resumed.stderr)

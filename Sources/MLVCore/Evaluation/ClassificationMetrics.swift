@@ -8,11 +8,21 @@ final class ClassificationAccumulator {
     let binary: Bool
     private(set) var classes: [String] = []
     private var classIndex: [String: Int] = [:]
-    private var pairs: [Int: Int] = [:]
+    /// Counts by (true, predicted) class index, `stride` wide; grown when a class appears.
+    private var pairs: [Int] = []
+    private var stride = 0
     private(set) var rows = 0
     /// Per scored row: the true class (index into `classes`) and the score columns.
     private var scoredTruth: [Int32] = []
     private var scores: [[Double]] = []
+    /// Binary scores are kept as counts and sums, never per row: the positive class is known
+    /// only at the end, so each sum is kept for either class being the positive one.
+    private var ranking = ScoreRanking()
+    private var logLoss = [PreciseSum(), PreciseSum()]
+    private var brier = [PreciseSum(), PreciseSum()]
+    private var probabilities = true
+    /// Calibration bins: sum of scores, rows, rows whose truth is the second class.
+    private var binSums = [Double](repeating: 0, count: 10), binRows = [Int](repeating: 0, count: 10), binSeconds = [Int](repeating: 0, count: 10)
 
     init(binary: Bool, scoreColumns: Int) {
         self.binary = binary
@@ -21,10 +31,22 @@ final class ClassificationAccumulator {
 
     /// The class's index, adding it; nil when a binary task would get a third class.
     private func index(of label: String) -> Int? {
-        if let index = classIndex[label] { return index }
+        // Few classes: comparing small strings beats hashing them.
+        if classes.count <= 8 {
+            for (index, known) in classes.enumerated() where known == label { return index }
+        } else if let index = classIndex[label] {
+            return index
+        }
         if binary && classes.count == 2 { return nil }
         classIndex[label] = classes.count
         classes.append(label)
+        if classes.count > stride {
+            let wider = max(4, stride * 2)
+            var grown = [Int](repeating: 0, count: wider * wider)
+            for i in 0..<stride { for j in 0..<stride { grown[i * wider + j] = pairs[i * stride + j] } }
+            pairs = grown
+            stride = wider
+        }
         return classes.count - 1
     }
 
@@ -32,9 +54,26 @@ final class ClassificationAccumulator {
     func add(label: String, prediction: String, scores rowScores: [Double]?) -> String? {
         guard let truth = index(of: label) else { return label }
         guard let predicted = index(of: prediction) else { return prediction }
-        pairs[truth << 20 | predicted, default: 0] += 1
+        pairs[truth * stride + predicted] += 1
         rows += 1
-        if let rowScores {
+        if let rowScores, binary {
+            let p = rowScores[0], second = truth == 1
+            ranking.add(p, second: second)
+            if p < 0 || p > 1 { probabilities = false }
+            let epsilon = Double.ulpOfOne
+            let p1 = min(max(p, epsilon), 1 - epsilon), p0 = min(max(1 - p, epsilon), 1 - epsilon)
+            for positive in 0..<2 {
+                let isPositive = (truth == positive)
+                logLoss[positive].add(-Foundation.log((isPositive ? p1 : p0) / (p0 + p1)))
+                brier[positive].add((p - (isPositive ? 1 : 0)) * (p - (isPositive ? 1 : 0)))
+            }
+            if p >= 0 && p <= 1 {
+                let bin = min(9, Int(p * 10))
+                binSums[bin] += p
+                binRows[bin] += 1
+                binSeconds[bin] += second ? 1 : 0
+            }
+        } else if let rowScores {
             scoredTruth.append(Int32(truth))
             for (column, value) in rowScores.enumerated() { scores[column].append(value) }
         }
@@ -64,7 +103,7 @@ final class ClassificationAccumulator {
         let order = sortedClasses
         let position = Dictionary(uniqueKeysWithValues: order.enumerated().map { (classIndex[$0.element]!, $0.offset) })
         var matrix = Array(repeating: Array(repeating: 0, count: order.count), count: order.count)
-        for (key, count) in pairs { matrix[position[key >> 20]!][position[key & 0xFFFFF]!] += count }
+        for i in 0..<classes.count { for j in 0..<classes.count { matrix[position[i]!][position[j]!] += pairs[i * stride + j] } }
         return matrix
     }
 
@@ -127,34 +166,33 @@ final class ClassificationAccumulator {
     /// Metrics of the score columns: one column, the positive class's probability (binary); or
     /// one column per class in order (multiclass, one-vs-rest macro averages).
     private func scoreMetrics(order: [String], positive: String?) -> [(String, StructuredValue)] {
-        let truthNames = scoredTruth.map { classes[Int($0)] }
+        // Rows hold class indexes; compare those, never per-row strings (10M rows would be 160 MB).
+        func truth(is name: String?) -> [Bool] {
+            guard let name, let wanted = classIndex[name] else { return Array(repeating: false, count: scoredTruth.count) }
+            return scoredTruth.map { Int($0) == wanted }
+        }
         func value(_ number: Double?) -> StructuredValue { number.map(StructuredValue.double) ?? .null }
         let epsilon = Double.ulpOfOne
         if binary {
-            let column = scores[0]
-            let isPositive = truthNames.map { $0 == positive }
-            let curves = RankingCurves(scores: column, positive: isPositive)
-            let probabilities = column.allSatisfy { $0 >= 0 && $0 <= 1 }
-            var logLoss = PreciseSum(), brier = PreciseSum()
-            for (p, truth) in zip(column, isPositive) {
-                let p1 = min(max(p, epsilon), 1 - epsilon), p0 = min(max(1 - p, epsilon), 1 - epsilon)
-                logLoss.add(-Foundation.log((truth ? p1 : p0) / (p0 + p1)))
-                brier.add((p - (truth ? 1 : 0)) * (p - (truth ? 1 : 0)))
-            }
-            let n = Double(column.count)
+            // Index of the positive class among the classes as they were first seen.
+            let second = positive.flatMap { classIndex[$0] } == 1
+            let curves = ranking.curves(positiveIsSecond: second)
+            let n = Double(ranking.rows)
+            let choice = second ? 1 : 0
             return [("roc_auc", value(curves.rocAUC)), ("average_precision", value(curves.averagePrecision)),
-                    ("log_loss", probabilities && n > 0 ? .double(logLoss.value / n) : .null),
-                    ("brier", probabilities && n > 0 ? .double(brier.value / n) : .null)]
+                    ("log_loss", probabilities && n > 0 ? .double(logLoss[choice].value / n) : .null),
+                    ("brier", probabilities && n > 0 ? .double(brier[choice].value / n) : .null)]
         }
         var aucs: [Double] = [], precisions: [Double] = []
         var complete = true
         for (column, name) in zip(scores, order) {
-            let curves = RankingCurves(scores: column, positive: truthNames.map { $0 == name })
+            let curves = RankingCurves(scores: column, positive: truth(is: name))
             if let auc = curves.rocAUC, let ap = curves.averagePrecision { aucs.append(auc); precisions.append(ap) } else { complete = false }
         }
         var logLoss = PreciseSum()
         let position = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($0.element, $0.offset) })
-        let truthColumn = truthNames.map { position[$0]! }
+        let columnOfClass = classes.map { position[$0]! }
+        let truthColumn = scoredTruth.map { columnOfClass[Int($0)] }
         for row in 0..<scoredTruth.count {
             var sum = 0.0
             for column in scores.indices { sum += min(max(scores[column][row], epsilon), 1 - epsilon) }
@@ -173,31 +211,31 @@ final class ClassificationAccumulator {
             "kind": .string("confusion"), "labels": .list(order.map(StructuredValue.string)),
             "matrix": .list(confusion.map { .list($0.map(StructuredValue.int)) }),
         ]))]
-        guard !scores.isEmpty, !scoredTruth.isEmpty else { return out }
-        let truthNames = scoredTruth.map { classes[Int($0)] }
+        guard !scores.isEmpty, binary ? ranking.rows > 0 : !scoredTruth.isEmpty else { return out }
+        func truth(is name: String) -> [Bool] {
+            guard let wanted = classIndex[name] else { return Array(repeating: false, count: scoredTruth.count) }
+            return scoredTruth.map { Int($0) == wanted }
+        }
         var roc: [StructuredValue] = [], pr: [StructuredValue] = []
-        let named: [(String, [Double])] = binary ? [(positiveClass(posLabel) ?? "1", scores[0])] : Array(zip(order, scores))
         func curve(_ name: String, _ points: [(x: Double, y: Double, threshold: Double)], _ x: String, _ y: String) -> StructuredValue {
             .map(keys: ["name", x, y, "threshold"], values: [
                 "name": .string(name), x: .list(points.map { .double($0.x) }), y: .list(points.map { .double($0.y) }),
                 "threshold": .list(points.map { $0.threshold.isFinite ? .double($0.threshold) : .null }),
             ])
         }
-        for (name, column) in named {
-            let curves = RankingCurves(scores: column, positive: truthNames.map { $0 == name })
+        let positiveName = positiveClass(posLabel) ?? "1"
+        let second = classIndex[positiveName] == 1
+        let named: [(String, RankingCurves)] = binary ? [(positiveName, ranking.curves(positiveIsSecond: second))]
+            : zip(order, scores).map { ($0, RankingCurves(scores: $1, positive: truth(is: $0))) }
+        for (name, curves) in named {
             roc.append(curve(name, curves.rocPoints(), "fpr", "tpr"))
             pr.append(curve(name, curves.precisionRecallPoints(), "recall", "precision"))
         }
         out.append(("roc.json", .map(keys: ["kind", "curves"], values: ["kind": .string("roc"), "curves": .list(roc)])))
         out.append(("pr.json", .map(keys: ["kind", "curves"], values: ["kind": .string("pr"), "curves": .list(pr)])))
-        if binary, scores[0].allSatisfy({ $0 >= 0 && $0 <= 1 }), let positive = positiveClass(posLabel) {
-            var sums = [Double](repeating: 0, count: 10), hits = sums, counts = [Int](repeating: 0, count: 10)
-            for (p, truth) in zip(scores[0], truthNames) {
-                let bin = min(9, Int(p * 10))
-                sums[bin] += p
-                hits[bin] += truth == positive ? 1 : 0
-                counts[bin] += 1
-            }
+        if binary, probabilities {
+            let sums = binSums, counts = binRows
+            let hits = (0..<10).map { Double(second ? binSeconds[$0] : binRows[$0] - binSeconds[$0]) }
             let bins: [StructuredValue] = (0..<10).filter { counts[$0] > 0 }.map { bin in
                 .map(keys: ["mean_predicted", "fraction_positive", "count"], values: [
                     "mean_predicted": .double(sums[bin] / Double(counts[bin])), "fraction_positive": .double(hits[bin] / Double(counts[bin])),

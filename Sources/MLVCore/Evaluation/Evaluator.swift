@@ -63,7 +63,7 @@ public func evaluate(_ spec: EvaluationSpec, predictionsPath: String, outputPath
     defer { reader.close() }
     let file = spec.predictions
     func number(_ text: String, column: String) throws -> Double? {
-        if let value = Double(text), value.isFinite { return value }
+        if let value = FastNumber.parse(text), value.isFinite { return value }
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if trimmed.isEmpty || trimmed.lowercased() == "nan" || trimmed.lowercased() == "null" { return nil }
         guard let value = Double(trimmed), value.isFinite else { throw EvaluationError.notNumber(file: file, row: reader.line, column: column, value: text) }
@@ -74,11 +74,13 @@ public func evaluate(_ spec: EvaluationSpec, predictionsPath: String, outputPath
     var sliceOrder: [String] = []
     var skipped = 0
     let scorePositions = spec.scores.map { position[$0]! }
+    let labelPosition = position[spec.label]!, predictionPosition = position[spec.prediction]!
+    let slicePositions = spec.sliceBy.map { ($0, position[$0]!) }
     var scoreBuffer: [Double] = []
     var targets: [Evaluation] = []
     while let row = try reader.next() {
         // An empty text is an answer (SQuAD scores empty answers); elsewhere it is a missing value.
-        guard let label = row[position[spec.label]!], let prediction = row[position[spec.prediction]!],
+        guard let label = row[labelPosition], let prediction = row[predictionPosition],
               spec.task == .text || (!label.isEmpty && !prediction.isEmpty) else { skipped += 1; continue }
         var scores: [Double]?
         if !spec.scores.isEmpty {
@@ -92,8 +94,8 @@ public func evaluate(_ spec: EvaluationSpec, predictionsPath: String, outputPath
         }
         targets.removeAll(keepingCapacity: true)
         targets.append(overall)
-        for column in spec.sliceBy {
-            let key = column + "=" + (row[position[column]!] ?? "")
+        for (column, index) in slicePositions {
+            let key = column + "=" + (row[index] ?? "")
             if slices[key] == nil { slices[key] = Evaluation(task: spec.task, scoreColumns: spec.scores.count); sliceOrder.append(key) }
             targets.append(slices[key]!)
         }

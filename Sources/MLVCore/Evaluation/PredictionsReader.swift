@@ -22,6 +22,7 @@ struct PredictionsReader {
     private var start = 0
     private var atEnd = false
     private var pendingFirst: [String: String?]?
+    private var starts: [Int] = []
     /// The 1-based number of the line last read (the header is line 1 in CSV).
     private(set) var line = 0
 
@@ -57,15 +58,26 @@ struct PredictionsReader {
     mutating func next() throws -> [String?]? {
         switch format {
         case .delimited(let separator):
-            while let text = try nextLine() {
-                if text.isEmpty || text == [13] { continue }
-                // Most lines hold no quote: split them on the separator directly.
-                let fields = text.contains(UInt8(ascii: "\"")) ? try Self.fields(text, separator: separator, file: display, line: line)
-                    : text.split(separator: separator, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
-                guard fields.count == header.count else {
-                    throw EvaluationError.rowLength(file: display, row: line, found: fields.count, expected: header.count)
+            while let range = try nextLineRange() {
+                if range.isEmpty { continue }
+                if buffer[range].contains(UInt8(ascii: "\"")) {
+                    let fields = try Self.fields(Array(buffer[range]), separator: separator, file: display, line: line)
+                    guard fields.count == header.count else {
+                        throw EvaluationError.rowLength(file: display, row: line, found: fields.count, expected: header.count)
+                    }
+                    return positions.map { fields[$0] }
                 }
-                return positions.map { fields[$0] }
+                // Most lines hold no quote: find the separators and make text of the wanted fields only.
+                starts.removeAll(keepingCapacity: true)
+                starts.append(range.lowerBound)
+                for index in range where buffer[index] == separator { starts.append(index + 1) }
+                guard starts.count == header.count else {
+                    throw EvaluationError.rowLength(file: display, row: line, found: starts.count, expected: header.count)
+                }
+                return positions.map { position in
+                    let end = position + 1 < starts.count ? starts[position + 1] - 1 : range.upperBound
+                    return String(decoding: buffer[starts[position]..<end], as: UTF8.self)
+                }
             }
             return nil
         case .jsonLines:
@@ -107,29 +119,40 @@ struct PredictionsReader {
 
     /// The next line without its newline, read in 1 MiB blocks.
     private mutating func nextLine() throws -> [UInt8]? {
+        guard let range = try nextLineRange() else { return nil }
+        return Array(buffer[range])
+    }
+
+    /// Where the next line (without its newline or carriage return) lies in `buffer`; valid
+    /// until the next read.
+    private mutating func nextLineRange() throws -> Range<Int>? {
         while true {
             if let newline = buffer[start...].firstIndex(of: 10) {
-                let text = Array(buffer[start..<newline])
+                var end = newline
+                if end > start && buffer[end - 1] == 13 { end -= 1 }
+                let range = start..<end
                 start = newline + 1
                 line += 1
-                return text.last == 13 ? Array(text.dropLast()) : text
+                return range
             }
             if buffer.count - start > Self.maximumLine { throw EvaluationError.lineTooLong(file: display, row: line + 1, limit: Self.maximumLine) }
             if atEnd {
                 guard start < buffer.count else { return nil }
-                let text = Array(buffer[start...])
+                let range = start..<buffer.count
                 start = buffer.count
                 line += 1
-                return text
+                return range
             }
             if start > 0 { buffer.removeFirst(start); start = 0 }
-            var block = [UInt8](repeating: 0, count: 1 << 20)
-            let count = block.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            let old = buffer.count
+            buffer.append(contentsOf: repeatElement(0, count: 1 << 20))
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + old, 1 << 20) }
+            buffer.removeLast((1 << 20) - max(count, 0))
             if count < 0 {
                 if errno == EINTR { continue }
                 throw FileError(path: display, operation: "read", errno: errno)
             }
-            if count == 0 { atEnd = true } else { buffer += block[0..<count] }
+            if count == 0 { atEnd = true }
         }
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// ROC and precision-recall curves of scores against binary truth, computed as scikit-learn
 /// does: one point per distinct score (ties share a threshold), highest score first.
 struct RankingCurves {
@@ -7,17 +9,25 @@ struct RankingCurves {
     let thresholds: [Double]
 
     init(scores: [Double], positive: [Bool]) {
-        let (keys, flags) = Self.sortedDescending(scores, positive)
+        let (keys, flags) = Self.sortedDescending(scores.map(Self.key(of:)), positive)
+        var groups: [(score: Double, negatives: Double, positives: Double)] = []
+        for position in keys.indices {
+            if position == 0 || keys[position] != keys[position - 1] { groups.append((Self.score(of: keys[position]), 0, 0)) }
+            if flags[position] { groups[groups.count - 1].positives += 1 } else { groups[groups.count - 1].negatives += 1 }
+        }
+        self.init(groups: groups)
+    }
+
+    /// From rows grouped by distinct score, highest first.
+    init(groups: [(score: Double, negatives: Double, positives: Double)]) {
         var fps: [Double] = [], tps: [Double] = [], thresholds: [Double] = []
         var tp = 0.0, fp = 0.0
-        for position in keys.indices {
-            if flags[position] { tp += 1 } else { fp += 1 }
-            // A threshold closes where the next score differs (or at the end).
-            if position + 1 == keys.count || keys[position + 1] != keys[position] {
-                fps.append(fp)
-                tps.append(tp)
-                thresholds.append(Self.score(of: keys[position]))
-            }
+        for group in groups {
+            tp += group.positives
+            fp += group.negatives
+            fps.append(fp)
+            tps.append(tp)
+            thresholds.append(group.score)
         }
         falsePositives = fps
         truePositives = tps
@@ -94,8 +104,8 @@ extension RankingCurves {
 
     /// The scores' keys from highest to lowest, with each row's flag: a radix sort (six passes
     /// of 11 bits), linear in the rows where a comparison sort is not.
-    static func sortedDescending(_ scores: [Double], _ flags: [Bool]) -> (keys: [UInt64], flags: [Bool]) {
-        var keys = scores.map { ~key(of: $0) }
+    static func sortedDescending(_ keys: [UInt64], _ flags: [Bool]) -> (keys: [UInt64], flags: [Bool]) {
+        var keys = keys.map { ~$0 }
         var payload = flags
         var otherKeys = [UInt64](repeating: 0, count: keys.count), otherPayload = [Bool](repeating: false, count: keys.count)
         var counts = [Int](repeating: 0, count: 2048)
@@ -131,4 +141,124 @@ struct PreciseSum {
     }
 
     var value: Double { sum + compensation }
+}
+
+/// The scores of a binary evaluation as counts per distinct score and true class while there
+/// are few distinct scores (model outputs are often rounded), and as raw keys beyond that: a
+/// file of 10 million rows with rounded scores needs kilobytes, not the 9 bytes per row of
+/// keeping every score.
+struct ScoreRanking {
+    private var counts = KeyCounts()
+    private var keys: [UInt64] = []
+    private var seconds: [Bool] = []
+    static let maximumDistinct = 1 << 17
+    private(set) var rows = 0
+
+    /// A row's score and whether its true class is the second class seen.
+    mutating func add(_ score: Double, second: Bool) {
+        rows += 1
+        let key = RankingCurves.key(of: score)
+        if !counts.add(key, second: second, insert: counts.count < Self.maximumDistinct) {
+            keys.append(key)
+            seconds.append(second)
+        }
+    }
+
+    /// Curves with `positiveIsSecond` choosing the positive class.
+    func curves(positiveIsSecond: Bool) -> RankingCurves {
+        var groups: [(score: Double, negatives: Double, positives: Double)] = []
+        let (sortedKeys, flags) = RankingCurves.sortedDescending(keys, seconds)
+        var overflow: [(key: UInt64, first: Int, second: Int)] = []
+        for position in sortedKeys.indices {
+            if position == 0 || sortedKeys[position] != sortedKeys[position - 1] { overflow.append((sortedKeys[position], 0, 0)) }
+            if flags[position] { overflow[overflow.count - 1].second += 1 } else { overflow[overflow.count - 1].first += 1 }
+        }
+        let counted = counts.entries.sorted { $0.key > $1.key }
+        // Both lists run from the highest score down, and never share a score.
+        var i = 0, j = 0
+        while i < counted.count || j < overflow.count {
+            let next: (key: UInt64, first: Int, second: Int)
+            if j >= overflow.count || (i < counted.count && counted[i].key > overflow[j].key) { next = counted[i]; i += 1 } else { next = overflow[j]; j += 1 }
+            let positives = Double(positiveIsSecond ? next.second : next.first), negatives = Double(positiveIsSecond ? next.first : next.second)
+            groups.append((RankingCurves.score(of: next.key), negatives, positives))
+        }
+        return RankingCurves(groups: groups)
+    }
+}
+
+/// Counts per 64-bit key in an open-addressing table with a multiplicative hash: the per-row
+/// update of a binary ranking, where a general dictionary's hashing dominated.
+struct KeyCounts {
+    private struct Slot {
+        var key: UInt64 = 0
+        var first = 0
+        var second = 0
+        var used = false
+    }
+
+    private var slots: [Slot]
+    private(set) var count = 0
+
+    init(capacity: Int = 1024) { slots = [Slot](repeating: Slot(), count: capacity) }
+
+    private func index(_ key: UInt64) -> Int {
+        let mask = slots.count - 1
+        var index = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 20) & mask
+        while slots[index].used && slots[index].key != key { index = (index + 1) & mask }
+        return index
+    }
+
+    /// Adds one row to `key` if it is already counted, or if `insert`; false when it was not.
+    mutating func add(_ key: UInt64, second isSecond: Bool, insert: Bool) -> Bool {
+        var position = index(key)
+        if !slots[position].used {
+            guard insert else { return false }
+            if (count + 1) * 2 > slots.count { grow(); position = index(key) }
+            slots[position].used = true
+            slots[position].key = key
+            count += 1
+        }
+        slots.withUnsafeMutableBufferPointer { buffer in
+            if isSecond { buffer[position].second += 1 } else { buffer[position].first += 1 }
+        }
+        return true
+    }
+
+    private mutating func grow() {
+        var wider = KeyCounts(capacity: slots.count * 2)
+        for slot in slots where slot.used { wider.slots[wider.index(slot.key)] = slot }
+        wider.count = count
+        self = wider
+    }
+
+    /// Every key with its counts.
+    var entries: [(key: UInt64, first: Int, second: Int)] {
+        slots.filter(\.used).map { ($0.key, $0.first, $0.second) }
+    }
+}
+
+/// Reads a decimal number (`-12.345`) exactly as `strtod` would when it has at most 15
+/// significant digits (the quotient of two exactly representable numbers, rounded once), and
+/// leaves everything else to `Double(_:)`.
+enum FastNumber {
+    static let powers: [Double] = (0...22).map { pow(10, Double($0)) }
+
+    static func parse(_ text: String) -> Double? {
+        var utf8 = text.utf8.makeIterator()
+        var mantissa: UInt64 = 0, digits = 0, fraction = 0
+        var negative = false, seenPoint = false, first = true
+        while let byte = utf8.next() {
+            if first && byte == UInt8(ascii: "-") { negative = true; first = false; continue }
+            first = false
+            if byte == UInt8(ascii: ".") && !seenPoint { seenPoint = true; continue }
+            guard byte >= 48 && byte <= 57 else { return Double(text) }
+            mantissa = mantissa &* 10 &+ UInt64(byte - 48)
+            digits += 1
+            if seenPoint { fraction += 1 }
+            if digits > 15 { return Double(text) }
+        }
+        guard digits > 0 else { return Double(text) }
+        let value = Double(mantissa) / powers[fraction]
+        return negative ? -value : value
+    }
 }
