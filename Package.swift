@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         .systemLibrary(
@@ -36,16 +37,30 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
+        // The web app (`mlv ui`): HTTP stays out of MLVCore.
+        .target(
+            name: "MLVServer",
+            dependencies: [
+                "MLVCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         .target(
             name: "MLVCLI",
             dependencies: [
                 "MLVCore",
+                "MLVServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "mlv", dependencies: ["MLVCLI"]),
         .testTarget(name: "MLVGitTests", dependencies: ["MLVGit"]),
         .testTarget(name: "MLVCoreTests", dependencies: ["MLVCore", "MLVGit"]),
+        .testTarget(name: "MLVServerTests", dependencies: [
+            "MLVServer", "MLVCore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         .testTarget(name: "EndToEndTests", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
     ]
 )

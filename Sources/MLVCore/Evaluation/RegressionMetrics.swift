@@ -4,51 +4,55 @@ import Foundation
 /// RMSE, R² (1 when truth and predictions are both constant and equal, 0 when only truth is
 /// constant, as `force_finite` gives), MAPE, median and max absolute error.
 final class RegressionAccumulator {
-    private var truth: [Double] = []
-    private var predicted: [Double] = []
-    var rows: Int { truth.count }
+    /// Absolute errors, the one thing kept per row (8 bytes): the median needs them all.
+    private var errors: [Double] = []
+    private var absolute = PreciseSum(), squared = PreciseSum(), percentage = PreciseSum()
+    private var maximum = 0.0
+    /// The labels' mean and sum of squared deviations, by Welford's update (one pass, stable).
+    private var mean = 0.0, spread = 0.0
+    /// A sample of (truth, prediction) for the plot, every `sampleStep`-th row.
+    private var sample: [(Double, Double)] = []
+    private var sampleStep = 1
+    var rows: Int { errors.count }
 
     func add(_ y: Double, _ prediction: Double) {
-        truth.append(y)
-        predicted.append(prediction)
+        let error = abs(y - prediction)
+        errors.append(error)
+        absolute.add(error)
+        squared.add((y - prediction) * (y - prediction))
+        percentage.add(error / max(abs(y), Double.ulpOfOne))
+        maximum = max(maximum, error)
+        let delta = y - mean
+        mean += delta / Double(errors.count)
+        spread += delta * (y - mean)
+        if (errors.count - 1) % sampleStep == 0 {
+            sample.append((y, prediction))
+            if sample.count >= 4000 {
+                sample = stride(from: 0, to: sample.count, by: 2).map { sample[$0] }
+                sampleStep *= 2
+            }
+        }
     }
 
     func metrics() -> [(String, StructuredValue)] {
-        let n = Double(truth.count)
-        var absolute = PreciseSum(), squared = PreciseSum(), percentage = PreciseSum(), total = PreciseSum()
-        var maximum = 0.0
-        var errors: [Double] = []
-        errors.reserveCapacity(truth.count)
-        for (y, p) in zip(truth, predicted) {
-            let error = abs(y - p)
-            errors.append(error)
-            absolute.add(error)
-            squared.add((y - p) * (y - p))
-            percentage.add(error / max(abs(y), Double.ulpOfOne))
-            total.add(y)
-            maximum = max(maximum, error)
-        }
-        let mean = total.value / n
-        var spread = PreciseSum()
-        for y in truth { spread.add((y - mean) * (y - mean)) }
-        let r2: Double = spread.value == 0 ? (squared.value == 0 ? 1 : 0) : 1 - squared.value / spread.value
-        errors.sort()
-        let middle = errors.count / 2
-        let median = errors.count % 2 == 1 ? errors[middle] : (errors[middle - 1] + errors[middle]) / 2
+        let n = Double(errors.count)
+        let r2: Double = spread == 0 ? (squared.value == 0 ? 1 : 0) : 1 - squared.value / spread
+        var sorted = errors
+        sorted.sort()
+        let middle = sorted.count / 2
+        let median = sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
         return [
-            ("rows", .int(truth.count)), ("mae", .double(absolute.value / n)), ("mse", .double(squared.value / n)),
+            ("rows", .int(errors.count)), ("mae", .double(absolute.value / n)), ("mse", .double(squared.value / n)),
             ("rmse", .double((squared.value / n).squareRoot())), ("r2", .double(r2)), ("mape", .double(percentage.value / n)),
             ("median_absolute_error", .double(median)), ("max_error", .double(maximum)),
         ]
     }
 
-    /// Plot data: predicted against true values (a sample of at most 2,000 points).
+    /// Plot data: predicted against true values (an even sample of at most 4,000 rows).
     func plots() -> [(name: String, value: StructuredValue)] {
-        let step = max(1, truth.count / 2000)
-        let indexes = stride(from: 0, to: truth.count, by: step)
-        return [("residuals.json", .map(keys: ["kind", "truth", "predicted"], values: [
-            "kind": .string("scatter"), "truth": .list(indexes.map { .double(truth[$0]) }),
-            "predicted": .list(indexes.map { .double(predicted[$0]) }),
+        [("residuals.json", .map(keys: ["kind", "truth", "predicted"], values: [
+            "kind": .string("scatter"), "truth": .list(sample.map { .double($0.0) }),
+            "predicted": .list(sample.map { .double($0.1) }),
         ]))]
     }
 }
@@ -60,8 +64,9 @@ final class RegressionAccumulator {
 final class TextAccumulator {
     private var exact = PreciseSum()
     private var f1 = PreciseSum()
-    private var lengths: [Int] = []
-    var rows: Int { lengths.count }
+    /// Outputs per length in tokens: a histogram, so rows cost nothing.
+    private var lengths: [Int: Int] = [:]
+    private(set) var rows = 0
     private static let articles = try! NSRegularExpression(pattern: #"\b(a|an|the)\b"#)
     private static let punctuation = Set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~".unicodeScalars)
 
@@ -91,29 +96,39 @@ final class TextAccumulator {
                 f1.add(0)
             }
         }
-        lengths.append(output.split(whereSeparator: { $0.isWhitespace }).count)
+        lengths[output.split(whereSeparator: { $0.isWhitespace }).count, default: 0] += 1
+        rows += 1
     }
 
     func metrics() -> [(String, StructuredValue)] {
-        let n = Double(lengths.count)
-        let sorted = lengths.sorted()
+        let n = Double(rows)
+        let keys = lengths.keys.sorted()
+        /// The length at a 0-based rank in sorted order.
+        func length(at rank: Int) -> Double {
+            var seen = 0
+            for key in keys {
+                seen += lengths[key]!
+                if rank < seen { return Double(key) }
+            }
+            return Double(keys.last ?? 0)
+        }
         func percentile(_ q: Double) -> Double {
             // Linear interpolation between closest ranks, as numpy's default.
-            let position = q * Double(sorted.count - 1)
-            let low = Int(position.rounded(.down)), high = min(sorted.count - 1, low + 1)
-            return Double(sorted[low]) + (Double(sorted[high]) - Double(sorted[low])) * (position - Double(low))
+            let position = q * Double(rows - 1)
+            let low = Int(position.rounded(.down)), high = min(rows - 1, low + 1)
+            return length(at: low) + (length(at: high) - length(at: low)) * (position - Double(low))
         }
+        let total = lengths.reduce(0) { $0 + $1.key * $1.value }
         let length: StructuredValue = .map(keys: ["mean", "min", "p50", "p90", "max"], values: [
-            "mean": .double(Double(lengths.reduce(0, +)) / n), "min": .int(sorted.first ?? 0), "p50": .double(percentile(0.5)),
-            "p90": .double(percentile(0.9)), "max": .int(sorted.last ?? 0),
+            "mean": .double(Double(total) / n), "min": .int(keys.first ?? 0), "p50": .double(percentile(0.5)),
+            "p90": .double(percentile(0.9)), "max": .int(keys.last ?? 0),
         ])
-        return [("rows", .int(lengths.count)), ("exact_match", .double(exact.value / n)), ("f1", .double(f1.value / n)), ("output_tokens", length)]
+        return [("rows", .int(rows)), ("exact_match", .double(exact.value / n)), ("f1", .double(f1.value / n)), ("output_tokens", length)]
     }
 
     /// Plot data: how many outputs have each length.
     func plots() -> [(name: String, value: StructuredValue)] {
-        var counts: [Int: Int] = [:]
-        for length in lengths { counts[length, default: 0] += 1 }
+        let counts = lengths
         let keys = counts.keys.sorted()
         return [("output_length.json", .map(keys: ["kind", "x", "y", "x_label", "y_label"], values: [
             "kind": .string("bars"), "x": .list(keys.map(StructuredValue.int)), "y": .list(keys.map { .int(counts[$0]!) }),

@@ -13,6 +13,8 @@ public struct ExperimentShowOptions: Sendable {
     public var onlyChanged = false
     public var keep: String?
     public var drop: String?
+    /// Also evaluate each baseline commit's gates against its first parent (the web app's runs).
+    public var gateBaselinesAgainstParent = false
     public init() {}
 }
 
@@ -102,8 +104,13 @@ public func experimentTable(_ options: ExperimentShowOptions, project: Project) 
             let keys = Dictionary(group.map { ($0.name, key($0)) }, uniquingKeysWith: { a, _ in a })
             group.sort { keys[$0.name]! < keys[$1.name]! }
         }
+        var baseGate: String?
+        if options.gateBaselinesAgainstParent, let parent = info.parents.first {
+            let parentSnapshot = try MetricsSnapshot.read(.commit(parent, label: parent.short), project: project)
+            baseGate = RevisionValues.gate(baseRevision, snapshot: baseSnapshot, baseline: parentSnapshot, project: project)
+        }
         rows.append(ExperimentRow(name: label, isBaseline: true, baseline: baseline.hex, commit: baseline.hex, created: info.time,
-                                  state: "baseline", exitCode: nil, params: baseParams, metrics: RevisionValues.metrics(baseSnapshot), gate: nil))
+                                  state: "baseline", exitCode: nil, params: baseParams, metrics: RevisionValues.metrics(baseSnapshot), gate: baseGate))
         rows += group
     }
     func differs(_ column: String, _ values: (ExperimentRow) -> StructuredValue?) -> Bool {

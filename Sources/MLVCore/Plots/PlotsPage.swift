@@ -9,6 +9,14 @@ public enum PlotsPage {
     public static func html(title: String, _ revisions: [RevisionPlots]) -> String {
         var body = "<h1>\(escape(title))</h1>\n"
         body += "<p class=\"revisions\">" + revisions.map { "<span>\(escape($0.revision))</span>" }.joined(separator: " · ") + "</p>\n"
+        body += sections(revisions)
+        return page(title: title, body: body)
+    }
+
+    /// The plot sections of several revisions (a confusion heatmap per revision, other kinds
+    /// overlaid), for a page of mlv's.
+    public static func sections(_ revisions: [RevisionPlots]) -> String {
+        var body = ""
         var paths: [String] = []
         for revision in revisions { for file in revision.files where !paths.contains(file.path) { paths.append(file.path) } }
         if paths.isEmpty { body += "<p>No plot files: declare them under a stage's <code>plots:</code> in mlv.yaml.</p>\n" }
@@ -43,12 +51,11 @@ public enum PlotsPage {
         if !problems.isEmpty {
             body += "<section class=\"problems\"><h2>Not shown</h2><ul>" + problems.map { "<li>\(escape($0))</li>" }.joined() + "</ul></section>\n"
         }
-        return """
-        <!doctype html>
-        <html lang="en"><head><meta charset="utf-8">
-        <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-        <title>\(escape(title))</title>
-        <style>
+        return body
+    }
+
+    /// The stylesheet the plots use.
+    public static let style = """
         body { font: 14px system-ui, sans-serif; margin: 24px; color: #222; }
         h1 { font-size: 20px; } h2 { font-size: 15px; font-family: monospace; }
         .side-by-side { display: flex; flex-wrap: wrap; gap: 24px; }
@@ -56,6 +63,16 @@ public enum PlotsPage {
         svg text { font: 11px system-ui, sans-serif; fill: #333; }
         .axis line, .axis path { stroke: #444; } .axis line.grid { stroke: #e8e8e8; }
         .revisions span { font-family: monospace; background: #f3f3f3; padding: 1px 4px; }
+        """
+
+    static func page(title: String, body: String) -> String {
+        return """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8">
+        <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+        <title>\(escape(title))</title>
+        <style>
+        \(style)
         </style></head>
         <body>
         \(body)</body></html>
@@ -79,7 +96,7 @@ public enum PlotsPage {
     }
 
     /// Up to 4 significant digits, no trailing zeros.
-    static func number(_ value: Double) -> String {
+    public static func number(_ value: Double) -> String {
         guard value.isFinite else { return value.isNaN ? "NaN" : (value > 0 ? "inf" : "-inf") }
         if value != 0 && (abs(value) >= 1e6 || abs(value) < 1e-3) { return String(format: "%.3g", value) }
         var text = String(format: "%.4f", value)
@@ -88,7 +105,7 @@ public enum PlotsPage {
     }
 
     /// Evenly spaced round tick values covering `low...high`.
-    static func ticks(_ low: Double, _ high: Double, count: Int = 5) -> [Double] {
+    public static func ticks(_ low: Double, _ high: Double, count: Int = 5) -> [Double] {
         guard high > low else { return [low] }
         let raw = (high - low) / Double(count)
         let magnitude = pow(10, floor(log10(raw)))
@@ -99,7 +116,7 @@ public enum PlotsPage {
         return ticks
     }
 
-    static func chart(_ series: [PlotSeries], xLabel: String, yLabel: String, unitSquare: Bool, diagonal: Bool, bars: Bool) -> String {
+    public static func chart(_ series: [PlotSeries], xLabel: String, yLabel: String, unitSquare: Bool, diagonal: Bool, bars: Bool) -> String {
         let width = 560.0, height = 360.0, left = 60.0, right = 170.0, top = 20.0, bottom = 50.0
         let plotWidth = width - left - right, plotHeight = height - top - bottom
         let xs = series.flatMap(\.x).filter(\.isFinite), ys = series.flatMap(\.y).filter(\.isFinite)

@@ -219,6 +219,25 @@ public final class Project {
         return result
     }
 
+    /// The tracked paths of a revision (nil: the work tree), sorted by data path.
+    public func trackedPaths(at revision: String?) throws -> [TrackedPath] {
+        guard let revision else { return try workspacePointers() }
+        return try committedTrackedPaths(at: try resolveCommit(revision), revision: revision).sorted { $0.dataPath < $1.dataPath }
+    }
+
+    /// Summary of a commit (subject, author, time).
+    public func commitSummary(hex: String) throws -> CommitSummary { CommitSummary(try git.commitInfo(try resolveCommit(hex))) }
+
+    /// Up to `limit` commits along first-parent history from `revision`, newest first.
+    public func firstParentHistory(from revision: String, limit: Int) throws -> [GitObjectID] {
+        try git.history(from: try resolveCommit(revision), firstParent: true, limit: limit)
+    }
+
+    /// Local branch names.
+    public func branchNames() throws -> [String] {
+        try git.references(matching: "refs/heads/*").map { String($0.name.dropFirst("refs/heads/".count)) }
+    }
+
     func committedTrackedPaths(at commit: GitObjectID, revision: String) throws -> [TrackedPath] {
         var seen: Set<GitObjectID> = []
         return try committedTrackedPaths(at: commit, revision: revision, seen: &seen)
