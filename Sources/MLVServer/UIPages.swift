@@ -81,6 +81,7 @@ public struct UIPages {
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
+        <link rel="icon" href="data:,">
         <title>\(Self.escape(title)) · mlv</title>
         <style>
         \(PlotsPage.style)

@@ -23,6 +23,11 @@ driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opti
 report = {"errors": []}
 
 
+def click(element):
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center', inline: 'center'});", element)
+    element.click()
+
+
 def errors():
     report["errors"] += [e["message"] for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
 
@@ -37,21 +42,23 @@ try:
     metric = sys.argv[3] if len(sys.argv) > 3 else "acc"
     column = headers.index(metric)
     header = table.find_elements(By.CSS_SELECTOR, "thead th")[column]
-    header.click()
+    click(header)
     report["ascending"] = [row.find_elements(By.TAG_NAME, "td")[column].text for row in table.find_elements(By.CSS_SELECTOR, "tbody tr.commit")]
-    header.click()
+    click(header)
     report["descending"] = [row.find_elements(By.TAG_NAME, "td")[column].text for row in table.find_elements(By.CSS_SELECTOR, "tbody tr.commit")]
+    values = sorted(float(v) for v in report["ascending"] if v)
+    threshold = values[len(values) // 2]
+    report["threshold"] = threshold
     box = driver.find_element(By.ID, "filter")
-    box.send_keys(f"{metric} > 0.5")
+    box.send_keys(f"{metric} > {threshold}")
     report["filtered"] = [row.find_elements(By.TAG_NAME, "td")[column].text for row in table.find_elements(By.CSS_SELECTOR, "tbody tr") if row.is_displayed()]
-    box.clear()
-    box.send_keys("x")
-    box.clear()
+    # Emptying the box shows every row again (as deleting the text by hand does).
+    driver.execute_script("arguments[0].value = ''; arguments[0].dispatchEvent(new Event('input'));", box)
     driver.save_screenshot(shots + "/runs.png")
     boxes = driver.find_elements(By.CSS_SELECTOR, "tbody input[name=rev]")
-    boxes[0].click()
-    boxes[1].click()
-    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    click(boxes[0])
+    click(boxes[1])
+    click(driver.find_element(By.CSS_SELECTOR, "button[type=submit]"))
     report["compare_url"] = driver.current_url
     report["compare_headings"] = [h.text for h in driver.find_elements(By.TAG_NAME, "h2")]
     report["compare_tables"] = len(driver.find_elements(By.CSS_SELECTOR, "table.changes"))
@@ -61,14 +68,14 @@ try:
     points = driver.find_elements(By.CSS_SELECTOR, "svg.history a.point circle")
     report["history_points"] = len(points)
     report["history_titles"] = [p.find_element(By.TAG_NAME, "title").get_attribute("textContent") for p in points]
-    report["history_links"] = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "svg.history a.point")]
+    report["history_links"] = [a.get_dom_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "svg.history a.point")]
     driver.save_screenshot(shots + "/history.png")
     errors()
     driver.get(base + "/data")
     report["data_rows"] = [[td.text for td in row.find_elements(By.TAG_NAME, "td")][:2] for row in driver.find_elements(By.CSS_SELECTOR, "#data tbody tr")]
     links = driver.find_elements(By.LINK_TEXT, "lineage")
     if links:
-        links[-1].click()
+        click(links[-1])
         report["lineage_nodes"] = [n.get_attribute("textContent") for n in driver.find_elements(By.CSS_SELECTOR, "svg.lineage g.node title")]
         driver.save_screenshot(shots + "/lineage.png")
     errors()

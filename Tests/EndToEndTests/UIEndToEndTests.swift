@@ -1,0 +1,99 @@
+import Foundation
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `mlv ui` as a user runs it: the built binary serving a real repository on 127.0.0.1, driven
+/// in headless Chromium (`Reference/check_ui.py`); and `mlv ui --export`.
+final class UIEndToEndTests: XCTestCase {
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Reference/check_ui.py").path
+
+    /// The pipeline fixture with three commits of different params, and an experiment.
+    func repositoryWithRuns() throws -> TestRepository {
+        let repo = try PipelineFixture.make()
+        XCTAssertEqual(try repo.mlv("train", "--commit", "-q", "-m", "baseline <b>bold</b>").code, 0)
+        for lr in ["0.5", "0.9"] {
+            try repo.write("params.yaml", "train:\n  lr: \(lr)\n  epochs: 3\n")
+            XCTAssertEqual(try repo.mlv("train", "--commit", "-q", "-m", "lr \(lr)").code, 0)
+        }
+        XCTAssertEqual(try repo.mlv("exp", "run", "-S", "train.lr=0.3", "-n", "web-exp", "-q").code, 0)
+        return repo
+    }
+
+    func freePort() throws -> Int {
+        let result = try TestRepository.run("/usr/bin/env", ["python3", "-c", "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"], in: "/")
+        return try XCTUnwrap(Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+    }
+
+    func testTheAppInARealBrowser() throws {
+        let repo = try repositoryWithRuns()
+        let port = try freePort()
+        let server = TestRepository.process(TestRepository.binary, ["ui", "--port", String(port)], in: repo.root)
+        let output = Pipe()
+        server.standardOutput = output
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { if server.isRunning { server.terminate(); server.waitUntilExit() } }
+        // The URL line says it is serving.
+        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+        XCTAssertEqual(line, "mlv ui: serving \(repo.root) at http://127.0.0.1:\(port)/ (Ctrl-C stops it)\n")
+        let shots = repo.path("shots")
+        try FileManager.default.createDirectory(atPath: shots, withIntermediateDirectories: true)
+        let result = try TestRepository.run("/usr/bin/env", ["python3", Self.script, "http://127.0.0.1:\(port)", shots, "accuracy"], in: repo.root)
+        XCTAssertEqual(result.code, 0, result.stderr)
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(report["errors"] as? [String], [])
+        let rows = try XCTUnwrap(report["rows"] as? [[String]])
+        // Newest commit first, the experiment under its baseline; subjects escaped, shown as text.
+        XCTAssertEqual(rows.map { $0[0] }, ["lr 0.9", "web-exp vs baseline", "lr 0.5", "baseline <b>bold</b>", "pipeline"])
+        XCTAssertEqual(rows.map { $0[3] }, ["baseline", "done", "baseline", "baseline", "baseline"])
+        let ascending = try XCTUnwrap(report["ascending"] as? [String]).filter { !$0.isEmpty }.compactMap(Double.init)
+        let descending = try XCTUnwrap(report["descending"] as? [String]).filter { !$0.isEmpty }.compactMap(Double.init)
+        XCTAssertEqual(ascending, ascending.sorted())
+        XCTAssertEqual(descending, ascending.sorted(by: >))
+        XCTAssertEqual(ascending.count, 3)
+        let threshold = try XCTUnwrap(report["threshold"] as? Double)
+        let filtered = try XCTUnwrap(report["filtered"] as? [String]).compactMap(Double.init)
+        for value in ascending where value > threshold { XCTAssertTrue(filtered.contains(value), "\(value) was filtered out") }
+        XCTAssertTrue(!filtered.isEmpty && filtered.allSatisfy { $0 > threshold }, "\(filtered) after `accuracy > \(threshold)`")
+        XCTAssertTrue((report["compare_url"] as? String)?.contains("/compare?rev=") == true)
+        XCTAssertEqual(report["compare_tables"] as? Int, 2, "\(report["compare_headings"] ?? "")")
+        XCTAssertEqual(report["history_points"] as? Int, 3)
+        let titles = try XCTUnwrap(report["history_titles"] as? [String])
+        XCTAssertTrue(titles.last?.contains(" lr 0.9 (") == true, "\(titles)")
+        XCTAssertTrue((report["history_links"] as? [String])?.last?.contains("/compare?rev=") == true)
+        XCTAssertEqual((report["data_rows"] as? [[String]])?.map { $0[0] }, ["data/features", "data/raw", "data/test.csv", "models/model.bin"])
+        let nodes = try XCTUnwrap(report["lineage_nodes"] as? [String])
+        XCTAssertTrue(nodes.contains { $0.hasPrefix("models/model.bin: $ python3 train.py") }, "\(nodes)")
+        XCTAssertTrue(nodes.contains { $0.hasPrefix("data/raw: added with mlv add") }, "\(nodes)")
+        // A new commit shows up on reload.
+        try repo.write("params.yaml", "train:\n  lr: 0.7\n  epochs: 3\n")
+        XCTAssertEqual(try repo.mlv("train", "--commit", "-q", "-m", "lr 0.7").code, 0)
+        let again = try TestRepository.run("/usr/bin/env", ["python3", Self.script, "http://127.0.0.1:\(port)", shots, "accuracy"], in: repo.root)
+        let reloaded = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual((reloaded["rows"] as? [[String]])?.first?.first, "lr 0.7")
+        // Ctrl-C stops it cleanly.
+        Glibc.kill(server.processIdentifier, SIGINT)
+        server.waitUntilExit()
+        XCTAssertEqual(server.terminationReason, .exit)
+        XCTAssertEqual(server.terminationStatus, 0)
+    }
+
+    func testExportWritesTheSamePagesWithRelativeLinks() throws {
+        let repo = try repositoryWithRuns()
+        let result = try repo.mlv("ui", "--export", "site")
+        XCTAssertEqual(result.code, 0, result.stderr)
+        let files = try FileManager.default.contentsOfDirectory(atPath: repo.path("site")).sorted()
+        XCTAssertTrue(files.contains("index.html") && files.contains("app.js") && files.contains("data.html"), "\(files)")
+        XCTAssertEqual(files.filter { $0.hasPrefix("compare-") }.count, 4, "each of 3 commits against its parent, the experiment against its baseline")
+        XCTAssertEqual(files.filter { $0.hasPrefix("history-") }.count, 2)
+        let index = String(decoding: try repo.read("site/index.html"), as: UTF8.self)
+        XCTAssertFalse(index.contains("href=\"/"), "an exported page links to the server")
+        XCTAssertTrue(index.contains("baseline &lt;b&gt;bold&lt;/b&gt;"))
+        for link in index.components(separatedBy: "href=\"").dropFirst().map({ String($0.prefix { $0 != "\"" }) }) where !link.hasPrefix("data:") {
+            XCTAssertTrue(files.contains(link), "index.html links to \(link), which was not written")
+        }
+        XCTAssertEqual(result.stdout, "Wrote \(files.count) file(s) to site; open site/index.html.\n")
+    }
+}
