@@ -36,9 +36,15 @@ final class UIEndToEndTests: XCTestCase {
         try server.run()
         defer { if server.isRunning { server.terminate(); server.waitUntilExit() } }
         // The URL line says it is serving.
-        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+        var bytes = Data()
+        while !bytes.contains(10) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            bytes += chunk
+        }
+        let line = String(decoding: bytes, as: UTF8.self)
         XCTAssertEqual(line, "mlv ui: serving \(repo.root) at http://127.0.0.1:\(port)/ (Ctrl-C stops it)\n")
-        let shots = repo.path("shots")
+        let shots = ProcessInfo.processInfo.environment["MLV_UI_SCREENSHOTS"] ?? repo.path("shots")
         try FileManager.default.createDirectory(atPath: shots, withIntermediateDirectories: true)
         let result = try TestRepository.run("/usr/bin/env", ["python3", Self.script, "http://127.0.0.1:\(port)", shots, "accuracy"], in: repo.root)
         XCTAssertEqual(result.code, 0, result.stderr)
