@@ -208,6 +208,35 @@ final class ExperimentEndToEndTests: XCTestCase {
         try repo.git("fsck", "--strict", "--no-dangling")
     }
 
+    func testTwoQueueStartsRunEachEntryOnceAndTheQueueIsManaged() throws {
+        let repo = try trainedFixture()
+        // Every run of the train stage appends a line to a file outside the scratch copies.
+        let counter = repo.root + "-runs.txt"
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: counter) }
+        try repo.write("train.py", PipelineFixture.train + "\nimport time\nopen(os.environ['COUNTER'], 'a').write(str(lr) + '\\n')\ntime.sleep(0.5)\n")
+        try repo.git("commit", "-q", "-am", "count runs")
+        XCTAssertEqual(try repo.mlv("exp", "run", "--queue", "-S", "train.lr=0.11,0.22,0.33,0.44", "-n", "c", "-q").code, 0)
+        let list = try JSONSerialization.jsonObject(with: Data(try repo.mlv("exp", "queue", "list", "--json").stdout.utf8)) as? [[String: Any]]
+        XCTAssertEqual(list?.map { $0["name"] as? String }, ["c-1", "c-2", "c-3", "c-4"])
+        XCTAssertEqual(list?.map { $0["state"] as? String }, ["queued", "queued", "queued", "queued"])
+        XCTAssertEqual(try repo.mlv("exp", "queue", "remove", "c-4").stdout, "Removed 1 experiment(s) from the queue.\n")
+        let first = try repo.startMLV(["exp", "queue", "start"], environment: ["COUNTER": counter])
+        let second = try repo.startMLV(["exp", "queue", "start", "-j", "2"], environment: ["COUNTER": counter])
+        first.waitUntilExit()
+        second.waitUntilExit()
+        XCTAssertEqual([first.terminationStatus, second.terminationStatus], [0, 0])
+        let runs = (try String(contentsOfFile: counter, encoding: .utf8)).split(separator: "\n").sorted()
+        XCTAssertEqual(runs, ["0.11", "0.22", "0.33"], "an entry ran twice, or not at all")
+        XCTAssertEqual(try repo.mlv("exp", "queue", "status").stdout, "0 queued, 0 running, 0 interrupted, 0 failed, 3 done\n")
+        // retry puts failed entries back; clear removes what waits.
+        XCTAssertEqual(try repo.mlv("exp", "run", "--queue", "-S", "train.epochs=oops", "-n", "bad", "-q").code, 0)
+        XCTAssertEqual(try repo.mlv("exp", "queue", "start", "-q").code, 1)
+        XCTAssertEqual(try repo.mlv("exp", "queue", "retry").stdout, "Queued 1 experiment(s) again; run them with `mlv exp queue start`.\n")
+        XCTAssertEqual(try repo.mlv("exp", "queue", "status").stdout, "1 queued, 0 running, 0 interrupted, 0 failed, 3 done\n")
+        XCTAssertEqual(try repo.mlv("exp", "queue", "clear").stdout, "Removed 1 experiment(s) from the queue.\n")
+        XCTAssertEqual(try repo.mlv("exp", "queue", "status").stdout, "0 queued, 0 running, 0 interrupted, 0 failed, 3 done\n")
+    }
+
     func testPushPullToABareRepositoryAndApplyInAFreshClone() throws {
         let repo = try trainedFixture()
         let bare = repo.root + "-bare.git"
