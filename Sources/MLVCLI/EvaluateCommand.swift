@@ -24,6 +24,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Binary: the positive class (default 1, true, else the last class in order).") var posLabel: String?
     @Option(name: .shortAndLong, help: "Write the metrics to this JSON file.") var output: String?
     @Option(help: "Write plot data (confusion matrix, ROC and PR curves, calibration) into this folder.") var plots: String?
+    @Option(help: "Rows of scores or errors ranked in memory before sorted runs go to temporary files (bounds memory).") var bufferRows = 1 << 20
     @Flag(help: "Print the metrics as JSON.") var json = false
 
     func run() throws {
@@ -37,6 +38,7 @@ struct EvaluateCommand: ParsableCommand {
             spec.posLabel = posLabel
             spec.output = output
             spec.plots = plots
+            spec.bufferRows = bufferRows
             func absolute(_ path: String) -> String { path.hasPrefix("/") ? path : currentDirectory + "/" + path }
             let result = try evaluate(spec, predictionsPath: absolute(predictions), outputPath: output.map(absolute), plotsPath: plots.map(absolute))
             if json {

@@ -12,21 +12,27 @@ final class ClassificationAccumulator {
     private var pairs: [Int] = []
     private var stride = 0
     private(set) var rows = 0
-    /// Per scored row: the true class (index into `classes`) and the score columns.
-    private var scoredTruth: [Int32] = []
-    private var scores: [[Double]] = []
+    let scoreColumns: Int
+    /// Multiclass: each score column's rows ranked (with their true class), and the log loss
+    /// summed per (true class, column), since which column is a row's class is known only when
+    /// all classes are (columns follow the sorted classes).
+    private var columnRankings: [SpillingRanking] = []
+    private var classLogLoss: [[PreciseSum]] = []
+    private var scoredRows = 0
     /// Binary scores are kept as counts and sums, never per row: the positive class is known
     /// only at the end, so each sum is kept for either class being the positive one.
-    private var ranking = ScoreRanking()
+    private var ranking: ScoreRanking
     private var logLoss = [PreciseSum(), PreciseSum()]
     private var brier = [PreciseSum(), PreciseSum()]
     private var probabilities = true
     /// Calibration bins: sum of scores, rows, rows whose truth is the second class.
     private var binSums = [Double](repeating: 0, count: 10), binRows = [Int](repeating: 0, count: 10), binSeconds = [Int](repeating: 0, count: 10)
 
-    init(binary: Bool, scoreColumns: Int) {
+    init(binary: Bool, scoreColumns: Int, bufferRows: Int) {
         self.binary = binary
-        scores = Array(repeating: [], count: scoreColumns)
+        self.scoreColumns = scoreColumns
+        ranking = ScoreRanking(bufferRows: bufferRows)
+        if !binary { columnRankings = (0..<scoreColumns).map { _ in SpillingRanking(bufferRows: bufferRows) } }
     }
 
     /// The class's index, adding it; nil when a binary task would get a third class.
@@ -51,14 +57,14 @@ final class ClassificationAccumulator {
     }
 
     /// Adds a row; returns the label that would be a third class of a binary task, if any.
-    func add(label: String, prediction: String, scores rowScores: [Double]?) -> String? {
+    func add(label: String, prediction: String, scores rowScores: [Double]?) throws -> String? {
         guard let truth = index(of: label) else { return label }
         guard let predicted = index(of: prediction) else { return prediction }
         pairs[truth * stride + predicted] += 1
         rows += 1
         if let rowScores, binary {
             let p = rowScores[0], second = truth == 1
-            ranking.add(p, second: second)
+            try ranking.add(p, second: second)
             if p < 0 || p > 1 { probabilities = false }
             let epsilon = Double.ulpOfOne
             let p1 = min(max(p, epsilon), 1 - epsilon), p0 = min(max(1 - p, epsilon), 1 - epsilon)
@@ -74,8 +80,16 @@ final class ClassificationAccumulator {
                 binSeconds[bin] += second ? 1 : 0
             }
         } else if let rowScores {
-            scoredTruth.append(Int32(truth))
-            for (column, value) in rowScores.enumerated() { scores[column].append(value) }
+            scoredRows += 1
+            guard truth < Int(UInt16.max) else { return nil }
+            for (column, value) in rowScores.enumerated() { try columnRankings[column].add(key: RankingCurves.key(of: value), truth: UInt16(truth)) }
+            while classLogLoss.count <= truth { classLogLoss.append(Array(repeating: PreciseSum(), count: scoreColumns)) }
+            let epsilon = Double.ulpOfOne
+            var sum = 0.0
+            for value in rowScores { sum += min(max(value, epsilon), 1 - epsilon) }
+            for (column, value) in rowScores.enumerated() {
+                classLogLoss[truth][column].add(-Foundation.log(min(max(value, epsilon), 1 - epsilon) / sum))
+            }
         }
         return nil
     }
@@ -107,7 +121,7 @@ final class ClassificationAccumulator {
         return matrix
     }
 
-    func metrics(posLabel: String?, scoreColumns: Int) -> [(String, StructuredValue)] {
+    func metrics(posLabel: String?) throws -> [(String, StructuredValue)] {
         let order = sortedClasses
         let matrix = confusion
         let k = order.count
@@ -159,24 +173,18 @@ final class ClassificationAccumulator {
             ])
         }
         out.append(("per_class", .map(keys: order, values: perClass)))
-        if scoreColumns > 0 { out += scoreMetrics(order: order, positive: positive) }
+        if scoreColumns > 0 { out += try scoreMetrics(order: order, positive: positive) }
         return out
     }
 
     /// Metrics of the score columns: one column, the positive class's probability (binary); or
     /// one column per class in order (multiclass, one-vs-rest macro averages).
-    private func scoreMetrics(order: [String], positive: String?) -> [(String, StructuredValue)] {
-        // Rows hold class indexes; compare those, never per-row strings (10M rows would be 160 MB).
-        func truth(is name: String?) -> [Bool] {
-            guard let name, let wanted = classIndex[name] else { return Array(repeating: false, count: scoredTruth.count) }
-            return scoredTruth.map { Int($0) == wanted }
-        }
+    private func scoreMetrics(order: [String], positive: String?) throws -> [(String, StructuredValue)] {
         func value(_ number: Double?) -> StructuredValue { number.map(StructuredValue.double) ?? .null }
-        let epsilon = Double.ulpOfOne
         if binary {
             // Index of the positive class among the classes as they were first seen.
             let second = positive.flatMap { classIndex[$0] } == 1
-            let curves = ranking.curves(positiveIsSecond: second)
+            let curves = try ranking.curves(positiveIsSecond: second)
             let n = Double(ranking.rows)
             let choice = second ? 1 : 0
             return [("roc_auc", value(curves.rocAUC)), ("average_precision", value(curves.averagePrecision)),
@@ -185,37 +193,40 @@ final class ClassificationAccumulator {
         }
         var aucs: [Double] = [], precisions: [Double] = []
         var complete = true
-        for (column, name) in zip(scores, order) {
-            let curves = RankingCurves(scores: column, positive: truth(is: name))
+        for curves in try columnCurves(order: order) {
             if let auc = curves.rocAUC, let ap = curves.averagePrecision { aucs.append(auc); precisions.append(ap) } else { complete = false }
         }
         var logLoss = PreciseSum()
-        let position = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($0.element, $0.offset) })
-        let columnOfClass = classes.map { position[$0]! }
-        let truthColumn = scoredTruth.map { columnOfClass[Int($0)] }
-        for row in 0..<scoredTruth.count {
-            var sum = 0.0
-            for column in scores.indices { sum += min(max(scores[column][row], epsilon), 1 - epsilon) }
-            logLoss.add(-Foundation.log(min(max(scores[truthColumn[row]][row], epsilon), 1 - epsilon) / sum))
-        }
-        let n = Double(scoredTruth.count)
+        let column = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($0.element, $0.offset) })
+        for (truth, sums) in classLogLoss.enumerated() where truth < classes.count { logLoss.add(sums[column[classes[truth]]!].value) }
+        let n = Double(scoredRows)
         return [("roc_auc", complete ? .double(aucs.reduce(0, +) / Double(aucs.count)) : .null),
                 ("average_precision", complete ? .double(precisions.reduce(0, +) / Double(precisions.count)) : .null),
                 ("log_loss", n > 0 ? .double(logLoss.value / n) : .null)]
     }
 
+    /// Multiclass: each score column's curves, the column's class (in sorted order) positive.
+    private func columnCurves(order: [String]) throws -> [RankingCurves] {
+        try zip(order, columnRankings).map { name, ranking in
+            let wanted = classIndex[name] ?? -1
+            let positives = wanted >= 0 ? ranking.count(of: UInt16(wanted)) : 0
+            var curves = RankingCurves(positives: Double(positives), negatives: Double(ranking.rows - positives))
+            try ranking.forEachGroup(classes: classes.count) { key, counts in
+                let hits = wanted >= 0 && wanted < counts.count ? counts[wanted] : 0
+                curves.add(score: RankingCurves.score(of: key), negatives: Double(counts.reduce(0, +) - hits), positives: Double(hits))
+            }
+            return curves
+        }
+    }
+
     /// Plot data: the confusion matrix, ROC and PR curves, calibration bins.
-    func plots(posLabel: String?) -> [(name: String, value: StructuredValue)] {
+    func plots(posLabel: String?) throws -> [(name: String, value: StructuredValue)] {
         let order = sortedClasses
         var out: [(String, StructuredValue)] = [("confusion.json", .map(keys: ["kind", "labels", "matrix"], values: [
             "kind": .string("confusion"), "labels": .list(order.map(StructuredValue.string)),
             "matrix": .list(confusion.map { .list($0.map(StructuredValue.int)) }),
         ]))]
-        guard !scores.isEmpty, binary ? ranking.rows > 0 : !scoredTruth.isEmpty else { return out }
-        func truth(is name: String) -> [Bool] {
-            guard let wanted = classIndex[name] else { return Array(repeating: false, count: scoredTruth.count) }
-            return scoredTruth.map { Int($0) == wanted }
-        }
+        guard scoreColumns > 0, binary ? ranking.rows > 0 : scoredRows > 0 else { return out }
         var roc: [StructuredValue] = [], pr: [StructuredValue] = []
         func curve(_ name: String, _ points: [(x: Double, y: Double, threshold: Double)], _ x: String, _ y: String) -> StructuredValue {
             .map(keys: ["name", x, y, "threshold"], values: [
@@ -225,11 +236,11 @@ final class ClassificationAccumulator {
         }
         let positiveName = positiveClass(posLabel) ?? "1"
         let second = classIndex[positiveName] == 1
-        let named: [(String, RankingCurves)] = binary ? [(positiveName, ranking.curves(positiveIsSecond: second))]
-            : zip(order, scores).map { ($0, RankingCurves(scores: $1, positive: truth(is: $0))) }
+        let named: [(String, RankingCurves)] = binary ? [(positiveName, try ranking.curves(positiveIsSecond: second))]
+            : Array(zip(order, try columnCurves(order: order)))
         for (name, curves) in named {
-            roc.append(curve(name, curves.rocPoints(), "fpr", "tpr"))
-            pr.append(curve(name, curves.precisionRecallPoints(), "recall", "precision"))
+            roc.append(curve(name, curves.roc, "fpr", "tpr"))
+            pr.append(curve(name, curves.precisionRecall, "recall", "precision"))
         }
         out.append(("roc.json", .map(keys: ["kind", "curves"], values: ["kind": .string("roc"), "curves": .list(roc)])))
         out.append(("pr.json", .map(keys: ["kind", "curves"], values: ["kind": .string("pr"), "curves": .list(pr)])))

@@ -22,6 +22,9 @@ public struct EvaluationSpec: Equatable, Sendable {
     /// The metrics JSON file to write; the plots folder.
     public var output: String?
     public var plots: String?
+    /// Rows of scores (or regression errors) ranked in memory before sorted runs go to
+    /// temporary files: what bounds the memory a ranking needs.
+    public var bufferRows = 1 << 20
 
     public init(predictions: String, task: EvaluationTask) {
         self.predictions = predictions
@@ -69,7 +72,7 @@ public func evaluate(_ spec: EvaluationSpec, predictionsPath: String, outputPath
         guard let value = Double(trimmed), value.isFinite else { throw EvaluationError.notNumber(file: file, row: reader.line, column: column, value: text) }
         return value
     }
-    let overall = Evaluation(task: spec.task, scoreColumns: spec.scores.count)
+    let overall = Evaluation(task: spec.task, scoreColumns: spec.scores.count, bufferRows: spec.bufferRows)
     var slices: [String: Evaluation] = [:]
     var sliceOrder: [String] = []
     var skipped = 0
@@ -96,20 +99,20 @@ public func evaluate(_ spec: EvaluationSpec, predictionsPath: String, outputPath
         targets.append(overall)
         for (column, index) in slicePositions {
             let key = column + "=" + (row[index] ?? "")
-            if slices[key] == nil { slices[key] = Evaluation(task: spec.task, scoreColumns: spec.scores.count); sliceOrder.append(key) }
+            if slices[key] == nil { slices[key] = Evaluation(task: spec.task, scoreColumns: spec.scores.count, bufferRows: spec.bufferRows); sliceOrder.append(key) }
             targets.append(slices[key]!)
         }
         switch spec.task {
         case .binary, .multiclass:
             for target in targets {
-                if let extra = target.classification!.add(label: label, prediction: prediction, scores: scores) {
+                if let extra = try target.classification!.add(label: label, prediction: prediction, scores: scores) {
                     throw EvaluationError.tooManyClasses(file: file, row: reader.line, column: extra == label ? spec.label : spec.prediction,
                                                          value: extra, classes: target.classification!.sortedClasses)
                 }
             }
         case .regression:
             guard let y = try number(label, column: spec.label), let p = try number(prediction, column: spec.prediction) else { skipped += 1; continue }
-            for target in targets { target.regression!.add(y, p) }
+            for target in targets { try target.regression!.add(y, p) }
         case .text:
             for target in targets { target.text!.add(reference: label, output: prediction) }
         }
@@ -121,13 +124,13 @@ public func evaluate(_ spec: EvaluationSpec, predictionsPath: String, outputPath
     }
     let positive = spec.task == .binary ? overall.classification!.positiveClass(spec.posLabel) : nil
     var keys = ["task"], values: [String: StructuredValue] = ["task": .string(spec.task.rawValue)]
-    for (key, value) in overall.metrics(posLabel: positive) { keys.append(key); values[key] = value }
+    for (key, value) in try overall.metrics(posLabel: positive) { keys.append(key); values[key] = value }
     keys.append("rows_skipped")
     values["rows_skipped"] = .int(skipped)
     if !sliceOrder.isEmpty {
         var sliceValues: [String: StructuredValue] = [:]
         for key in sliceOrder {
-            let metrics = slices[key]!.metrics(posLabel: positive)
+            let metrics = try slices[key]!.metrics(posLabel: positive)
             sliceValues[key] = .map(keys: metrics.map(\.0), values: Dictionary(uniqueKeysWithValues: metrics))
         }
         keys.append("slices")
@@ -142,7 +145,7 @@ public func evaluate(_ spec: EvaluationSpec, predictionsPath: String, outputPath
         files.append((outputPath, Array((text + "\n").utf8)))
     }
     if let plotsPath {
-        for (name, value) in overall.plots(posLabel: positive) {
+        for (name, value) in try overall.plots(posLabel: positive) {
             guard let text = value.jsonText() else { continue }
             files.append((plotsPath + "/" + name, Array((text + "\n").utf8)))
         }
@@ -162,22 +165,23 @@ final class Evaluation {
     let text: TextAccumulator?
     let scoreColumns: Int
 
-    init(task: EvaluationTask, scoreColumns: Int) {
+    init(task: EvaluationTask, scoreColumns: Int, bufferRows: Int) {
         self.scoreColumns = scoreColumns
-        classification = task == .binary || task == .multiclass ? ClassificationAccumulator(binary: task == .binary, scoreColumns: scoreColumns) : nil
-        regression = task == .regression ? RegressionAccumulator() : nil
+        classification = task == .binary || task == .multiclass
+            ? ClassificationAccumulator(binary: task == .binary, scoreColumns: scoreColumns, bufferRows: bufferRows) : nil
+        regression = task == .regression ? RegressionAccumulator(bufferRows: bufferRows) : nil
         text = task == .text ? TextAccumulator() : nil
     }
 
     var rows: Int { classification?.rows ?? regression?.rows ?? text?.rows ?? 0 }
 
-    func metrics(posLabel: String?) -> [(String, StructuredValue)] {
-        if let classification { return classification.metrics(posLabel: posLabel, scoreColumns: scoreColumns) }
-        if let regression { return regression.metrics() }
+    func metrics(posLabel: String?) throws -> [(String, StructuredValue)] {
+        if let classification { return try classification.metrics(posLabel: posLabel) }
+        if let regression { return try regression.metrics() }
         return text!.metrics()
     }
 
-    func plots(posLabel: String?) -> [(name: String, value: StructuredValue)] {
-        classification?.plots(posLabel: posLabel) ?? regression?.plots() ?? text!.plots()
+    func plots(posLabel: String?) throws -> [(name: String, value: StructuredValue)] {
+        try classification?.plots(posLabel: posLabel) ?? regression?.plots() ?? text!.plots()
     }
 }

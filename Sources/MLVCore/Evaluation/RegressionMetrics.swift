@@ -4,8 +4,8 @@ import Foundation
 /// RMSE, R² (1 when truth and predictions are both constant and equal, 0 when only truth is
 /// constant, as `force_finite` gives), MAPE, median and max absolute error.
 final class RegressionAccumulator {
-    /// Absolute errors, the one thing kept per row (8 bytes): the median needs them all.
-    private var errors: [Double] = []
+    /// Absolute errors, ranked for the median through a bounded buffer and sorted runs.
+    private let errors: SpillingRanking
     private var absolute = PreciseSum(), squared = PreciseSum(), percentage = PreciseSum()
     private var maximum = 0.0
     /// The labels' mean and sum of squared deviations, by Welford's update (one pass, stable).
@@ -13,19 +13,21 @@ final class RegressionAccumulator {
     /// A sample of (truth, prediction) for the plot, every `sampleStep`-th row.
     private var sample: [(Double, Double)] = []
     private var sampleStep = 1
-    var rows: Int { errors.count }
+    var rows: Int { errors.rows }
 
-    func add(_ y: Double, _ prediction: Double) {
+    init(bufferRows: Int) { errors = SpillingRanking(bufferRows: bufferRows) }
+
+    func add(_ y: Double, _ prediction: Double) throws {
         let error = abs(y - prediction)
-        errors.append(error)
+        try errors.add(key: RankingCurves.key(of: error), truth: 0)
         absolute.add(error)
         squared.add((y - prediction) * (y - prediction))
         percentage.add(error / max(abs(y), Double.ulpOfOne))
         maximum = max(maximum, error)
         let delta = y - mean
-        mean += delta / Double(errors.count)
+        mean += delta / Double(errors.rows)
         spread += delta * (y - mean)
-        if (errors.count - 1) % sampleStep == 0 {
+        if (errors.rows - 1) % sampleStep == 0 {
             sample.append((y, prediction))
             if sample.count >= 4000 {
                 sample = stride(from: 0, to: sample.count, by: 2).map { sample[$0] }
@@ -34,15 +36,23 @@ final class RegressionAccumulator {
         }
     }
 
-    func metrics() -> [(String, StructuredValue)] {
-        let n = Double(errors.count)
+    func metrics() throws -> [(String, StructuredValue)] {
+        let n = Double(errors.rows)
         let r2: Double = spread == 0 ? (squared.value == 0 ? 1 : 0) : 1 - squared.value / spread
-        var sorted = errors
-        sorted.sort()
-        let middle = sorted.count / 2
-        let median = sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+        // The errors from the largest down: the median is at ranks (n-1)/2 and n/2.
+        let low = (errors.rows - 1) / 2, high = errors.rows / 2
+        var seen = 0
+        var atLow = 0.0, atHigh = 0.0
+        try errors.forEachGroup(classes: 1) { key, counts in
+            let count = counts[0]
+            let value = RankingCurves.score(of: key)
+            if seen <= low && low < seen + count { atLow = value }
+            if seen <= high && high < seen + count { atHigh = value }
+            seen += count
+        }
+        let median = (atLow + atHigh) / 2
         return [
-            ("rows", .int(errors.count)), ("mae", .double(absolute.value / n)), ("mse", .double(squared.value / n)),
+            ("rows", .int(errors.rows)), ("mae", .double(absolute.value / n)), ("mse", .double(squared.value / n)),
             ("rmse", .double((squared.value / n).squareRoot())), ("r2", .double(r2)), ("mape", .double(percentage.value / n)),
             ("median_absolute_error", .double(median)), ("max_error", .double(maximum)),
         ]
