@@ -216,8 +216,8 @@ public struct UIPages {
 
     /// A metric along first-parent history: each point links to its commit's comparison with
     /// its parent, and its title gives id, subject, date and value.
-    public func history(metric: String, branch: String?) throws -> String {
-        let points = try metricHistory(metric, range: branch, project: project)
+    public func history(metric: String, branch: String?, limit: Int = 1000) throws -> String {
+        let points = try metricHistory(metric, range: branch, limit: limit, project: project)
         let dates = ISO8601DateFormatter()
         var body = "<h1>History of <code>\(Self.escape(metric))</code></h1>\n"
         let valued = points.enumerated().filter { $0.element.value != nil }

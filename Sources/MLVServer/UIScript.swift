@@ -9,8 +9,9 @@ enum UIScript {
       const headers = Array.from(table.tHead.rows[0].cells);
       const body = table.tBodies[0];
       // Sort: a header click sorts the commits, keeping each commit's experiments under it.
-      headers.forEach((th, index) => {
+      headers.forEach(th => {
         th.addEventListener('click', () => {
+          const index = Array.from(table.tHead.rows[0].cells).indexOf(th);
           const ascending = th.dataset.order !== 'asc';
           headers.forEach(h => delete h.dataset.order);
           th.dataset.order = ascending ? 'asc' : 'desc';
@@ -38,7 +39,8 @@ enum UIScript {
       const apply = () => {
         const text = filter.value.trim();
         const match = text.match(/^(.+?)\s*(>=|<=|>|<|==|!=)\s*(-?[0-9.eE+-]+)$/);
-        const column = match ? headers.findIndex(h => h.dataset.column === match[1].trim()) : -1;
+        const current = Array.from(table.tHead.rows[0].cells);
+        const column = match ? current.findIndex(h => h.dataset.column === match[1].trim()) : -1;
         for (const row of Array.from(body.rows)) {
           let shown = true;
           if (match && column >= 0) {
@@ -51,20 +53,39 @@ enum UIScript {
         }
       };
       filter.addEventListener('input', apply);
-      // Columns: a checkbox per param and metric column hides or shows it.
+      // Columns: per param and metric column, a checkbox hides or shows it and arrows move it
+      // one place left or right (among the param and metric columns).
       const chooser = document.getElementById('columns');
-      headers.forEach((th, index) => {
+      const position = th => Array.from(table.tHead.rows[0].cells).indexOf(th);
+      const move = (th, step) => {
+        const from = position(th), to = from + step;
+        const target = table.tHead.rows[0].cells[to];
+        if (!target || !target.dataset.column) return;
+        for (const row of [table.tHead.rows[0], ...Array.from(body.rows)]) {
+          const cell = row.cells[from], other = row.cells[to];
+          if (step < 0) row.insertBefore(cell, other); else row.insertBefore(other, cell);
+        }
+      };
+      headers.forEach(th => {
         if (!th.dataset.column) return;
-        const label = document.createElement('label');
+        const label = document.createElement('span');
+        label.className = 'column-control';
+        label.dataset.column = th.dataset.column;
         const box = document.createElement('input');
         box.type = 'checkbox';
         box.checked = true;
-        box.dataset.index = index;
+        box.title = 'show ' + th.dataset.column;
         box.addEventListener('change', () => {
+          const index = position(th);
           for (const row of [table.tHead.rows[0], ...Array.from(body.rows)]) row.cells[index].classList.toggle('hidden', !box.checked);
         });
-        label.appendChild(box);
-        label.appendChild(document.createTextNode(' ' + th.dataset.column));
+        const left = document.createElement('button');
+        left.type = 'button'; left.textContent = '◀'; left.className = 'left'; left.title = 'move left';
+        left.addEventListener('click', () => move(th, -1));
+        const right = document.createElement('button');
+        right.type = 'button'; right.textContent = '▶'; right.className = 'right'; right.title = 'move right';
+        right.addEventListener('click', () => move(th, 1));
+        label.append(box, ' ' + th.dataset.column + ' ', left, right);
         chooser.appendChild(label);
       });
     })();

@@ -49,11 +49,14 @@ public struct UIServer: Sendable {
                 }
             }
         }
-        router.get("/", use: page { pages, request in try pages.runs(branch: request.uri.queryParameters["branch"].map(String.init)) })
+        router.get("/", use: page { pages, request in
+            try pages.runs(branch: request.uri.queryParameters["branch"].map(String.init), limit: Self.limit(request, default: 100))
+        })
         router.get("/compare", use: page { pages, request in try pages.compare(request.uri.queryParameters.getAll("rev").map { String($0) }) })
         router.get("/history", use: page { pages, request in
             guard let metric = request.uri.queryParameters["metric"] else { throw UIError.missingParameter("metric") }
-            return try pages.history(metric: String(metric), branch: request.uri.queryParameters["branch"].map(String.init))
+            return try pages.history(metric: String(metric), branch: request.uri.queryParameters["branch"].map(String.init),
+                                     limit: Self.limit(request, default: 1000))
         })
         router.get("/lineage", use: page { pages, request in
             guard let path = request.uri.queryParameters["path"] else { throw UIError.missingParameter("path") }
@@ -84,6 +87,11 @@ public struct UIServer: Sendable {
             }
         }
         return router
+    }
+
+    /// `?limit=N` (how many commits a page walks), bounded: a URL cannot ask for unbounded work.
+    static func limit(_ request: Request, default value: Int) -> Int {
+        min(max(request.uri.queryParameters["limit"].flatMap { Int($0) } ?? value, 1), 100_000)
     }
 
     static func html(_ text: String, status: HTTPResponse.Status) -> Response {

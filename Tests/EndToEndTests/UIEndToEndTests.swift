@@ -65,6 +65,22 @@ final class UIEndToEndTests: XCTestCase {
         XCTAssertTrue(!filtered.isEmpty && filtered.allSatisfy { $0 > threshold }, "\(filtered) after `accuracy > \(threshold)`")
         XCTAssertTrue((report["compare_url"] as? String)?.contains("/compare?rev=") == true)
         XCTAssertEqual(report["compare_tables"] as? Int, 2, "\(report["compare_headings"] ?? "")")
+        // The compare page's metrics are `mlv metrics diff`'s numbers for the same two revisions.
+        let compareURL = try XCTUnwrap(URLComponents(string: try XCTUnwrap(report["compare_url"] as? String)))
+        let revisions = compareURL.queryItems?.filter { $0.name == "rev" }.compactMap(\.value) ?? []
+        XCTAssertEqual(revisions.count, 2)
+        let diff = try repo.mlv("metrics", "diff", revisions[0], revisions[1], "--json")
+        let changes = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(diff.stdout.utf8)) as? [String: Any])?["metrics"] as? [[String: Any]])
+        let expected = changes.filter { $0["verdict"] as? String != "unchanged" }.map { change -> [String] in
+            [change["metric"] as? String ?? "", String(format: "%.6g", change["a"] as? Double ?? .nan), String(format: "%.6g", change["b"] as? Double ?? .nan)]
+        }
+        XCTAssertEqual(report["compare_metrics"] as? [[String]], expected)
+        XCTAssertFalse(expected.isEmpty)
+        // A metric column moved one place left.
+        let before = try XCTUnwrap(report["columns_before"] as? [String]), after = try XCTUnwrap(report["columns_after"] as? [String])
+        let moved = before[before.count - 2]
+        XCTAssertEqual(after[after.count - 3], moved, "\(before) -> \(after)")
+        XCTAssertEqual(Set(after), Set(before))
         XCTAssertEqual(report["history_points"] as? Int, 3)
         let titles = try XCTUnwrap(report["history_titles"] as? [String])
         XCTAssertTrue(titles.last?.contains(" lr 0.9 (") == true, "\(titles)")
@@ -84,6 +100,42 @@ final class UIEndToEndTests: XCTestCase {
         server.waitUntilExit()
         XCTAssertEqual(server.terminationReason, .exit)
         XCTAssertEqual(server.terminationStatus, 0)
+    }
+
+    func testAThousandRequestsWhileCommitsLand() throws {
+        let repo = try repositoryWithRuns()
+        let port = try freePort()
+        let server = TestRepository.process(TestRepository.binary, ["ui", "--port", String(port)], in: repo.root)
+        let output = Pipe()
+        server.standardOutput = output
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { if server.isRunning { server.terminate(); server.waitUntilExit() } }
+        var bytes = Data()
+        while !bytes.contains(10) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            bytes += chunk
+        }
+        let script = URL(fileURLWithPath: Self.script).deletingLastPathComponent().appendingPathComponent("load_ui.py").path
+        let load = TestRepository.process("/usr/bin/env", ["python3", script, "http://127.0.0.1:\(port)", "1000", String(server.processIdentifier)], in: repo.root)
+        let result = Pipe()
+        load.standardOutput = result
+        try load.run()
+        // Commits land while the requests run.
+        var commits = 0
+        while load.isRunning && commits < 6 {
+            try repo.write("params.yaml", "train:\n  lr: 0.\(commits + 1)5\n  epochs: 3\n")
+            XCTAssertEqual(try repo.mlv("train", "--commit", "-q", "-m", "during load \(commits)").code, 0)
+            commits += 1
+        }
+        load.waitUntilExit()
+        XCTAssertGreaterThan(commits, 0)
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: result.fileHandleForReading.readDataToEndOfFile()) as? [String: Any])
+        XCTAssertEqual(report["statuses"] as? [String: Int], ["200": 1000], "every request answered")
+        XCTAssertTrue(server.isRunning, "the server died under load")
+        let early = try XCTUnwrap(report["early_kib"] as? Int), late = try XCTUnwrap(report["late_kib"] as? Int)
+        XCTAssertLessThan(late, early + early / 2 + 20_000, "memory grew from \(early) KiB to \(late) KiB")
     }
 
     func testExportWritesTheSamePagesWithRelativeLinks() throws {

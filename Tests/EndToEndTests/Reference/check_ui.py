@@ -54,6 +54,11 @@ try:
     report["filtered"] = [row.find_elements(By.TAG_NAME, "td")[column].text for row in table.find_elements(By.CSS_SELECTOR, "tbody tr") if row.is_displayed()]
     # Emptying the box shows every row again (as deleting the text by hand does).
     driver.execute_script("arguments[0].value = ''; arguments[0].dispatchEvent(new Event('input'));", box)
+    # Move the last metric column one place left.
+    controls = driver.find_elements(By.CSS_SELECTOR, "#columns .column-control")
+    report["columns_before"] = [th.text for th in table.find_elements(By.CSS_SELECTOR, "thead th")]
+    click(controls[-1].find_element(By.CSS_SELECTOR, "button.left"))
+    report["columns_after"] = [th.text for th in table.find_elements(By.CSS_SELECTOR, "thead th")]
     driver.save_screenshot(shots + "/runs.png")
     boxes = driver.find_elements(By.CSS_SELECTOR, "tbody input[name=rev]")
     click(boxes[0])
@@ -62,6 +67,8 @@ try:
     report["compare_url"] = driver.current_url
     report["compare_headings"] = [h.text for h in driver.find_elements(By.TAG_NAME, "h2")]
     report["compare_tables"] = len(driver.find_elements(By.CSS_SELECTOR, "table.changes"))
+    tables = driver.find_elements(By.CSS_SELECTOR, "table.changes")
+    report["compare_metrics"] = [[td.text for td in row.find_elements(By.TAG_NAME, "td")][1:4] for row in tables[-1].find_elements(By.CSS_SELECTOR, "tbody tr")] if tables else []
     driver.save_screenshot(shots + "/compare.png")
     errors()
     driver.get(base + "/history?metric=" + metric)

@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Web app benchmark: server time of `mlv ui`'s heaviest pages on a long history.
+
+A repository with 10,000 commits written by `git fast-import` (each changes params.yaml and
+metrics.json of a one-stage pipeline) and 1,000 experiments on the tip. Measured with the
+server already running (release build), each request from a client on 127.0.0.1:
+- the runs table with 1,000 rows (`/?limit=1000`: 1,000 commits) and the tip's experiments;
+- the history of a metric over all 10,000 commits (`/history?metric=acc&limit=10000`);
+first request and a repeat, then the server's peak resident memory (VmHWM).
+
+Usage: python3 bench/ui.py [--mlv PATH] [--out DIR]
+"""
+import argparse, os, shutil, socket, subprocess, sys, time, urllib.request
+
+ENV = dict(os.environ, GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="b@example.com",
+           GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="b@example.com", SWIFT_BACKTRACE="enable=no")
+
+
+def build(path, mlv, commits, experiments):
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path)
+    subprocess.run(f"git init -q -b main . && {mlv} init -q && git commit -qm init", shell=True, cwd=path, env=ENV, check=True)
+    yaml = "stages:\n  train:\n    cmd: python3 train.py\n    params: [train.lr]\n    metrics: [metrics.json]\nmetrics:\n  acc: higher_is_better\n"
+    stream = []
+    for i in range(commits):
+        params = f"train:\n  lr: {0.0001 * (i + 1):.4f}\n".encode()
+        metrics = f'{{"acc": {0.5 + (i % 997) / 2000:.5f}, "loss": {1 / (i + 1):.6f}}}\n'.encode()
+        stream.append(f"commit refs/heads/main\ncommitter bench <b@example.com> {1700000000 + i} +0000\ndata 9\ncommit {i}\n".encode())
+        if i == 0:
+            stream.append(b"from refs/heads/main^0\n")
+            stream.append(f"M 100644 inline mlv.yaml\ndata {len(yaml)}\n{yaml}\n".encode())
+        stream.append(f"M 100644 inline params.yaml\ndata {len(params)}\n".encode() + params + b"\n")
+        stream.append(f"M 100644 inline metrics.json\ndata {len(metrics)}\n".encode() + metrics + b"\n")
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=path, input=b"".join(stream), check=True, env=ENV)
+    subprocess.run("git reset -q --hard main", shell=True, cwd=path, env=ENV, check=True)
+    tip = subprocess.check_output(["git", "rev-parse", "HEAD"], cwd=path, text=True).strip()
+    stream = []
+    for i in range(experiments):
+        params = f"train:\n  lr: {0.5 + i / 10000:.4f}\n".encode()
+        metrics = f'{{"acc": {0.6 + (i % 400) / 1000:.4f}, "loss": {1 / (i + 2):.6f}}}\n'.encode()
+        stream.append(f"commit refs/mlv/exps/{tip}/e{i:04}\ncommitter bench <b@example.com> {1800000000 + i} +0000\ndata 4\nexp\nfrom {tip}\n".encode())
+        stream.append(f"M 100644 inline params.yaml\ndata {len(params)}\n".encode() + params + b"\n")
+        stream.append(f"M 100644 inline metrics.json\ndata {len(metrics)}\n".encode() + metrics + b"\n")
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=path, input=b"".join(stream), check=True, env=ENV)
+
+
+def fetch(url):
+    start = time.perf_counter()
+    with urllib.request.urlopen(url, timeout=600) as response:
+        body = response.read()
+        assert response.status == 200, response.status
+    return time.perf_counter() - start, len(body)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mlv", default=os.path.abspath(".build/release/mlv"))
+    parser.add_argument("--out", default="bench/out/ui")
+    parser.add_argument("--commits", type=int, default=10000)
+    parser.add_argument("--experiments", type=int, default=1000)
+    args = parser.parse_args()
+    repo = os.path.abspath(args.out)
+    build(repo, args.mlv, args.commits, args.experiments)
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    server = subprocess.Popen([args.mlv, "ui", "--port", str(port)], cwd=repo, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    server.stdout.readline()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        print(f"{args.commits:,} commits, {args.experiments:,} experiments on the tip; seconds per request (release build)")
+        for name, path in [("runs table, 1,000 commits + experiments", "/?limit=1000"),
+                           (f"history over {args.commits:,} commits", f"/history?metric=acc&limit={args.commits}")]:
+            first, size = fetch(base + path)
+            again, _ = fetch(base + path)
+            print(f"{name:45} first {first:6.3f}  again {again:6.3f}  ({size / 1024:.0f} KiB of HTML)")
+        peak = [l for l in open(f"/proc/{server.pid}/status") if l.startswith("VmHWM")][0].split()[1]
+        print(f"server peak memory: {int(peak) / 1024:.0f} MiB")
+    finally:
+        server.terminate()
+        server.wait()
+
+
+if __name__ == "__main__":
+    main()
