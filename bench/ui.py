@@ -25,7 +25,8 @@ def build(path, mlv, commits, experiments):
     for i in range(commits):
         params = f"train:\n  lr: {0.0001 * (i + 1):.4f}\n".encode()
         metrics = f'{{"acc": {0.5 + (i % 997) / 2000:.5f}, "loss": {1 / (i + 1):.6f}}}\n'.encode()
-        stream.append(f"commit refs/heads/main\ncommitter bench <b@example.com> {1700000000 + i} +0000\ndata 9\ncommit {i}\n".encode())
+        message = f"commit {i}"
+        stream.append(f"commit refs/heads/main\ncommitter bench <b@example.com> {1700000000 + i} +0000\ndata {len(message)}\n{message}\n".encode())
         if i == 0:
             stream.append(b"from refs/heads/main^0\n")
             stream.append(f"M 100644 inline mlv.yaml\ndata {len(yaml)}\n{yaml}\n".encode())

@@ -218,7 +218,6 @@ public struct UIPages {
     /// its parent, and its title gives id, subject, date and value.
     public func history(metric: String, branch: String?, limit: Int = 1000) throws -> String {
         let points = try metricHistory(metric, range: branch, limit: limit, project: project)
-        let dates = ISO8601DateFormatter()
         var body = "<h1>History of <code>\(Self.escape(metric))</code></h1>\n"
         let valued = points.enumerated().filter { $0.element.value != nil }
         guard !valued.isEmpty else { return layout("History", body + "<p>No commit has this metric.</p>") }
@@ -239,7 +238,7 @@ public struct UIPages {
         for (index, point) in valued {
             let previous = index > 0 ? points[index - 1].commit.id : nil
             let target = previous.map { links.compare([$0, point.commit.id]) } ?? links.data(point.commit.id)
-            svg += "<a class=\"point\" href=\"\(Self.escape(target))\"><circle cx=\"\(px(index))\" cy=\"\(py(point.value!))\" r=\"4\" fill=\"#1f77b4\"><title>\(point.commit.short) \(Self.escape(point.commit.summary)) (\(dates.string(from: point.commit.time))): \(point.value!)</title></circle></a>"
+            svg += "<a class=\"point\" href=\"\(Self.escape(target))\"><circle cx=\"\(px(index))\" cy=\"\(py(point.value!))\" r=\"4\" fill=\"#1f77b4\"><title>\(point.commit.short) \(Self.escape(point.commit.summary)) (\(UTCTimestamp.string(point.commit.time))): \(point.value!)</title></circle></a>"
         }
         body += svg + "</svg>\n"
         return layout("History", body)

@@ -37,6 +37,20 @@ final class ProjectTests: XCTestCase {
         }
     }
 
+    func testApplyingAnExperimentRefusesPathsIntoMLVsFolder() throws {
+        _ = try initialize(at: root)
+        let project = try Project.open(from: root)
+        let base = try project.git.commitIndex(message: "init")
+        // A hostile experiment commit (fetched from someone's remote) that writes .mlv/config.
+        let hostile = try project.git.writeCommit(base: base, changes: [".mlv/config": .write(Array("[core]\n\tcache = /tmp/elsewhere\n".utf8), executable: false)],
+                                                  parent: base, message: "exp")
+        try project.git.createReference("refs/mlv/exps/\(base.hex)/hostile", to: hostile, force: false, message: "test")
+        XCTAssertThrowsError(try applyExperiment("hostile", force: true, project: project)) { error in
+            XCTAssertEqual(error as? ExperimentError, .unsafePath(".mlv/config", reason: "is inside .mlv, mlv's private folder"))
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/.mlv/config"))
+    }
+
     func testOpenRequiresInit() throws {
         XCTAssertThrowsError(try Project.open(from: root)) { XCTAssertEqual($0 as? WorkspaceError, .notInitialized(root)) }
     }

@@ -23,6 +23,10 @@ public func applyExperiment(_ name: String, force: Bool, project: Project) throw
     for (path, file) in target where base[path]?.blob != file.blob || base[path]?.mode != file.mode { changed.append(path) }
     for path in base.keys where target[path] == nil { changed.append(path) }
     changed.sort()
+    // Paths come from a commit (untrusted): none may climb out, or into .git or .mlv.
+    for path in changed {
+        if let problem = RelativePath.trackedPathProblem(path) { throw ExperimentError.unsafePath(DisplayText.escaped(path.prefix(200)), reason: problem) }
+    }
     // Content Git can give back (HEAD's, the baseline's, the experiment's) is not unsaved work.
     let head = try project.git.headCommit()
     var unsaved: [String] = []

@@ -18,6 +18,7 @@ public enum ExperimentError: UserFacingError, Equatable {
     case gitFailed(String)
     case unreadableEntry(String, reason: String)
     case unsavedChanges([String])
+    case unsafePath(String, reason: String)
 
     public var description: String {
         switch self {
@@ -57,6 +58,8 @@ public enum ExperimentError: UserFacingError, Equatable {
         case .unsavedChanges(let paths):
             let shown = paths.prefix(20).map { "  \($0)" }.joined(separator: "\n")
             return "applying would overwrite \(paths.count) file(s) with changes that are not HEAD's, the baseline's or the experiment's, or data not saved in the cache:\n\(shown)\nNothing was changed. Commit or `mlv add` them first, or pass --force to discard them."
+        case .unsafePath(let path, let reason):
+            return "the experiment holds the path `\(path)`, which \(reason); nothing was applied."
         case .unreadableEntry(let file, let reason):
             return "experiment record \(file) cannot be read: \(reason); remove it with `mlv exp queue remove` or delete the file."
         }

@@ -51,9 +51,10 @@ struct ExperimentRun {
     func makeCopy(baseline: GitObjectID, snapshot: GitObjectID) throws -> Project {
         try FileSystem.createDirectory(scratch)
         for file in try project.git.treeFiles(at: snapshot) {
-            let components = file.path.split(separator: "/")
-            // Tree paths come from a commit: nothing may climb out or into Git's folder.
-            guard !components.contains(where: { $0 == ".." || $0 == "." }), components.first != ".git", components.first != ".mlv" else { continue }
+            // Tree paths come from a commit: nothing may climb out, or into .git or .mlv.
+            if let problem = RelativePath.trackedPathProblem(file.path) {
+                throw ExperimentError.unsafePath(DisplayText.escaped(file.path.prefix(200)), reason: problem)
+            }
             let path = scratch + "/" + file.path
             try FileSystem.checkRealFolders(PathName.parent(of: file.path), under: scratch)
             try FileSystem.createDirectory(PathName.parent(of: path))

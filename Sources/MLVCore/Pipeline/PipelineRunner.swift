@@ -388,11 +388,7 @@ final class PipelineRunner {
         return (head?.hex, dirty)
     }
 
-    static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: date)
-    }
+    static func timestamp(_ date: Date) -> String { UTCTimestamp.string(date) }
 }
 
 /// mlv's version, recorded in every stage run.

@@ -319,7 +319,7 @@ extension HistoryPoint: Encodable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(commit.id, forKey: .commit)
         try c.encode(commit.summary, forKey: .summary)
-        try c.encode(ISO8601DateFormatter().string(from: commit.time), forKey: .time)
+        try c.encode(UTCTimestamp.string(commit.time), forKey: .time)
         try c.encode(value, forKey: .value)
         try c.encode(source?.rawValue, forKey: .source)
     }
