@@ -69,13 +69,7 @@ public struct ExperimentQueue {
     }
 
     /// `20261130T101813`: how entry ids start, so other times sort among them.
-    static func second(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss"
-        return formatter.string(from: date)
-    }
+    static func second(_ date: Date) -> String { UTCTimestamp.compact(date) }
 
     func save(_ entry: ExperimentEntry) throws {
         try FileSystem.createDirectory(folder(entry.id))
