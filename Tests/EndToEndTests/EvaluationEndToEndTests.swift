@@ -228,6 +228,7 @@ final class EvaluationEndToEndTests: XCTestCase {
         }
         XCTAssertEqual(sections.first?["charts"].flatMap { ($0 as? [[String: Any]])?.first?["legend"] as? [String] },
                        ["HEAD~1: loss", "HEAD~1: val_loss", "HEAD: loss", "HEAD: val_loss"])
+        guard sections.count == 5 else { return XCTFail("sections: \(sections.map { $0["path"] ?? "" })") }
         XCTAssertEqual(sections[4]["charts"].flatMap { ($0 as? [[String: Any]])?.first?["xLabel"] as? String }, "false positive rate")
 
         // plots show of an experiment and the work tree: one of each chart per revision.

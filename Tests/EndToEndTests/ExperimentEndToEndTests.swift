@@ -42,7 +42,7 @@ final class ExperimentEndToEndTests: XCTestCase {
         XCTAssertEqual(shown["params"] as? [String], ["train.epochs", "train.lr"])
         XCTAssertEqual(shown["metrics"] as? [String], ["accuracy", "loss"])
         let rows = try XCTUnwrap(shown["experiments"] as? [[String: Any]])
-        XCTAssertEqual(rows.count, 5)
+        guard rows.count == 5 else { return XCTFail("exp show rows: \(rows)") }
         XCTAssertEqual(rows[0]["is_baseline"] as? Bool, true)
         XCTAssertEqual(rows[0]["name"] as? String, "main")
         let experiments = Array(rows.dropFirst())

@@ -12,6 +12,7 @@ import json, sys
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 base, shots = sys.argv[1].rstrip("/"), sys.argv[2]
 options = webdriver.ChromeOptions()
@@ -64,6 +65,8 @@ try:
     click(boxes[0])
     click(boxes[1])
     click(driver.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    # The form's GET navigates: wait for the compare page before reading it.
+    WebDriverWait(driver, 30).until(lambda d: "/compare" in d.current_url and d.execute_script("return document.readyState") == "complete")
     report["compare_url"] = driver.current_url
     report["compare_headings"] = [h.text for h in driver.find_elements(By.TAG_NAME, "h2")]
     report["compare_tables"] = len(driver.find_elements(By.CSS_SELECTOR, "table.changes"))
@@ -79,10 +82,12 @@ try:
     driver.save_screenshot(shots + "/history.png")
     errors()
     driver.get(base + "/data")
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
     report["data_rows"] = [[td.text for td in row.find_elements(By.TAG_NAME, "td")][:2] for row in driver.find_elements(By.CSS_SELECTOR, "#data tbody tr")]
     links = driver.find_elements(By.LINK_TEXT, "lineage")
     if links:
         click(links[-1])
+        WebDriverWait(driver, 30).until(lambda d: "/lineage" in d.current_url and d.execute_script("return document.readyState") == "complete")
         report["lineage_nodes"] = [n.get_attribute("textContent") for n in driver.find_elements(By.CSS_SELECTOR, "svg.lineage g.node title")]
         driver.save_screenshot(shots + "/lineage.png")
     errors()
