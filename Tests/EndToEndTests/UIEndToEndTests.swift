@@ -21,28 +21,29 @@ final class UIEndToEndTests: XCTestCase {
         return repo
     }
 
-    func freePort() throws -> Int {
-        let result = try TestRepository.run("/usr/bin/env", ["python3", "-c", "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"], in: "/")
-        return try XCTUnwrap(Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
-    }
-
-    func testTheAppInARealBrowser() throws {
-        let repo = try repositoryWithRuns()
-        let port = try freePort()
+    /// Starts `mlv ui` on a free loopback port and reads its first line (it prints that once
+    /// it serves). The caller stops the process.
+    func startServer(in repo: TestRepository) throws -> (server: Process, port: Int, firstLine: String) {
+        let port = MotoServer.freePort()
         let server = TestRepository.process(TestRepository.binary, ["ui", "--port", String(port)], in: repo.root)
         let output = Pipe()
         server.standardOutput = output
         server.standardError = FileHandle.nullDevice
         try server.run()
-        defer { if server.isRunning { server.terminate(); server.waitUntilExit() } }
-        // The URL line says it is serving.
         var bytes = Data()
         while !bytes.contains(10) {
             let chunk = output.fileHandleForReading.availableData
             if chunk.isEmpty { break }
             bytes += chunk
         }
-        let line = String(decoding: bytes, as: UTF8.self)
+        return (server, port, String(decoding: bytes, as: UTF8.self))
+    }
+
+    func testTheAppInARealBrowser() throws {
+        let repo = try repositoryWithRuns()
+        let (server, port, line) = try startServer(in: repo)
+        defer { if server.isRunning { server.terminate(); server.waitUntilExit() } }
+        // The URL line says it is serving.
         XCTAssertEqual(line, "mlv ui: serving \(repo.root) at http://127.0.0.1:\(port)/ (Ctrl-C stops it)\n")
         let shots = ProcessInfo.processInfo.environment["MLV_UI_SCREENSHOTS"] ?? repo.path("shots")
         try FileManager.default.createDirectory(atPath: shots, withIntermediateDirectories: true)
@@ -105,19 +106,8 @@ final class UIEndToEndTests: XCTestCase {
 
     func testAThousandRequestsWhileCommitsLand() throws {
         let repo = try repositoryWithRuns()
-        let port = try freePort()
-        let server = TestRepository.process(TestRepository.binary, ["ui", "--port", String(port)], in: repo.root)
-        let output = Pipe()
-        server.standardOutput = output
-        server.standardError = FileHandle.nullDevice
-        try server.run()
+        let (server, port, _) = try startServer(in: repo)
         defer { if server.isRunning { server.terminate(); server.waitUntilExit() } }
-        var bytes = Data()
-        while !bytes.contains(10) {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            bytes += chunk
-        }
         let script = URL(fileURLWithPath: Self.script).deletingLastPathComponent().appendingPathComponent("load_ui.py").path
         let load = TestRepository.process("/usr/bin/env", ["python3", script, "http://127.0.0.1:\(port)", "1000", String(server.processIdentifier)], in: repo.root)
         let result = Pipe()
