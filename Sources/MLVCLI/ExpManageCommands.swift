@@ -57,12 +57,6 @@ struct ExpSaveCommand: ParsableCommand {
     }
 }
 
-/// `[GITREMOTE] [NAME...]`: the first word is the Git remote when one has that name.
-func splitRemote(_ words: [String], project: Project) -> (remote: String?, names: [String]) {
-    guard let first = words.first, (try? project.git.config().string("remote.\(first).url")) != nil else { return (nil, words) }
-    return (first, Array(words.dropFirst()))
-}
-
 struct ExpPushCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "push", abstract: "Push experiments: their references to a Git remote, their data to the mlv remote.",
@@ -75,7 +69,7 @@ struct ExpPushCommand: ParsableCommand {
         let progress = ProgressBar(quiet: global.quiet)
         try runReportingErrors(progress) {
             let project = try openProject(progress)
-            let (remote, names) = splitRemote(words, project: project)
+            let (remote, names) = splitGitRemote(words, project: project)
             let result = try pushExperiments(names, all: all, gitRemote: remote, project: project)
             progress.finish()
             if !global.quiet {
@@ -94,7 +88,7 @@ struct ExpPullCommand: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let project = try Project.open(from: currentDirectory)
-            let (remote, names) = splitRemote(words, project: project)
+            let (remote, names) = splitGitRemote(words, project: project)
             let experiments = try pullExperiments(names, gitRemote: remote, project: project)
             print("\(experiments.count) experiment(s) known: " + experiments.map { "\($0.name) (\($0.baseline.short))" }.joined(separator: ", "))
         }

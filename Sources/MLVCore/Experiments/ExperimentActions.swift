@@ -173,6 +173,13 @@ public func removeExperiments(_ removal: ExperimentRemoval, project: Project) th
     return names
 }
 
+/// `[GITREMOTE] [NAME...]` of `exp push`/`exp pull`: the first word is the Git remote when
+/// one has that name, else every word is an experiment.
+public func splitGitRemote(_ words: [String], project: Project) -> (remote: String?, names: [String]) {
+    guard let first = words.first, (try? project.git.config().string("remote.\(first).url")) != nil else { return (nil, words) }
+    return (first, Array(words.dropFirst()))
+}
+
 /// What `exp push` sent.
 public struct ExperimentPushResult: Sendable {
     public let remote: String
