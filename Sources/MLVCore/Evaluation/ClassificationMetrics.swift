@@ -22,6 +22,9 @@ final class ClassificationAccumulator {
     /// Binary scores are kept as counts and sums, never per row: the positive class is known
     /// only at the end, so each sum is kept for either class being the positive one.
     private var ranking: ScoreRanking
+    /// Curves already merged from the rankings (a merge reads every run on disk once).
+    private var curvesCache: [RankingCurves]?
+    private var binaryCacheSecond: Bool?
     private var logLoss = [PreciseSum(), PreciseSum()]
     private var brier = [PreciseSum(), PreciseSum()]
     private var probabilities = true
@@ -184,7 +187,7 @@ final class ClassificationAccumulator {
         if binary {
             // Index of the positive class among the classes as they were first seen.
             let second = positive.flatMap { classIndex[$0] } == 1
-            let curves = try ranking.curves(positiveIsSecond: second)
+            let curves = try binaryCurves(positiveIsSecond: second)
             let n = Double(ranking.rows)
             let choice = second ? 1 : 0
             return [("roc_auc", value(curves.rocAUC)), ("average_precision", value(curves.averagePrecision)),
@@ -206,8 +209,18 @@ final class ClassificationAccumulator {
     }
 
     /// Multiclass: each score column's curves, the column's class (in sorted order) positive.
+    /// The binary curves, merged once (metrics and plots both read them).
+    private func binaryCurves(positiveIsSecond: Bool) throws -> RankingCurves {
+        if let cached = curvesCache?.first, binaryCacheSecond == positiveIsSecond { return cached }
+        let curves = try ranking.curves(positiveIsSecond: positiveIsSecond)
+        curvesCache = [curves]
+        binaryCacheSecond = positiveIsSecond
+        return curves
+    }
+
     private func columnCurves(order: [String]) throws -> [RankingCurves] {
-        try zip(order, columnRankings).map { name, ranking in
+        if let cached = curvesCache { return cached }
+        let curves = try zip(order, columnRankings).map { name, ranking in
             let wanted = classIndex[name] ?? -1
             let positives = wanted >= 0 ? ranking.count(of: UInt16(wanted)) : 0
             var curves = RankingCurves(positives: Double(positives), negatives: Double(ranking.rows - positives))
@@ -217,6 +230,8 @@ final class ClassificationAccumulator {
             }
             return curves
         }
+        curvesCache = curves
+        return curves
     }
 
     /// Plot data: the confusion matrix, ROC and PR curves, calibration bins.
@@ -236,7 +251,7 @@ final class ClassificationAccumulator {
         }
         let positiveName = positiveClass(posLabel) ?? "1"
         let second = classIndex[positiveName] == 1
-        let named: [(String, RankingCurves)] = binary ? [(positiveName, try ranking.curves(positiveIsSecond: second))]
+        let named: [(String, RankingCurves)] = binary ? [(positiveName, try binaryCurves(positiveIsSecond: second))]
             : Array(zip(order, try columnCurves(order: order)))
         for (name, curves) in named {
             roc.append(curve(name, curves.roc, "fpr", "tpr"))
