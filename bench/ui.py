@@ -8,9 +8,14 @@ server already running (release build), each request from a client on 127.0.0.1:
 - the history of a metric over all 10,000 commits (`/history?metric=acc&limit=10000`);
 first request and a repeat, then the server's peak resident memory (VmHWM).
 
-Usage: python3 bench/ui.py [--mlv PATH] [--out DIR]
+With --mlflow PYTHON (the python of a virtualenv with mlflow installed), the same 1,000 runs
+(params and metrics of the experiments) go into an MLflow tracking store (SQLite) and
+`mlflow server` is timed on the request its UI makes for the runs table (runs/search, 1,000
+results), first and repeat, with the peak memory of its processes.
+
+Usage: python3 bench/ui.py [--mlv PATH] [--out DIR] [--mlflow PYTHON]
 """
-import argparse, os, shutil, socket, subprocess, sys, time, urllib.request
+import argparse, json, os, shutil, socket, subprocess, sys, time, urllib.request
 
 ENV = dict(os.environ, GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="b@example.com",
            GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="b@example.com", SWIFT_BACKTRACE="enable=no")
@@ -45,6 +50,58 @@ def build(path, mlv, commits, experiments):
     subprocess.run(["git", "fast-import", "--quiet"], cwd=path, input=b"".join(stream), check=True, env=ENV)
 
 
+def peak_memory(pid):
+    """VmHWM of a process and its children, in MiB."""
+    total = 0
+    for candidate in [pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()]:
+        try:
+            total += int([l for l in open(f"/proc/{candidate}/status") if l.startswith("VmHWM")][0].split()[1])
+        except (OSError, IndexError):
+            pass
+    return total / 1024
+
+
+def free_port():
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return port
+
+
+def mlflow_runs_table(python, out, runs):
+    store = os.path.abspath(out) + "/mlflow.db"
+    if os.path.exists(store):
+        os.remove(store)
+    here = os.path.dirname(os.path.abspath(__file__))
+    experiment = subprocess.run([python, here + "/mlflow_runs.py", "sqlite:///" + store, str(runs)], capture_output=True, text=True, check=True).stdout.split()[-1]
+    port = free_port()
+    server = subprocess.Popen([python, "-m", "mlflow", "server", "--backend-store-uri", "sqlite:///" + store, "--host", "127.0.0.1",
+                               "--port", str(port), "--workers", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5)
+                break
+            except OSError:
+                time.sleep(0.5)
+        body = json.dumps({"experiment_ids": [experiment], "max_results": runs}).encode()
+        def search():
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/ajax-api/2.0/mlflow/runs/search", data=body,
+                                             headers={"Content-Type": "application/json"})
+            start = time.perf_counter()
+            with urllib.request.urlopen(request, timeout=600) as response:
+                found = json.loads(response.read())
+            assert len(found["runs"]) == runs, len(found["runs"])
+            return time.perf_counter() - start
+        first, again = search(), search()
+        print(f"{'mlflow server: runs/search, ' + format(runs, ',') + ' runs':45} first {first:6.3f}  again {again:6.3f}  (JSON; the page renders it in the browser)")
+        print(f"mlflow server peak memory: {peak_memory(server.pid):.0f} MiB")
+    finally:
+        server.terminate()
+        server.wait()
+
+
 def fetch(url):
     start = time.perf_counter()
     with urllib.request.urlopen(url, timeout=600) as response:
@@ -59,13 +116,11 @@ def main():
     parser.add_argument("--out", default="bench/out/ui")
     parser.add_argument("--commits", type=int, default=10000)
     parser.add_argument("--experiments", type=int, default=1000)
+    parser.add_argument("--mlflow", help="python of a virtualenv with mlflow, to time mlflow server on the same runs")
     args = parser.parse_args()
     repo = os.path.abspath(args.out)
     build(repo, args.mlv, args.commits, args.experiments)
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
+    port = free_port()
     server = subprocess.Popen([args.mlv, "ui", "--port", str(port)], cwd=repo, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     server.stdout.readline()
     base = f"http://127.0.0.1:{port}"
@@ -76,11 +131,12 @@ def main():
             first, size = fetch(base + path)
             again, _ = fetch(base + path)
             print(f"{name:45} first {first:6.3f}  again {again:6.3f}  ({size / 1024:.0f} KiB of HTML)")
-        peak = [l for l in open(f"/proc/{server.pid}/status") if l.startswith("VmHWM")][0].split()[1]
-        print(f"server peak memory: {int(peak) / 1024:.0f} MiB")
+        print(f"server peak memory: {peak_memory(server.pid):.0f} MiB")
     finally:
         server.terminate()
         server.wait()
+    if args.mlflow:
+        mlflow_runs_table(args.mlflow, repo, args.experiments)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,31 @@
 import CGit2
 
 extension Repository {
+    /// The commit a reference points at, or nil when there is no such reference
+    /// (`git_reference_name_to_id`).
+    public func referenceTarget(_ name: String) throws -> GitObjectID? {
+        var oid = git_oid()
+        let rc = git_reference_name_to_id(&oid, pointer, name)
+        if rc == GIT_ENOTFOUND.rawValue { return nil }
+        try check(rc, "resolve \(name)")
+        return GitObjectID(oid)
+    }
+
+    /// The note attached to `commit` in the notes commit `notesCommit`, or nil
+    /// (`git_note_commit_read`): for reading many notes without resolving the notes ref each time.
+    public func readNote(on commit: GitObjectID, notesCommit: GitObjectID) throws -> String? {
+        var notesOID = notesCommit.raw, oid = commit.raw
+        var notes: OpaquePointer?
+        try check(git_commit_lookup(&notes, pointer, &notesOID), "look up notes commit \(notesCommit.short)")
+        defer { git_commit_free(notes) }
+        var note: OpaquePointer?
+        let rc = git_note_commit_read(&note, pointer, notes, &oid)
+        if rc == GIT_ENOTFOUND.rawValue { return nil }
+        try check(rc, "read note on \(commit.short)")
+        defer { git_note_free(note) }
+        return git_note_message(note).map { String(cString: $0) }
+    }
+
     /// The note attached to `commit` under `notesRef`, or nil (`git_note_read`).
     public func readNote(on commit: GitObjectID, notesRef: String) throws -> String? {
         var oid = commit.raw

@@ -172,10 +172,22 @@ public final class Repository {
     /// Commits reachable from `start`, newest first (`git_revwalk`); `firstParent` follows only
     /// first parents; `limit` stops early.
     public func history(from start: GitObjectID, firstParent: Bool = false, limit: Int? = nil) throws -> [GitObjectID] {
-        try walk(limit: limit) { walker in
+        if firstParent {
+            // A chain needs no sorting walk (which reads every commit before it returns the
+            // first): follow first parents, through the object cache later lookups hit too.
+            var result: [GitObjectID] = []
+            var next: GitObjectID? = start
+            while let id = next, result.count < (limit ?? Int.max) {
+                result.append(id)
+                next = try withCommit(id) { commit in
+                    git_commit_parentcount(commit) > 0 ? GitObjectID(git_commit_parent_id(commit, 0).pointee) : nil
+                }
+            }
+            return result
+        }
+        return try walk(limit: limit) { walker in
             var oid = start.raw
             try check(git_revwalk_push(walker, &oid), "walk history from \(start.short)")
-            if firstParent { try check(git_revwalk_simplify_first_parent(walker), "simplify walk") }
         }
     }
 

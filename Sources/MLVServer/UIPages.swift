@@ -61,8 +61,23 @@ public struct UIPages {
 
     static func escape(_ text: String) -> String { PlotsPage.escape(text) }
 
+    /// Percent-encodes everything but ASCII letters, digits and `-._~` (each UTF-8 byte).
     static func query(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? ""
+        func unreserved(_ byte: UInt8) -> Bool {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"): return true
+            default: return false
+            }
+        }
+        if text.utf8.allSatisfy(unreserved) { return text }
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count * 3)
+        for byte in text.utf8 {
+            if unreserved(byte) { out.append(byte) } else { out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 15)]] }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// A file name part for an export: readable characters kept, the rest replaced, plus a
@@ -225,23 +240,47 @@ public struct UIPages {
         let values = valued.map { $0.element.value! }
         var low = values.min()!, high = values.max()!
         if low == high { low -= 1; high += 1 }
-        func px(_ index: Int) -> Double { left + Double(index) / Double(max(points.count - 1, 1)) * (width - left - right) }
-        func py(_ value: Double) -> Double { top + (height - top - bottom) * (1 - (value - low) / (high - low)) }
+        func px(_ index: Int) -> String { Self.coordinate(left + Double(index) / Double(max(points.count - 1, 1)) * (width - left - right)) }
+        func py(_ value: Double) -> String { Self.coordinate(top + (height - top - bottom) * (1 - (value - low) / (high - low))) }
         var svg = "<svg class=\"chart history\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\">"
+        svg.reserveCapacity(valued.count * 300)
         svg += "<g class=\"axis x\"><line x1=\"\(left)\" y1=\"\(height - bottom)\" x2=\"\(width - right)\" y2=\"\(height - bottom)\"/><text class=\"label\" x=\"\(width / 2)\" y=\"\(height - 8)\" text-anchor=\"middle\">commits, oldest first</text></g>"
         svg += "<g class=\"axis y\"><line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(height - bottom)\"/>"
         for tick in PlotsPage.ticks(low, high) {
-            svg += "<line class=\"grid\" x1=\"\(left)\" y1=\"\(py(tick))\" x2=\"\(width - right)\" y2=\"\(py(tick))\"/><text x=\"\(left - 6)\" y=\"\(py(tick) + 4)\" text-anchor=\"end\">\(PlotsPage.number(tick))</text>"
+            svg += "<line class=\"grid\" x1=\"\(left)\" y1=\"\(py(tick))\" x2=\"\(width - right)\" y2=\"\(py(tick))\"/><text x=\"\(left - 6)\" y=\"\(py(tick))\" dy=\"4\" text-anchor=\"end\">\(PlotsPage.number(tick))</text>"
         }
         svg += "<text class=\"label\" transform=\"translate(14 \((height - bottom) / 2)) rotate(-90)\" text-anchor=\"middle\">\(Self.escape(metric))</text></g>"
-        svg += "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"" + valued.map { "\(px($0.offset)),\(py($0.element.value!))" }.joined(separator: " ") + "\"/>"
+        svg += "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\""
+        for (index, point) in valued { svg += px(index); svg += ","; svg += py(point.value!); svg += " " }
+        svg += "\"/>"
         for (index, point) in valued {
             let previous = index > 0 ? points[index - 1].commit.id : nil
             let target = previous.map { links.compare([$0, point.commit.id]) } ?? links.data(point.commit.id)
-            svg += "<a class=\"point\" href=\"\(Self.escape(target))\"><circle cx=\"\(px(index))\" cy=\"\(py(point.value!))\" r=\"4\" fill=\"#1f77b4\"><title>\(point.commit.short) \(Self.escape(point.commit.summary)) (\(UTCTimestamp.string(point.commit.time))): \(point.value!)</title></circle></a>"
+            svg += "<a class=\"point\" href=\""
+            svg += Self.escape(target)
+            svg += "\"><circle cx=\""
+            svg += px(index)
+            svg += "\" cy=\""
+            svg += py(point.value!)
+            svg += "\" r=\"4\" fill=\"#1f77b4\"><title>"
+            svg += point.commit.short
+            svg += " "
+            svg += Self.escape(point.commit.summary)
+            svg += " ("
+            svg += UTCTimestamp.string(point.commit.time)
+            svg += "): "
+            svg += "\(point.value!)"
+            svg += "</title></circle></a>"
         }
         body += svg + "</svg>\n"
         return layout("History", body)
+    }
+
+    /// A chart coordinate to a tenth of a pixel: finer is invisible and makes pages longer.
+    static func coordinate(_ value: Double) -> String {
+        let tenths = Int((value * 10).rounded())
+        let whole = tenths / 10, fraction = abs(tenths % 10)
+        return (tenths < 0 && whole == 0 ? "-" : "") + String(whole) + (fraction == 0 ? "" : "." + String(fraction))
     }
 
     // MARK: Lineage

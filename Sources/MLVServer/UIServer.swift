@@ -19,6 +19,9 @@ public struct UIServer: Sendable {
     public let options: UIOptions
     /// A random token the queue form must send back (a page from elsewhere cannot know it).
     public let token: String
+    /// Parsed params, metrics and pipelines by blob id, shared by every request: a blob's
+    /// bytes never change, so a new commit still shows on reload while old ones cost nothing.
+    let parsedBlobs = ParsedBlobCache()
 
     public init(root: String, options: UIOptions, token: String = UUID().uuidString) {
         self.root = root
@@ -38,11 +41,11 @@ public struct UIServer: Sendable {
     public func router(port: Int) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: GuardMiddleware(allowedHosts: allowedHosts(port: port), origins: Set(allowedHosts(port: port).map { "http://" + $0 })))
-        let root = self.root, token = options.allowQueue ? self.token : nil
+        let root = self.root, token = options.allowQueue ? self.token : nil, parsedBlobs = self.parsedBlobs
         func page(_ render: @escaping @Sendable (UIPages, Request) throws -> String) -> @Sendable (Request, BasicRequestContext) async throws -> Response {
             { request, _ in
                 do {
-                    let project = try Project.open(from: root)
+                    let project = try Project.open(from: root, parsedBlobs: parsedBlobs)
                     return Self.html(try render(UIPages(project: project, links: .server, queueToken: token), request), status: .ok)
                 } catch let error as UserFacingError {
                     return Self.html("<!doctype html><meta charset=\"utf-8\"><title>mlv</title><h1>Cannot show this</h1><p>\(PlotsPage.escape(error.description))</p>", status: .badRequest)

@@ -12,16 +12,7 @@ final class UIRouteTests: XCTestCase {
     override func setUpWithError() throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("mlv-ui-\(UUID().uuidString)").resolvingSymlinksInPath().path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        func git(_ arguments: String...) throws {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["git", "-c", "user.name=t", "-c", "user.email=t@t"] + arguments
-            process.currentDirectoryURL = URL(fileURLWithPath: root)
-            try process.run()
-            process.waitUntilExit()
-            XCTAssertEqual(process.terminationStatus, 0, "git \(arguments)")
-        }
-        try git("init", "-q", "-b", "main")
+        try Self.git(root, "init", "-q", "-b", "main")
         _ = try initialize(at: root)
         try "train:\n  lr: 0.1\n".write(toFile: root + "/params.yaml", atomically: true, encoding: .utf8)
         try """
@@ -35,10 +26,21 @@ final class UIRouteTests: XCTestCase {
 
         """.write(toFile: root + "/mlv.yaml", atomically: true, encoding: .utf8)
         try "{\"acc\": 0.5}\n".write(toFile: root + "/m.json", atomically: true, encoding: .utf8)
-        try git("add", "-A")
-        try git("commit", "-q", "-m", "<script>alert(1)</script>")
+        try Self.git(root, "add", "-A")
+        try Self.git(root, "commit", "-q", "-m", "<script>alert(1)</script>")
         try "{\"acc\": 0.75}\n".write(toFile: root + "/m.json", atomically: true, encoding: .utf8)
-        try git("commit", "-q", "-am", "second")
+        try Self.git(root, "commit", "-q", "-am", "second")
+    }
+
+    /// Runs `git` in the repository as a user would.
+    static func git(_ root: String, _ arguments: String...) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "-c", "user.name=t", "-c", "user.email=t@t"] + arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: root)
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, "git \(arguments)")
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: root) }
@@ -131,6 +133,36 @@ final class UIRouteTests: XCTestCase {
             XCTAssertEqual(entries.first?.assignments.map(\.display), ["train.lr=0.5"])
             try await client.execute(uri: "/", method: .get, headers: [GuardMiddleware<BasicRequestContext>.hostField: "127.0.0.1:8765"]) { response in
                 XCTAssertTrue(String(buffer: response.body).contains("value=\"secret-token\""))
+            }
+        }
+    }
+
+    /// The server keeps what it parsed between requests (by blob and by commit plus notes
+    /// commit); a new commit and a new note must still show on the next request.
+    func testParsedValuesKeptBetweenRequestsNeverHideNewCommitsOrNotes() async throws {
+        let server = UIServer(root: root, options: UIOptions())
+        let host = self.host, root = self.root
+        func values(_ body: String) -> [String] {
+            body.components(separatedBy: "</title></circle>").dropLast().map { String($0.split(separator: " ").last ?? "") }
+        }
+        try await test(server) { client in
+            try await client.execute(uri: "/history?metric=acc", method: .get, headers: host) { response in
+                XCTAssertEqual(values(String(buffer: response.body)), ["0.5", "0.75"])
+            }
+            try "{\"acc\": 0.8}\n".write(toFile: root + "/m.json", atomically: true, encoding: .utf8)
+            try Self.git(root, "commit", "-q", "-am", "third")
+            try await client.execute(uri: "/history?metric=acc", method: .get, headers: host) { response in
+                XCTAssertEqual(values(String(buffer: response.body)), ["0.5", "0.75", "0.8"])
+            }
+            // The newest commit loses its metrics file; then a note gives it a value.
+            try Self.git(root, "rm", "-q", "m.json")
+            try Self.git(root, "commit", "-q", "-m", "fourth")
+            try await client.execute(uri: "/history?metric=acc", method: .get, headers: host) { response in
+                XCTAssertEqual(values(String(buffer: response.body)), ["0.5", "0.75", "0.8"])
+            }
+            try Self.git(root, "notes", "--ref=mlv", "add", "-m", "{\"mlv_note\": 1, \"metrics\": {\"m.json\": {\"acc\": 0.9}}, \"lock\": \"\"}", "HEAD")
+            try await client.execute(uri: "/history?metric=acc", method: .get, headers: host) { response in
+                XCTAssertEqual(values(String(buffer: response.body)), ["0.5", "0.75", "0.8", "0.9"])
             }
         }
     }

@@ -184,6 +184,7 @@ public struct HookRunner {
         for stage in stages { for file in stage.metrics { metrics[file.path] = file.values } }
         let note = MetricsNote(metrics: metrics, lineage: String(decoding: LockFile(stages: stages).serialized(), as: UTF8.self))
         try project.git.writeNote(note.serialized(), on: head, notesRef: MetricsNote.notesRef, force: true)
+        project.forgetNotesTip()
         return (note, [])
     }
 }

@@ -71,7 +71,7 @@ public struct MetricsNote: Equatable, Sendable {
 
     /// The note on `commit`, or nil.
     static func read(on commit: GitObjectID, project: Project) throws -> MetricsNote? {
-        guard let text = try project.git.readNote(on: commit, notesRef: notesRef) else { return nil }
+        guard let notes = try project.notesTip(), let text = try project.git.readNote(on: commit, notesCommit: notes) else { return nil }
         return try parse(text, commit: commit.short)
     }
 }

@@ -29,6 +29,15 @@ public struct MetricsSnapshot: Sendable {
 
     /// Reads the snapshot. `extraFiles` are metrics files named with `--file`.
     public static func read(_ revision: Revision, extraFiles: [String] = [], project: Project) throws -> MetricsSnapshot {
+        guard case .commit(let commit, let label) = revision else { return try readAfresh(revision, extraFiles: extraFiles, project: project) }
+        let key = SnapshotKey(commit: commit, label: label, notes: try project.notesTip(), extraFiles: extraFiles)
+        if let known = project.parsedBlobs.snapshot(key) { return known }
+        let snapshot = try readAfresh(revision, extraFiles: extraFiles, project: project)
+        project.parsedBlobs.store(snapshot: snapshot, for: key)
+        return snapshot
+    }
+
+    static func readAfresh(_ revision: Revision, extraFiles: [String], project: Project) throws -> MetricsSnapshot {
         var problems: [String: String] = [:]
         var absent = Set<String>()
         var files: [String] = []

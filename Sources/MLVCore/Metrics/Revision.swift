@@ -47,9 +47,9 @@ public enum Revision: Sendable, Equatable {
             return try PipelineDefinition.parse(bytes, revision: nil)
         }
         guard let blob = try project.git.blobID(PipelineDefinition.fileName, at: id) else { return nil }
-        if let cached = project.parsedBlobs.pipelines[blob] { return cached }
+        if let cached = project.parsedBlobs.pipeline(blob) { return cached }
         let parsed = try PipelineDefinition.parse(Array(try project.git.readBlob(id: blob)), revision: label)
-        project.parsedBlobs.pipelines[blob] = parsed
+        project.parsedBlobs.store(pipeline: parsed, for: blob)
         return parsed
     }
 }

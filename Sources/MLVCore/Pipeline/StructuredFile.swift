@@ -65,6 +65,12 @@ public enum StructuredFile {
     // MARK: YAML
 
     static func parseYAML(_ text: String, fail: (String, Int?, Int?) -> StructuredFileError) throws -> StructuredValue {
+        if let value = YAMLPlainReader.read(text) { return value }
+        return try parseYAMLFully(text, fail: fail)
+    }
+
+    /// Through Yams's nodes: slower, and the reader of record for anything unusual.
+    static func parseYAMLFully(_ text: String, fail: (String, Int?, Int?) -> StructuredFileError) throws -> StructuredValue {
         guard let node = try YAMLSupport.compose(text, resolver: .default, fail: fail) else { return .map(keys: [], values: [:]) }
         return try YAMLSupport.value(of: node, fail: fail)
     }

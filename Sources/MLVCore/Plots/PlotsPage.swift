@@ -80,19 +80,29 @@ public enum PlotsPage {
         """
     }
 
+    /// Text safe in HTML content and quoted attributes: control and direction characters shown
+    /// as escapes (`DisplayText`), then the five markup characters as entities.
     public static func escape(_ text: String) -> String {
-        var out = ""
-        for scalar in DisplayText.escaped(text).unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(scalar)
+        let shown = DisplayText.escaped(text)
+        func entity(_ byte: UInt8) -> String? {
+            switch byte {
+            case UInt8(ascii: "&"): return "&amp;"
+            case UInt8(ascii: "<"): return "&lt;"
+            case UInt8(ascii: ">"): return "&gt;"
+            case UInt8(ascii: "\""): return "&quot;"
+            case UInt8(ascii: "'"): return "&#39;"
+            default: return nil
             }
         }
-        return out
+        // The common case has no markup characters: return it without rebuilding.
+        guard shown.utf8.contains(where: { entity($0) != nil }) else { return shown }
+        // The five are ASCII, so replacing bytes keeps every other UTF-8 sequence whole.
+        var out: [UInt8] = []
+        out.reserveCapacity(shown.utf8.count + 16)
+        for byte in shown.utf8 {
+            if let replacement = entity(byte) { out += replacement.utf8 } else { out.append(byte) }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Up to 4 significant digits, no trailing zeros.

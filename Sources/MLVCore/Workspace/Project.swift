@@ -19,7 +19,9 @@ public final class Project {
     /// Where earlier stage runs are kept; an experiment's scratch copy shares its project's.
     var runCacheDirectory: String?
     /// Committed pipelines and params or metrics files parsed so far (see `ParsedBlobCache`).
-    let parsedBlobs = ParsedBlobCache()
+    let parsedBlobs: ParsedBlobCache
+    /// The metrics notes commit as first resolved (see `notesTip`); `.some(nil)`: no notes.
+    private var resolvedNotesTip: GitObjectID??
     /// The private folders `mlv init` makes (and the first command in a fresh clone remakes).
     static let privateFolders = [".mlv", ".mlv/cache", ".mlv/cache/tmp", ".mlv/state"]
     var statePath: String { mlvDirectory + "/state/hashes" }
@@ -30,7 +32,7 @@ public final class Project {
     /// `mlv init` has not been run.
     public static func open(from directory: String, reporter: Reporter = SilentReporter(),
                             sources: [TrackedPathSource] = Project.standardSources,
-                            environment: Environment = .process) throws -> Project {
+                            environment: Environment = .process, parsedBlobs: ParsedBlobCache = ParsedBlobCache()) throws -> Project {
         guard let git = try Repository.discover(from: directory), let workTree = git.workTree else {
             throw WorkspaceError.notInGitWorkTree(directory)
         }
@@ -42,7 +44,7 @@ public final class Project {
             guard FileSystem.exists(root + "/.mlvconfig") else { throw WorkspaceError.notInitialized(root) }
             for folder in privateFolders { try FileSystem.createDirectory(root + "/" + folder) }
         }
-        return try Project(root: root, git: git, reporter: reporter, sources: sources, environment: environment)
+        return try Project(root: root, git: git, reporter: reporter, sources: sources, environment: environment, parsedBlobs: parsedBlobs)
     }
 
     /// Refuses a `.mlv` (or a folder inside it) that is a symlink or a file: a committed
@@ -55,8 +57,9 @@ public final class Project {
     }
 
     init(root: String, git: Repository, reporter: Reporter, sources: [TrackedPathSource] = Project.standardSources,
-         environment: Environment = .process) throws {
+         environment: Environment = .process, parsedBlobs: ParsedBlobCache = ParsedBlobCache()) throws {
         self.environment = environment
+        self.parsedBlobs = parsedBlobs
         ParallelWork.configure(environment)
         self.root = root
         self.git = git
@@ -68,6 +71,17 @@ public final class Project {
         // The temporary folder sits inside the cache so renames never cross filesystems.
         store = ObjectStore(root: cache, temporaryDirectory: cache + "/tmp")
     }
+
+    /// The commit `refs/notes/mlv` points at, resolved once per project: reading a history's
+    /// notes then costs no reference lookup per commit. Writing a note forgets it.
+    func notesTip() throws -> GitObjectID? {
+        if let known = resolvedNotesTip { return known }
+        let tip = try git.referenceTarget(MetricsNote.notesRef)
+        resolvedNotesTip = .some(tip)
+        return tip
+    }
+
+    func forgetNotesTip() { resolvedNotesTip = nil }
 
     /// Takes the repository's write lock for the life of the returned value.
     public func lock(command: String) throws -> RepositoryLock {
