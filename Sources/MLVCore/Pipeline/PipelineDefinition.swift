@@ -58,12 +58,15 @@ public struct PipelineDefinition: Equatable, Sendable {
     public let stages: [StageDefinition]
     public let metricDirections: [String: MetricDirection]
     public let gates: [GateSource]
+    /// `models:` (the registry's models: path, description, labels), in file order.
+    public let models: [ModelDeclaration]
     /// Stage name -> position in `stages` (pipelines of tens of thousands of stages look
     /// stages up by name in loops).
     private let positions: [String: Int]
 
-    init(stages: [StageDefinition], metricDirections: [String: MetricDirection], gates: [GateSource]) {
+    init(stages: [StageDefinition], metricDirections: [String: MetricDirection], gates: [GateSource], models: [ModelDeclaration] = []) {
         self.stages = stages
+        self.models = models
         self.metricDirections = metricDirections
         self.gates = gates
         positions = Dictionary(stages.enumerated().map { ($0.element.name, $0.offset) }, uniquingKeysWith: { first, _ in first })
@@ -92,6 +95,7 @@ public struct PipelineDefinition: Equatable, Sendable {
         var stages: [StageDefinition] = []
         var directions: [String: MetricDirection] = [:]
         var gates: [GateSource] = []
+        var models: [ModelDeclaration] = []
         var sawStages = false
         for pair in try YAMLSupport.pairs(of: root, fail: fail) {
             switch pair.key {
@@ -117,12 +121,17 @@ public struct PipelineDefinition: Equatable, Sendable {
                     guard let text = item.scalar?.string else { throw at(item, "a gate must be a rule written as text, such as `accuracy >= 0.85`") }
                     gates.append(GateSource(text: text, line: item.mark?.line, column: item.mark?.column))
                 }
+            case "models":
+                guard pair.value.mapping != nil else { throw at(pair.value, "`models` must map model names to their `path` (and optional description and labels)") }
+                for entry in try YAMLSupport.pairs(of: pair.value, fail: fail) {
+                    models.append(try ModelDeclaration.parse(entry.key, keyNode: entry.keyNode, node: entry.value, at: at, fail: fail))
+                }
             default:
-                throw at(pair.keyNode, "has unknown key `\(pair.key)`; expected stages, metrics or gates")
+                throw at(pair.keyNode, "has unknown key `\(pair.key)`; expected stages, metrics, gates or models")
             }
         }
-        guard sawStages else { throw fail("has no `stages:`", nil, nil) }
-        let definition = PipelineDefinition(stages: stages, metricDirections: directions, gates: gates)
+        guard sawStages || !models.isEmpty else { throw fail("has no `stages:`", nil, nil) }
+        let definition = PipelineDefinition(stages: stages, metricDirections: directions, gates: gates, models: models)
         try definition.checkOutputs(fail: fail)
         _ = try PipelineGraph(definition, file: file)
         return definition
