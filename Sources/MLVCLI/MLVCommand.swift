@@ -18,7 +18,7 @@ public struct MLVCommand: ParsableCommand {
             InitCommand.self, AddCommand.self, StatusCommand.self, CheckoutCommand.self,
             DiffCommand.self, GCCommand.self, FsckCommand.self, RemoteCommand.self, PushCommand.self,
             FetchCommand.self, PullCommand.self, TrainCommand.self, EvalCommand.self, LineageCommand.self,
-            MetricsCommand.self, ParamsCommand.self, ExpCommand.self, EvaluateCommand.self, PlotsCommand.self, UICommand.self, ModelCommand.self, GateCommand.self, HooksCommand.self, HookCommand.self, CompletionCommand.self,
+            MetricsCommand.self, ParamsCommand.self, ExpCommand.self, EvaluateCommand.self, PlotsCommand.self, UICommand.self, ModelCommand.self, GetCommand.self, ImportCommand.self, UpdateCommand.self, ListCommand.self, GateCommand.self, HooksCommand.self, HookCommand.self, CompletionCommand.self,
         ]
     )
 

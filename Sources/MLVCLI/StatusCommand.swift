@@ -28,6 +28,14 @@ struct StatusCommand: ParsableCommand {
                 try Terminal.printJSON(encoding: result)
             } else if !global.quiet {
                 render(result)
+                // Imports whose source moved on (their repositories are asked for references only).
+                for behind in importsBehind(try project.selectPointers(paths, cwd: currentDirectory), project: project) {
+                    if let current = behind.current {
+                        print("Import \(behind.dataPath) is behind: \(behind.revision) is now \(current.prefix(8)), it has \(behind.recorded.prefix(8)); run `mlv update \(behind.dataPath)`.")
+                    } else {
+                        Terminal.warn("could not ask the source of import \(behind.dataPath) whether it moved: \(behind.problem ?? "")")
+                    }
+                }
             }
         }
         if exitCode && dirty { throw ExitStatus.differences }

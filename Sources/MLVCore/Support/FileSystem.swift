@@ -157,11 +157,16 @@ public enum FileSystem {
             unlink(temp)
             throw error
         }
-        guard rename(temp, path) == 0 else {
+        guard Glibc.rename(temp, path) == 0 else {
             let code = errno
             unlink(temp)
             throw FileError(path: path, operation: "rename into place", errno: code)
         }
+    }
+
+    /// Moves `source` to `destination` (same filesystem), replacing a file there.
+    public static func rename(_ source: String, to destination: String) throws {
+        guard Glibc.rename(source, destination) == 0 else { throw FileError(path: destination, operation: "rename into place", errno: errno) }
     }
 
     /// One `read` into `buffer`, retried on EINTR; 0 at end of file.

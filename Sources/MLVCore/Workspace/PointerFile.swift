@@ -24,13 +24,16 @@ public struct PointerFile: Equatable, Sendable {
     public var id: ObjectID
     public var size: Int64
     public var fileCount: Int?
+    /// Where imported data came from (`mlv import`); nil for data added here.
+    public var source: ImportSource?
 
-    public init(name: String, kind: Kind, id: ObjectID, size: Int64, fileCount: Int?) {
+    public init(name: String, kind: Kind, id: ObjectID, size: Int64, fileCount: Int?, source: ImportSource? = nil) {
         self.name = name
         self.kind = kind
         self.id = id
         self.size = size
         self.fileCount = fileCount
+        self.source = source
     }
 
     /// The canonical text of the pointer.
@@ -42,6 +45,12 @@ public struct PointerFile: Equatable, Sendable {
         text += "id: \(id.hex)\n"
         text += "size: \(size)\n"
         if let fileCount { text += "files: \(fileCount)\n" }
+        if let source {
+            text += "source-url: \(source.url)\n"
+            if let revision = source.revision { text += "source-rev: \(revision)\n" }
+            text += "source-commit: \(source.commit)\n"
+            text += "source-path: \(source.path)\n"
+        }
         return Array(text.utf8)
     }
 
@@ -66,7 +75,7 @@ public struct PointerFile: Equatable, Sendable {
             guard let colon = line.firstIndex(of: ":") else { throw fail("line \(number + 1) is not `key: value`") }
             let key = String(line[..<colon])
             let value = line[line.index(after: colon)...].trimmingCharacters(in: " ")
-            guard ["version", "path", "type", "id", "size", "files"].contains(key) else {
+            guard ["version", "path", "type", "id", "size", "files", "source-url", "source-rev", "source-commit", "source-path"].contains(key) else {
                 throw fail("line \(number + 1) has unknown key `\(key)`")
             }
             guard fields[key] == nil else { throw fail("key `\(key)` appears twice") }
@@ -103,7 +112,40 @@ public struct PointerFile: Equatable, Sendable {
         case .file:
             guard fields["files"] == nil else { throw fail("is a file pointer but has `files`") }
         }
-        return PointerFile(name: name, kind: kind, id: id, size: size, fileCount: fileCount)
+        var source: ImportSource?
+        if let url = fields["source-url"] {
+            guard let commit = fields["source-commit"], commit.count == 40, commit.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
+                throw fail("has `source-url` without a valid `source-commit` (40 hex digits)")
+            }
+            guard let sourcePath = fields["source-path"], let normalized = ModelPath.normalize(sourcePath), normalized == sourcePath else {
+                throw fail("has `source-url` without a valid `source-path` inside that repository")
+            }
+            guard !url.isEmpty, url.utf8.count <= 2048, !url.hasPrefix("-"), url.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
+                throw fail("has a `source-url` that is empty, too long or holds control characters")
+            }
+            let revision = fields["source-rev"]
+            if let revision, revision.isEmpty || revision.utf8.count > 256 || revision.hasPrefix("-") { throw fail("has a `source-rev` that is empty, too long or starts with `-`") }
+            source = ImportSource(url: url, revision: revision, commit: commit, path: sourcePath)
+        } else if fields["source-rev"] != nil || fields["source-commit"] != nil || fields["source-path"] != nil {
+            throw fail("has `source-` fields without `source-url`")
+        }
+        return PointerFile(name: name, kind: kind, id: id, size: size, fileCount: fileCount, source: source)
+    }
+}
+
+/// Where `mlv import` took data from: the repository, the revision asked for (nil: its HEAD),
+/// the commit that revision was, and the path there.
+public struct ImportSource: Equatable, Sendable, Encodable {
+    public let url: String
+    public let revision: String?
+    public let commit: String
+    public let path: String
+
+    public init(url: String, revision: String?, commit: String, path: String) {
+        self.url = url
+        self.revision = revision
+        self.commit = commit
+        self.path = path
     }
 }
 
