@@ -59,10 +59,13 @@ public final class SourceRepository {
                 commit = id
                 refName = id.hex
             } else {
-                guard let head = advertised.references.first(where: { $0.name == "HEAD" }) else { throw SourceError.unknownRevision("HEAD", url: url) }
-                try git.fetch(url: self.url, refspecs: ["+HEAD:refs/mlv-source/head"])
+                // HEAD, else (a bare repository whose HEAD names an unborn branch) main or master.
+                guard let head = ["HEAD", "refs/heads/main", "refs/heads/master"].lazy.compactMap({ name in advertised.references.first { $0.name == name } }).first else {
+                    throw SourceError.unknownRevision("HEAD", url: url)
+                }
+                try git.fetch(url: self.url, refspecs: ["+\(head.name):refs/mlv-source/head"])
                 commit = head.commit
-                refName = advertised.head.map { String($0.dropFirst("refs/heads/".count)) } ?? "HEAD"
+                refName = head.name == "HEAD" ? advertised.head.map { String($0.dropFirst("refs/heads/".count)) } ?? "HEAD" : String(head.name.dropFirst("refs/heads/".count))
             }
             self.modelVersion = modelVersion
             resolvedFrom = refName
@@ -71,8 +74,9 @@ public final class SourceRepository {
             // uses the one the repository's HEAD configures.
             var configCommit = commit
             if try !Self.configuresRemote(git.readFile(".mlvconfig", at: commit)),
-               let head = advertised.references.first(where: { $0.name == "HEAD" }), head.commit != commit {
-                try git.fetch(url: self.url, refspecs: ["+HEAD:refs/mlv-source/head"])
+               let head = ["HEAD", "refs/heads/main", "refs/heads/master"].lazy.compactMap({ name in advertised.references.first { $0.name == name } }).first,
+               head.commit != commit {
+                try git.fetch(url: self.url, refspecs: ["+\(head.name):refs/mlv-source/head"])
                 configCommit = head.commit
             }
             try Self.writeConfig(commit: configCommit, git: git, scratch: scratch, sourcePath: Self.localPath(of: self.url), cache: cache)
