@@ -2,7 +2,8 @@
 # Builds mlv and walks a throwaway repository through init, add, status, diff, checkout, gc,
 # fsck, a three-stage pipeline (train, run cache, lineage), push / clone / pull through a
 # local-directory remote, and an experiment sweep shared through Git, with a generated dataset
-# and model file. No services needed. Fails loudly if any byte comes back wrong.
+# and model file, then registers the model in Git tags and gets it from the shared repository
+# without a clone. No services needed. Fails loudly if any byte comes back wrong.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SWIFT_BACKTRACE=enable=no
@@ -162,5 +163,17 @@ run git commit -qam "threshold 0.59, from experiment thr-2"
 (cd "$demo" && mlv exp apply -q thr-2)
 cmp models/weights.json "$demo/models/weights.json" && cmp metrics.json "$demo/metrics.json" || { echo "the applied experiment differs between clones" >&2; exit 1; }
 run mlv metrics diff HEAD~1 HEAD
+
+# The model registry lives in Git tags; a deployment job gets the prod model without a clone.
+run mlv model register weights --path models/weights.json --version v1.0.0 -m "threshold 0.59"
+run mlv model promote weights v1.0.0 prod
+run mlv model list
+run mlv push -q
+run git push -q origin main --tags
+trap 'rm -rf "$demo" "$demo-remote" "$demo-clone" "$demo-origin.git" "$demo-deploy"' EXIT
+mkdir "$demo-deploy" && cd "$demo-deploy"
+run mlv ls "$demo-origin.git" --rev 'weights#prod'
+run mlv get "$demo-origin.git" models/weights.json --rev 'weights#prod'
+cmp weights.json "$demo-clone/models/weights.json" || { echo "mlv get brought other bytes" >&2; exit 1; }
 echo
 echo "demo finished: every byte matched"

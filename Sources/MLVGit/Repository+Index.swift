@@ -120,6 +120,10 @@ extension Repository {
     /// `user.name` is unset so that commits never fail for lack of it.
     func defaultSignature() throws -> UnsafeMutablePointer<git_signature> {
         var signature: UnsafeMutablePointer<git_signature>?
+        // As git does: GIT_COMMITTER_NAME and GIT_COMMITTER_EMAIL win over user.name and user.email.
+        let environment = ProcessInfo.processInfo.environment
+        if let name = environment["GIT_COMMITTER_NAME"], let email = environment["GIT_COMMITTER_EMAIL"], !name.isEmpty,
+           git_signature_now(&signature, name, email) == 0, let signature { return signature }
         if git_signature_default(&signature, pointer) == 0, let signature { return signature }
         try check(git_signature_now(&signature, "mlv", "mlv@localhost"), "create signature")
         return signature!

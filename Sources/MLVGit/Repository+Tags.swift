@@ -11,6 +11,15 @@ public struct TagRecord: Sendable, Equatable {
     public let taggerEmail: String?
     public let time: Date?
     public let message: String?
+
+    public init(name: String, commit: GitObjectID, taggerName: String?, taggerEmail: String?, time: Date?, message: String?) {
+        self.name = name
+        self.commit = commit
+        self.taggerName = taggerName
+        self.taggerEmail = taggerEmail
+        self.time = time
+        self.message = message
+    }
 }
 
 extension Repository {

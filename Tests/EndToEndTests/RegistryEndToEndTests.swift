@@ -9,6 +9,8 @@ import Glibc
 /// and S3 data remotes.
 final class RegistryEndToEndTests: XCTestCase {
     let credentials = ["AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"]
+    /// Who tags, as git takes it: the committer identity of the environment.
+    let tagger = ["GIT_COMMITTER_NAME": "Ada Tagger", "GIT_COMMITTER_EMAIL": "ada@example.com"]
 
     /// A repository with a model file declared under `models:`, a metrics file, a tracked
     /// directory, a directory remote (or S3 when `s3` is given), a tagger identity, and a bare
@@ -71,15 +73,15 @@ final class RegistryEndToEndTests: XCTestCase {
     func testRegistryLivesInTagsWithItsAuditTrailAndTravelsWithGit() throws {
         let (repo, bare) = try producer()
         let first = try repo.git("rev-parse", "HEAD").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let registered = try repo.mlv("model", "register", "churn", "--version", "v1.0.0")
+        let registered = try repo.mlv("model", "register", "churn", "--version", "v1.0.0", environment: tagger)
         XCTAssertEqual(registered.stdout, "Registered churn@v1.0.0: models/churn.pkl at \(first.prefix(8)). Share it with `git push origin churn@v1.0.0`.\n")
         try commitSecondModel(repo)
         let second = try repo.git("rev-parse", "HEAD").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        ok(try repo.mlv("model", "register", "churn", "--version", "v1.1.0", "-m", "retrained on November data"))
-        ok(try repo.mlv("model", "promote", "churn", "v1.0.0", "prod"))
-        ok(try repo.mlv("model", "promote", "churn", "v1.1.0", "staging"))
-        ok(try repo.mlv("model", "promote", "churn", "v1.1.0", "prod"))
-        XCTAssertEqual(try repo.mlv("model", "demote", "churn", "staging").stdout, "Demoted churn from staging: tag churn#staging!#2.\n")
+        ok(try repo.mlv("model", "register", "churn", "--version", "v1.1.0", "-m", "retrained on November data", environment: tagger))
+        ok(try repo.mlv("model", "promote", "churn", "v1.0.0", "prod", environment: tagger))
+        ok(try repo.mlv("model", "promote", "churn", "v1.1.0", "staging", environment: tagger))
+        ok(try repo.mlv("model", "promote", "churn", "v1.1.0", "prod", environment: tagger))
+        XCTAssertEqual(try repo.mlv("model", "demote", "churn", "staging", environment: tagger).stdout, "Demoted churn from staging: tag churn#staging!#2.\n")
         // Annotated tags, named as GTO names them.
         XCTAssertEqual(try repo.git("for-each-ref", "--format=%(objecttype) %(refname:short) %(taggername)", "refs/tags").stdout, """
         tag churn#prod#1 Ada Tagger
@@ -159,9 +161,9 @@ final class RegistryEndToEndTests: XCTestCase {
         try repo.git("tag", "-d", "churn@v1.2", "churn#prod#x", "ghost@v1.0.0")
 
         // Deprecation: the version leaves `latest`; the model can be deprecated whole.
-        ok(try repo.mlv("model", "deprecate", "churn", "v1.1.0"))
+        ok(try repo.mlv("model", "deprecate", "churn", "v1.1.0", environment: tagger))
         XCTAssertEqual(try repo.mlv("model", "list").stdout, "Model  Latest  prod\nchurn  v1.0.0  v1.1.0\n")
-        XCTAssertEqual(try repo.mlv("model", "promote", "churn", "v1.1.0", "staging").stderr, "mlv: error: version v1.1.0 of `churn` is deprecated.\n")
+        XCTAssertEqual(try repo.mlv("model", "promote", "churn", "v1.1.0", "staging", environment: tagger).stderr, "mlv: error: version v1.1.0 of `churn` is deprecated.\n")
 
         // `git push --tags` carries the registry; a clone reads the same.
         try repo.git("push", "-q", "origin", "main", "--tags")

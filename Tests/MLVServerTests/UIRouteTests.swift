@@ -142,7 +142,7 @@ final class UIRouteTests: XCTestCase {
     func testParsedValuesKeptBetweenRequestsNeverHideNewCommitsOrNotes() async throws {
         let server = UIServer(root: root, options: UIOptions())
         let host = self.host, root = self.root
-        func values(_ body: String) -> [String] {
+        @Sendable func values(_ body: String) -> [String] {
             body.components(separatedBy: "</title></circle>").dropLast().map { String($0.split(separator: " ").last ?? "") }
         }
         try await test(server) { client in

@@ -72,7 +72,7 @@ public enum ModelActions {
         if let problem = RegistryName.problem(request.name) { throw RegistryError.badName(request.name, what: "model", problem: problem) }
         guard let version = SemanticVersion(request.version) else { throw RegistryError.badVersion(request.version) }
         let commit = try project.resolveCommit(request.revision ?? "HEAD")
-        let registry = try ModelRegistry.read(project.git)
+        let registry = try ModelRegistry.read(project.git, model: request.name)
         if let model = registry.models[request.name] {
             if model.deprecated { throw RegistryError.modelDeprecated(request.name) }
             if model.version(version) != nil || model.events.contains(where: { $0.version == version }) {
@@ -99,7 +99,7 @@ public enum ModelActions {
     public static func promote(_ name: String, version text: String, stage: String, message: String? = nil, project: Project) throws -> String {
         if let problem = RegistryName.problem(stage) { throw RegistryError.badName(stage, what: "stage", problem: problem) }
         guard let version = SemanticVersion(text) else { throw RegistryError.badVersion(text) }
-        let registry = try ModelRegistry.read(project.git)
+        let registry = try ModelRegistry.read(project.git, model: name)
         guard let model = registry.models[name], !model.versions.isEmpty else { throw RegistryError.unknownModel(name) }
         if model.deprecated { throw RegistryError.modelDeprecated(name) }
         guard let found = model.version(version) else { throw RegistryError.unknownVersion(model: name, version: version.text) }
@@ -113,7 +113,7 @@ public enum ModelActions {
 
     @discardableResult
     public static func demote(_ name: String, stage: String, message: String? = nil, project: Project) throws -> String {
-        let registry = try ModelRegistry.read(project.git)
+        let registry = try ModelRegistry.read(project.git, model: name)
         guard let model = registry.models[name], !model.versions.isEmpty else { throw RegistryError.unknownModel(name) }
         guard let current = model.stages[stage], let found = model.version(current) else { throw RegistryError.stageEmpty(model: name, stage: stage) }
         let tag = RegistryTag.demote(model: name, stage: stage, number: (model.lastNumber[stage] ?? 0) + 1)
@@ -125,7 +125,7 @@ public enum ModelActions {
     /// Deprecates one version, or with no version the whole model.
     @discardableResult
     public static func deprecate(_ name: String, version text: String?, message: String? = nil, project: Project) throws -> String {
-        let registry = try ModelRegistry.read(project.git)
+        let registry = try ModelRegistry.read(project.git, model: name)
         guard let model = registry.models[name], !model.versions.isEmpty else { throw RegistryError.unknownModel(name) }
         guard let text else {
             if model.deprecated { throw RegistryError.modelDeprecated(name) }

@@ -139,16 +139,25 @@ public struct ModelRegistry: Sendable {
     }
 
     /// `key: value` lines of a tag message (mlv's own, lower-case keys starting `mlv-`); bounded.
+    /// Read byte-wise: a registry of 10,000 tags reads 10,000 messages.
     static func trailers(_ message: String?) -> [String: String] {
         guard let message else { return [:] }
         var result: [String: String] = [:]
-        for line in message.split(separator: "\n").prefix(64) where line.hasPrefix("mlv-") && line.utf8.count <= 4096 {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            result[String(line[..<colon])] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        let prefix = Array("mlv-".utf8)
+        for line in message.utf8.split(separator: UInt8(ascii: "\n"), maxSplits: 64).prefix(64) where line.count <= 4096 && line.starts(with: prefix) {
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
+            var value = line[line.index(after: colon)...]
+            while value.first == UInt8(ascii: " ") { value = value.dropFirst() }
+            while value.last == UInt8(ascii: " ") || value.last == UInt8(ascii: "\r") { value = value.dropLast() }
+            result[String(decoding: line[..<colon], as: UTF8.self)] = String(decoding: value, as: UTF8.self)
         }
         return result
     }
 
-    /// Reads the registry from a repository's tags.
-    public static func read(_ git: Repository) throws -> ModelRegistry { ModelRegistry(tags: try git.tags()) }
+    /// Reads the registry from a repository's tags: all of them, or with `model` only that
+    /// model's (`NAME@…` and `NAME#…`), so a lookup does not read every other model's tags.
+    public static func read(_ git: Repository, model: String? = nil) throws -> ModelRegistry {
+        guard let model, RegistryName.problem(model) == nil else { return ModelRegistry(tags: try git.tags()) }
+        return ModelRegistry(tags: try git.tags(prefix: model + "@") + git.tags(prefix: model + "#"))
+    }
 }

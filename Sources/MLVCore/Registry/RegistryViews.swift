@@ -72,7 +72,7 @@ public enum RegistryViews {
     }
 
     public static func show(_ name: String, project: Project) throws -> [ModelVersionView] {
-        let registry = try ModelRegistry.read(project.git)
+        let registry = try ModelRegistry.read(project.git, model: name)
         guard let model = registry.models[name], !model.versions.isEmpty else { throw RegistryError.unknownModel(name) }
         return try model.versions.map { version in
             let path = try? ModelActions.path(of: version, project: project)
@@ -88,7 +88,7 @@ public enum RegistryViews {
     }
 
     public static func history(_ name: String, project: Project) throws -> [ModelEventView] {
-        let registry = try ModelRegistry.read(project.git)
+        let registry = try ModelRegistry.read(project.git, model: name)
         guard let model = registry.models[name] else { throw RegistryError.unknownModel(name) }
         return model.events.map { event in
             ModelEventView(date: event.tag.time.map(UTCTimestamp.string), event: event.kind.rawValue, version: event.version?.text,
@@ -99,7 +99,7 @@ public enum RegistryViews {
     /// The commit and path of a version named by `NAME`, `NAME@vX.Y.Z` or `NAME#STAGE`.
     public static func locate(_ text: String, project: Project) throws -> (version: ModelRegistry.Version, path: String) {
         guard let specifier = ModelSpecifier(text) else { throw RegistryError.badSpecifier(text) }
-        let version = try specifier.resolve(in: try ModelRegistry.read(project.git))
+        let version = try specifier.resolve(in: try ModelRegistry.read(project.git, model: specifier.model))
         return (version, try ModelActions.path(of: version, project: project))
     }
 

@@ -1,5 +1,8 @@
 import Foundation
 import MLVGit
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Another Git repository mlv tracks data in, read at one commit without a work tree or a
 /// clone: only the references needed are fetched into a scratch repository (made beside where
@@ -16,6 +19,8 @@ public final class SourceRepository {
     /// The model version, when the revision named one.
     public let modelVersion: ModelRegistry.Version?
     let project: Project
+    /// Whether the object cache is the scratch repository's own (`get`), not a project's.
+    let ownsCache: Bool
 
     static let scratchPrefix = ".mlv-get-"
 
@@ -23,6 +28,7 @@ public final class SourceRepository {
     /// repository under `parent`; `cache` is the object cache to use (nil: the scratch's own).
     public init(url: String, revision: String?, parent: String, cache: String? = nil, cwd: String) throws {
         self.url = Self.absolute(url, cwd: cwd)
+        ownsCache = cache == nil
         Self.removeAbandonedScratch(in: parent)
         scratch = parent + "/" + Self.scratchPrefix + TemporaryName.suffix()
         try FileSystem.createDirectory(scratch)
@@ -111,8 +117,16 @@ public final class SourceRepository {
             try writeTrackingFile(for: owner)
             let fetched = try fetch(TransferOptions(remote: remote, paths: [wanted], revisions: [commit.hex]), cwd: scratch, project: project)
             if !fetched.missing.isEmpty { throw SourceError.missingOnRemote(path: wanted, count: fetched.missing.count, url: url) }
-            _ = try checkout([wanted], cwd: scratch, options: CheckoutOptions(force: true), project: project)
-            staged = scratch + "/" + wanted
+            let object = project.store.path(for: owner.pointer.id)
+            if ownsCache, owner.dataPath == wanted, owner.pointer.kind == .file, FileSystem.lstatFile(object)?.kind == .file {
+                // One file whose object this scratch cache alone holds: the verified object
+                // itself becomes the output (no second copy of the bytes).
+                staged = object
+                guard chmod(object, 0o644) == 0 else { throw FileError(path: object, operation: "make writable", errno: errno) }
+            } else {
+                _ = try checkout([wanted], cwd: scratch, options: CheckoutOptions(force: true), project: project)
+                staged = scratch + "/" + wanted
+            }
             guard FileSystem.lstatFile(staged) != nil else { throw SourceError.missingOnRemote(path: wanted, count: 1, url: url) }
             result = SourceDownload(path: wanted, trackedPath: owner.dataPath, pointer: owner.pointer, objects: fetched.objects, bytes: fetched.bytes)
         } else if let blob = try git.blobID(wanted, at: commit) {
