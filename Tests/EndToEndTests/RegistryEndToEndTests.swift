@@ -299,6 +299,18 @@ final class RegistryEndToEndTests: XCTestCase {
         let got = try TestRepository.run(TestRepository.binary, ["get", bare, "models/churn.pkl", "--rev", "churn@v1.0.0"], in: elsewhere.root, environment: credentials)
         ok(got)
         XCTAssertEqual(try elsewhere.read("churn.pkl"), TestRepository.bytes(300_000, seed: 1))
+        // Credentials from the uncommitted config of the repository get runs in, keyed by the
+        // remote's URL; no environment, no ~/.aws.
+        let noCredentials = ["AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "HOME": elsewhere.root]
+        let refused = try TestRepository.run(TestRepository.binary, ["get", bare, "models/churn.pkl", "-o", "keyed.pkl"], in: elsewhere.root, environment: noCredentials)
+        XCTAssertEqual(refused.code, 2)
+        XCTAssertTrue(refused.stderr.contains("needs credentials and none were found"), refused.stderr)
+        try elsewhere.git("config", "mlv.s3://\(bucket)/models.accessKeyId", "testing")
+        try elsewhere.git("config", "mlv.s3://\(bucket)/models.secretAccessKey", "testing")
+        let keyed = try TestRepository.run(TestRepository.binary, ["get", bare, "models/churn.pkl", "-o", "keyed.pkl"], in: elsewhere.root, environment: noCredentials)
+        ok(keyed)
+        XCTAssertFalse((keyed.stdout + keyed.stderr).contains("testing"), "credentials are never printed")
+        XCTAssertEqual(try elsewhere.read("keyed.pkl"), TestRepository.bytes(300_000, seed: 1))
 
         // Killed mid-download: no output, a scratch folder the next get removes.
         let process = TestRepository.process(TestRepository.binary, ["get", bare, "models/big.bin"], in: elsewhere.root, environment: credentials)
@@ -310,6 +322,30 @@ final class RegistryEndToEndTests: XCTestCase {
         let rerun = try TestRepository.run(TestRepository.binary, ["get", bare, "models/big.bin"], in: elsewhere.root, environment: credentials)
         ok(rerun)
         XCTAssertEqual(TestRepository.sha256(try elsewhere.read("big.bin")), TestRepository.sha256(TestRepository.bytes(96 << 20, seed: 9)))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: elsewhere.root).filter { $0.hasPrefix(".mlv-get-") }, [])
+    }
+
+    func testRepositoriesWithoutMLVOrWithoutARemoteGiveClearErrors() throws {
+        let plain = try TestRepository(initMLV: false)
+        try plain.write("README.md", "hello\n")
+        try plain.git("add", "-A")
+        try plain.git("commit", "-q", "-m", "plain")
+        let elsewhere = try TestRepository(initMLV: false)
+        XCTAssertEqual(try TestRepository.run(TestRepository.binary, ["ls", plain.root], in: elsewhere.root).stdout.prefix(19), "Nothing tracked at ")
+        ok(try TestRepository.run(TestRepository.binary, ["get", plain.root, "README.md"], in: elsewhere.root))
+        XCTAssertEqual(try elsewhere.read("README.md"), Data("hello\n".utf8))
+        let missing = try TestRepository.run(TestRepository.binary, ["get", plain.root, "data"], in: elsewhere.root)
+        XCTAssertEqual(missing.code, 2)
+        XCTAssertTrue(missing.stderr.hasPrefix("mlv: error: `data` is neither tracked by mlv nor kept in Git at "), missing.stderr)
+
+        let noRemote = try TestRepository()
+        try noRemote.write("data.bin", TestRepository.bytes(1000, seed: 4))
+        ok(try noRemote.mlv("add", "data.bin"))
+        try noRemote.git("commit", "-q", "-m", "data")
+        let refused = try TestRepository.run(TestRepository.binary, ["get", noRemote.root, "data.bin"], in: elsewhere.root)
+        XCTAssertEqual(refused.code, 2)
+        XCTAssertEqual(refused.stderr, "mlv: error: \(noRemote.root) configures no mlv remote in its .mlvconfig, so its data cannot be fetched from here.\n")
+        XCTAssertFalse(elsewhere.exists("data.bin"))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: elsewhere.root).filter { $0.hasPrefix(".mlv-get-") }, [])
     }
 }

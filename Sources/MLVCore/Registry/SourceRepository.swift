@@ -87,6 +87,7 @@ public final class SourceRepository {
             }
             try Self.writeConfig(commit: configCommit, git: git, scratch: scratch, sourcePath: Self.localPath(of: self.url), cache: cache)
             project = try Project.open(from: scratch)
+            project.callerRepository = try? Repository.discover(from: cwd)
         } catch {
             try? FileSystem.removeTree(scratch, display: scratch)
             throw error
@@ -114,6 +115,7 @@ public final class SourceRepository {
         if let owner = tracked.first(where: { $0.dataPath == wanted || wanted.hasPrefix($0.dataPath + "/") }) {
             // The pointer (or mlv.lock) into the scratch work tree, then fetch and check out
             // there: the checkout verifies every byte against its id.
+            if remote == nil, try listRemotes(project: project).isEmpty { throw SourceError.noRemote(url: url) }
             try writeTrackingFile(for: owner)
             let fetched = try fetch(TransferOptions(remote: remote, paths: [wanted], revisions: [commit.hex]), cwd: scratch, project: project)
             if !fetched.missing.isEmpty { throw SourceError.missingOnRemote(path: wanted, count: fetched.missing.count, url: url) }
@@ -224,6 +226,7 @@ public enum SourceError: UserFacingError, Equatable {
     case outputExists(String)
     case missingOnRemote(path: String, count: Int, url: String)
     case relativeRemote(String)
+    case noRemote(url: String)
 
     public var description: String {
         func shown(_ text: String) -> String { DisplayText.escaped(String(text.prefix(300))) }
@@ -234,6 +237,7 @@ public enum SourceError: UserFacingError, Equatable {
         case .notTracked(let path, let commit): return "`\(shown(path))` is neither tracked by mlv nor kept in Git at \(commit) (see mlv ls)."
         case .outputExists(let path): return "\(shown(path)) exists; pass --force to replace it."
         case .missingOnRemote(let path, let count, let url): return "the data remote of \(shown(url)) lacks \(count) object(s) of `\(shown(path))`; it was pushed incompletely."
+        case .noRemote(let url): return "\(shown(url)) configures no mlv remote in its .mlvconfig, so its data cannot be fetched from here."
         case .relativeRemote(let value): return "the repository's remote `\(shown(value))` is a path relative to its work tree, which only a local repository has."
         }
     }

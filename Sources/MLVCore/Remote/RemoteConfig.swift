@@ -133,7 +133,8 @@ func openRemote(_ name: String?, project: Project) throws -> (settings: RemoteSe
     case .directory(let path):
         return (settings, LocalRemote(name: settings.name, root: path))
     case .s3(let bucket, let prefix):
-        let source = CredentialSource(environment: project.environment.variables, gitConfig: try? project.git.config())
+        let source = CredentialSource(environment: project.environment.variables, gitConfig: try? project.git.config(),
+                                      callerConfig: try? project.callerRepository?.config(), url: settings.url)
         guard let credentials = try source.credentials(for: settings.name) else {
             throw RemoteError.noCredentials(remote: "\(settings.name) (\(settings.url))", name: settings.name)
         }

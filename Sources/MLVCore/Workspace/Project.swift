@@ -20,6 +20,9 @@ public final class Project {
     var runCacheDirectory: String?
     /// Committed pipelines and params or metrics files parsed so far (see `ParsedBlobCache`).
     let parsedBlobs: ParsedBlobCache
+    /// For a scratch project reading another repository (`mlv get`): the repository the
+    /// command runs in, whose uncommitted config may hold credentials keyed by remote URL.
+    var callerRepository: Repository?
     /// The metrics notes commit as first resolved (see `notesTip`); `.some(nil)`: no notes.
     private var resolvedNotesTip: GitObjectID??
     /// The private folders `mlv init` makes (and the first command in a fresh clone remakes).

@@ -8,11 +8,19 @@ import MLVGit
 struct CredentialSource {
     let environment: [String: String]
     let gitConfig: GitConfig?
+    /// Another repository's uncommitted config (the one `mlv get` runs in), read for
+    /// `mlv.<remote URL>.accessKeyId`: a remote of a repository read from elsewhere has no
+    /// name here.
+    let callerConfig: GitConfig?
+    /// The remote's URL, for that lookup.
+    let url: String?
     let home: String
 
-    init(environment: [String: String], gitConfig: GitConfig?) {
+    init(environment: [String: String], gitConfig: GitConfig?, callerConfig: GitConfig? = nil, url: String? = nil) {
         self.environment = environment
         self.gitConfig = gitConfig
+        self.callerConfig = callerConfig
+        self.url = url
         home = environment["HOME"] ?? NSHomeDirectory()
     }
 
@@ -25,6 +33,10 @@ struct CredentialSource {
         if let gitConfig, let key = try gitConfig.string("mlv.\(remote).accessKeyId"),
            let secret = try gitConfig.string("mlv.\(remote).secretAccessKey") {
             return AWSCredentials(accessKeyID: key, secretAccessKey: secret, sessionToken: try gitConfig.string("mlv.\(remote).sessionToken"))
+        }
+        for config in [gitConfig, callerConfig].compactMap({ $0 }) {
+            guard let url, let key = try config.string("mlv.\(url).accessKeyId"), let secret = try config.string("mlv.\(url).secretAccessKey") else { continue }
+            return AWSCredentials(accessKeyID: key, secretAccessKey: secret, sessionToken: try config.string("mlv.\(url).sessionToken"))
         }
         let file = ini(home + "/.aws/credentials")[profile] ?? [:]
         if let key = file["aws_access_key_id"], let secret = file["aws_secret_access_key"] {
