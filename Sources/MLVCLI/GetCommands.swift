@@ -93,12 +93,13 @@ struct UpdateCommand: ParsableCommand {
     @Argument(help: "Imported paths (default: every import).") var paths: [String] = []
     @Option(help: "Follow this revision from now on instead.") var rev: String?
     @Option(name: .shortAndLong, help: "The source's data remote (default: its default remote).") var remote: String?
+    @Flag(help: "Replace imported data changed here.") var force = false
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
         let progress = ProgressBar(quiet: global.quiet || json)
         try runReportingErrors(progress) {
-            let results = try updateImports(paths, revision: rev, remote: remote, cwd: currentDirectory, project: try openProject(progress))
+            let results = try updateImports(paths, revision: rev, remote: remote, force: force, cwd: currentDirectory, project: try openProject(progress))
             progress.finish()
             if json { return try Terminal.printJSON(encoding: results) }
             guard !global.quiet else { return }

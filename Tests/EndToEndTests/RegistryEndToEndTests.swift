@@ -271,6 +271,14 @@ final class RegistryEndToEndTests: XCTestCase {
         Import models/churn.pkl is behind: churn#prod is now \(secondCommit.prefix(8)), it has \(firstCommit.prefix(8)); run `mlv update models/churn.pkl`.
 
         """)
+        // Local edits are not overwritten.
+        let imported1 = try consumer.read("models/churn.pkl")
+        try consumer.write("models/churn.pkl", "edited here\n")
+        let refusedUpdate = try consumer.mlv("update")
+        XCTAssertEqual(refusedUpdate.code, 2)
+        XCTAssertEqual(refusedUpdate.stderr, "mlv: error: `models/churn.pkl` was changed here since it was imported; `mlv add` it to keep it (it stops following its source), or pass --force to replace it.\n")
+        XCTAssertEqual(try consumer.read("models/churn.pkl"), Data("edited here\n".utf8))
+        try consumer.write("models/churn.pkl", imported1)
         let updated = try consumer.mlv("update")
         ok(updated)
         XCTAssertTrue(updated.stdout.hasPrefix("models/churn.pkl: churn#prod moved from commit \(firstCommit.prefix(8)) to \(secondCommit.prefix(8)); data "), updated.stdout)

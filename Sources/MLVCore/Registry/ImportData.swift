@@ -40,10 +40,14 @@ public func importData(_ request: ImportRequest, cwd: String, project: Project) 
 
 /// `mlv update`: moves imported paths to their source's newest matching revision (or to
 /// `revision`). Paths not imported are refused.
-public func updateImports(_ paths: [String], revision: String?, remote: String?, cwd: String, project: Project) throws -> [ImportOutcome] {
+public func updateImports(_ paths: [String], revision: String?, remote: String?, force: Bool = false, cwd: String, project: Project) throws -> [ImportOutcome] {
     let selected = try project.selectPointers(paths, cwd: cwd)
     let imported = selected.filter { $0.pointer.source != nil }
     if !paths.isEmpty, let plain = selected.first(where: { $0.pointer.source == nil }) { throw ImportError.notImported(plain.dataPath) }
+    // Local edits to imported data are not overwritten unless asked.
+    if !force, let edited = try status(imported.map(\.dataPath), cwd: project.root, project: project).first(where: { $0.workspace == .modified }) {
+        throw ImportError.locallyModified(edited.dataPath)
+    }
     return try imported.map { tracked in
         let source = tracked.pointer.source!
         return try bring(url: source.url, path: source.path, revision: revision ?? source.revision, remote: remote, dataPath: tracked.dataPath,
@@ -59,7 +63,7 @@ func bring(url: String, path: String, revision: String?, remote: String?, dataPa
     let repository = try SourceRepository(url: url, revision: revision, parent: parent, cache: project.store.root, cwd: project.root)
     defer { repository.close() }
     let recorded = ImportSource(url: repository.url, revision: revision, commit: repository.commit.hex, path: ModelPath.normalize(path) ?? path)
-    if let previous, previous.source?.commit == recorded.commit, FileSystem.lstatFile(absolute) != nil {
+    if let previous, previous.source?.commit == recorded.commit, previous.source?.revision == recorded.revision, FileSystem.lstatFile(absolute) != nil {
         return ImportOutcome(dataPath: dataPath, source: recorded, previousCommit: previous.source?.commit, previousID: previous.id.hex,
                              id: previous.id.hex, size: previous.size, changed: false)
     }
@@ -147,8 +151,12 @@ enum ImportTip {
 /// Why an import cannot be updated.
 public enum ImportError: UserFacingError, Equatable {
     case notImported(String)
+    case locallyModified(String)
     public var description: String {
         switch self {
+        case .locallyModified(let path):
+            return "`\(DisplayText.escaped(path))` was changed here since it was imported; `mlv add` it to keep it (it stops following its source), or pass --force to replace it."
+
         case .notImported(let path): return "`\(DisplayText.escaped(path))` was not imported (mlv import); there is no source to update it from."
         }
     }

@@ -65,8 +65,7 @@ public final class SourceRepository {
                 commit = id
                 refName = id.hex
             } else {
-                // HEAD, else (a bare repository whose HEAD names an unborn branch) main or master.
-                guard let head = ["HEAD", "refs/heads/main", "refs/heads/master"].lazy.compactMap({ name in advertised.references.first { $0.name == name } }).first else {
+                guard let head = Self.defaultReference(advertised.references) else {
                     throw SourceError.unknownRevision("HEAD", url: url)
                 }
                 try git.fetch(url: self.url, refspecs: ["+\(head.name):refs/mlv-source/head"])
@@ -80,7 +79,7 @@ public final class SourceRepository {
             // uses the one the repository's HEAD configures.
             var configCommit = commit
             if try !Self.configuresRemote(git.readFile(".mlvconfig", at: commit)),
-               let head = ["HEAD", "refs/heads/main", "refs/heads/master"].lazy.compactMap({ name in advertised.references.first { $0.name == name } }).first,
+               let head = Self.defaultReference(advertised.references),
                head.commit != commit {
                 try git.fetch(url: self.url, refspecs: ["+\(head.name):refs/mlv-source/head"])
                 configCommit = head.commit
@@ -174,6 +173,11 @@ public final class SourceRepository {
         var local = "[core]\n\tlinkMode = copy\n"
         if let cache { local += "\tcache = \(cache)\n" }
         try FileSystem.writeAtomically(Array(local.utf8), to: scratch + "/.mlv/config")
+    }
+
+    /// HEAD, else (a bare repository whose HEAD names an unborn branch) main or master.
+    static func defaultReference(_ references: [AdvertisedReference]) -> AdvertisedReference? {
+        ["HEAD", "refs/heads/main", "refs/heads/master"].lazy.compactMap { name in references.first { $0.name == name } }.first
     }
 
     static func configuresRemote(_ bytes: Data?) -> Bool {
