@@ -9,7 +9,9 @@ import Glibc
 /// each other's packs, and an index appears only after its pack. Appends may come from
 /// several threads.
 final class PackWriter: @unchecked Sendable {
-    static let targetSize: Int64 = 32 << 20
+    /// Packs stream to S3 in one PUT each, so their size costs disk, not memory; 128 MiB keeps a
+    /// 1 GiB push to about 20 requests.
+    static let targetSize: Int64 = 128 << 20
     /// Names of packs being filled: `pack-PID-N` in the cache's temporary folder.
     static let temporaryPrefix = "pack-"
 

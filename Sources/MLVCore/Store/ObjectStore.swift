@@ -223,7 +223,7 @@ public final class ObjectStore: @unchecked Sendable {
     }
 
     /// Deletes what killed processes left in the temporary folder only: object temporaries and
-    /// packs being filled for a push (up to 32 MiB each). Cheap enough for every push.
+    /// packs being filled for a push (up to about 128 MiB each). Cheap enough for every push.
     public func removeAbandonedPackTemporaries() {
         removeAbandoned(in: temporaryDirectory, prefixes: [ObjectStore.temporaryPrefix, PackWriter.temporaryPrefix])
     }

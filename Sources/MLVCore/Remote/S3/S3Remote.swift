@@ -24,7 +24,7 @@ public final class S3Remote: RemoteStore {
     let signer: SignatureV4
     let maximumAttempts: Int
     /// Full packs go in parts: each part retries alone, and S3 takes at most 5 GiB in one PUT.
-    static let multipartThreshold = 32 << 20
+    static let multipartThreshold: Int64 = 4 << 30
     static let partSize = 16 << 20
 
     public init(name: String, bucket: String, prefix: String, endpoint: String?, region: String,
@@ -46,7 +46,7 @@ public final class S3Remote: RemoteStore {
 
     // MARK: RemoteStore
 
-    /// More keys than an mlv remote could hold in packs (a pack is ~32 MiB).
+    /// More keys than an mlv remote could hold in packs (a pack is up to ~128 MiB).
     static let maximumListing = 10_000_000
 
     public func list(prefix keyPrefix: String) throws -> [RemoteObject] {
@@ -88,10 +88,13 @@ public final class S3Remote: RemoteStore {
         return body
     }
 
+    /// One PUT streamed from the file (S3 takes up to 5 GiB in one), so an upload holds a
+    /// chunk of it in memory, not the whole pack; multipart only past that.
     public func put(_ key: String, fromFile path: String) throws {
         guard let size = FileSystem.statFile(path)?.size else { throw WorkspaceError.noSuchPath(path) }
         if size > Int64(S3Remote.multipartThreshold) { return try putMultipart(key, fromFile: path, size: size) }
-        try put(key, bytes: try FileSystem.readFile(path))
+        let digest = try FileStream.sha256(of: path)
+        _ = try send("PUT", key: key, headers: ["content-type": "application/octet-stream"], file: FileBody(path: path, size: size, sha256: digest))
     }
 
     public func put(_ key: String, bytes: [UInt8]) throws {
@@ -176,13 +179,13 @@ public final class S3Remote: RemoteStore {
     /// Sends one signed request, retrying what may succeed on a second try: the decision is
     /// the error's kind (`RemoteFailureKind.retriable`), never its text.
     func send(_ method: String, key: String?, query: [(String, String)] = [], headers extra: [String: String] = [:],
-              body: [UInt8] = []) throws -> Response {
+              body: [UInt8] = [], file: FileBody? = nil) throws -> Response {
         var attempt = 0
         while true {
             attempt += 1
             let failure: RemoteError
             do {
-                let response = try sendOnce(method, key: key, query: query, headers: extra, body: body)
+                let response = try sendOnce(method, key: key, query: query, headers: extra, body: body, file: file)
                 if (200..<300).contains(response.status) { return response }
                 failure = classify(response, key: key, attempts: attempt)
             } catch let error as RemoteError {
@@ -226,7 +229,7 @@ public final class S3Remote: RemoteStore {
     }
 
     private func sendOnce(_ method: String, key: String?, query: [(String, String)], headers extra: [String: String],
-                          body: [UInt8]) throws -> Response {
+                          body: [UInt8], file: FileBody?) throws -> Response {
         counter.withLock { requests += 1 }
         let objectPath = key.map { "/" + (prefix + $0) } ?? "/"
         let host: String
@@ -239,7 +242,7 @@ public final class S3Remote: RemoteStore {
             host = bucket + "." + endpoint.host! + port
             path = objectPath
         }
-        let payloadHash = body.isEmpty ? SignatureV4.emptyPayloadHash : SignatureV4.hex(SHA256.hash(data: body))
+        let payloadHash = file?.sha256 ?? (body.isEmpty ? SignatureV4.emptyPayloadHash : SignatureV4.hex(SHA256.hash(data: body)))
         var headers = extra
         headers["host"] = host
         headers["x-amz-content-sha256"] = payloadHash
@@ -252,13 +255,60 @@ public final class S3Remote: RemoteStore {
         guard let url = URL(string: urlString) else { throw RemoteError.unsupportedURL(urlString) }
         var request = try HTTPClient.Request(url: url, method: HTTPMethod(rawValue: method))
         for (name, value) in headers where name != "host" { request.headers.add(name: name, value: value) }
-        if !body.isEmpty || method == "PUT" || method == "POST" { request.body = .bytes(body) }
+        if let file {
+            request.body = try file.body()
+        } else if !body.isEmpty || method == "PUT" || method == "POST" {
+            request.body = .bytes(body)
+        }
         let response = try S3Remote.client(for: endpoint, environment: environment).execute(request: request, deadline: .now() + .seconds(300)).wait()
         var responseHeaders: [String: String] = [:]
         for (name, value) in response.headers { responseHeaders[name.lowercased()] = value }
         let bytes = response.body.map { Array($0.readableBytesView) } ?? []
         return Response(status: Int(response.status.code), headers: responseHeaders, body: bytes)
     }
+}
+
+/// A request body read from a file as it is sent, a chunk at a time, with its SHA-256 worked
+/// out beforehand (SigV4 signs it). Each send opens the file again, so a retry starts over.
+struct FileBody {
+    let path: String
+    let size: Int64
+    let sha256: String
+    static let chunk = 1 << 20
+
+    func body() throws -> HTTPClient.Body {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileError(path: path, operation: "open", errno: errno) }
+        let descriptor = FileDescriptorBox(fd)
+        let size = self.size, path = self.path
+        return .stream(contentLength: size) { writer in
+            // One chunk in flight: the next is read when the last was written.
+            @Sendable func next(_ offset: Int64) -> EventLoopFuture<Void> {
+                guard offset < size else { descriptor.close(); return writer.write(.byteBuffer(ByteBuffer())) }
+                let length = Int(min(Int64(FileBody.chunk), size - offset))
+                var buffer = ByteBufferAllocator().buffer(capacity: length)
+                let read = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { pointer in
+                    max(0, pread(descriptor.fd, pointer.baseAddress, length, off_t(offset)))
+                }
+                guard read == length else {
+                    descriptor.close()
+                    return writer.write(.byteBuffer(ByteBuffer())).flatMapThrowing { throw FileError(path: path, operation: "read", errno: EIO) }
+                }
+                return writer.write(.byteBuffer(buffer)).flatMap { next(offset + Int64(length)) }
+            }
+            return next(0)
+        }
+    }
+}
+
+/// A file descriptor closed once, whichever way the stream ends.
+final class FileDescriptorBox: @unchecked Sendable {
+    let fd: Int32
+    private let lock = NSLock()
+    private var open = true
+    init(_ fd: Int32) { self.fd = fd }
+    func close() { lock.withLock { if open { open = false; Glibc.close(fd) } } }
+    deinit { close() }
 }
 
 /// Just enough XML reading for S3's replies: the text of named elements, entities decoded.
@@ -286,5 +336,22 @@ enum XMLText {
     static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}
+
+/// SHA-256 of a file, read a chunk at a time.
+enum FileStream {
+    static func sha256(of path: String) throws -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileError(path: path, operation: "open", errno: errno) }
+        defer { close(fd) }
+        var hasher = SHA256()
+        var buffer = [UInt8](repeating: 0, count: FileBody.chunk)
+        while true {
+            let n = try buffer.withUnsafeMutableBytes { try FileSystem.readSome(fd, into: $0, path: path) }
+            if n == 0 { break }
+            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
+        return SignatureV4.hex(hasher.finalize())
     }
 }
