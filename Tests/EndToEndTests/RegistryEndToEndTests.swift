@@ -52,10 +52,14 @@ final class RegistryEndToEndTests: XCTestCase {
     /// A second model version on a new commit.
     func commitSecondModel(_ repo: TestRepository) throws {
         try repo.write("models/churn.pkl", TestRepository.bytes(200_000, seed: 2))
-        try repo.write("metrics.json", "{\"auc\": 0.86}\n")
+        // A different size from v1's: twice in about a dozen runs, `git commit -am` kept the
+        // old content of a same-size metrics.json rewritten in the same second after `mlv add`
+        // wrote the index (not reproduced in 80 scripted tries; noted in the issue). This test
+        // is about the registry, so it does not ride on that.
+        try repo.write("metrics.json", "{\"auc\": 0.865}\n")
         XCTAssertEqual(try repo.mlv("add", "models/churn.pkl").code, 0)
         try repo.git("commit", "-q", "-am", "v2")
-        XCTAssertEqual(try repo.git("show", "HEAD:metrics.json").stdout, "{\"auc\": 0.86}\n", "git committed the file as written")
+        XCTAssertEqual(try repo.git("show", "HEAD:metrics.json").stdout, "{\"auc\": 0.865}\n", "git committed the file as written")
     }
 
     func ok(_ result: TestRepository.Result, file: StaticString = #filePath, line: UInt = #line) {
@@ -107,7 +111,7 @@ final class RegistryEndToEndTests: XCTestCase {
         XCTAssertEqual(shown.map { $0["version"] as? String }, ["v1.0.0", "v1.1.0"])
         XCTAssertEqual(shown.map { $0["commit"] as? String }, [first, second])
         XCTAssertEqual(shown.map { $0["tagged_by"] as? String }, ["Ada Tagger <ada@example.com>", "Ada Tagger <ada@example.com>"])
-        XCTAssertEqual(shown.map { ($0["metrics"] as? [String: Double])?["auc"] }, [0.81, 0.86])
+        XCTAssertEqual(shown.map { ($0["metrics"] as? [String: Double])?["auc"] }, [0.81, 0.865])
         XCTAssertEqual(shown.map { $0["stages"] as? [String] }, [[], ["prod"]])
         let pointer = String(decoding: try repo.read("models/churn.pkl.mlv"), as: UTF8.self)
         let file = try XCTUnwrap(shown.last?["file"] as? [String: Any])
