@@ -360,4 +360,31 @@ final class RegistryEndToEndTests: XCTestCase {
         XCTAssertFalse(elsewhere.exists("data.bin"))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: elsewhere.root).filter { $0.hasPrefix(".mlv-get-") }, [])
     }
+
+    /// A stage output is recorded in mlv.lock, not a pointer: `get`, `ls` and the registry read it there.
+    func testStageOutputsAreReadFromTheLock() throws {
+        let repo = try PipelineFixture.make()
+        ok(try repo.mlv("train", "--commit", "-q"))
+        ok(try repo.mlv("remote", "add", "store", repo.root + "-store", "--default"))
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: repo.root + "-store") }
+        try repo.git("commit", "-q", "-am", "remote")
+        ok(try repo.mlv("push"))
+        ok(try repo.mlv("model", "register", "fixture", "--path", "models/model.bin", "--version", "v0.1.0"))
+        let elsewhere = try TestRepository(initMLV: false)
+        let listed = try XCTUnwrap(try json(try TestRepository.run(TestRepository.binary, ["ls", repo.root, "--json"], in: elsewhere.root).stdout) as? [[String: Any]])
+        XCTAssertTrue(listed.contains { $0["path"] as? String == "models/model.bin" }, "\(listed)")
+        ok(try TestRepository.run(TestRepository.binary, ["get", repo.root, "models/model.bin", "--rev", "fixture@v0.1.0"], in: elsewhere.root))
+        XCTAssertEqual(try elsewhere.read("model.bin"), try repo.read("models/model.bin"))
+        // -r picks one of the source's remotes: an empty one lacks the data.
+        ok(try repo.mlv("remote", "add", "empty", repo.root + "-empty"))
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: repo.root + "-empty") }
+        try repo.git("commit", "-q", "-am", "second remote")
+        let fromEmpty = try TestRepository.run(TestRepository.binary, ["get", repo.root, "models/model.bin", "-r", "empty", "-o", "none.bin"], in: elsewhere.root)
+        XCTAssertEqual(fromEmpty.stderr, "mlv: error: the data remote of \(repo.root) lacks 1 object(s) of `models/model.bin`; it was pushed incompletely.\n")
+        ok(try TestRepository.run(TestRepository.binary, ["get", repo.root, "models/model.bin", "-r", "store", "-o", "stored.bin"], in: elsewhere.root))
+        XCTAssertEqual(try elsewhere.read("stored.bin"), try repo.read("models/model.bin"))
+        ok(try TestRepository.run(TestRepository.binary, ["get", repo.root, "data/features", "-o", "features"], in: elsewhere.root))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: elsewhere.path("features")).sorted(),
+                       try FileManager.default.contentsOfDirectory(atPath: repo.path("data/features")).sorted())
+    }
 }
