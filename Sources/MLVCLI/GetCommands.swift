@@ -2,6 +2,25 @@ import ArgumentParser
 import Foundation
 import MLVCore
 
+/// What `get` and `import` take: the repository, the path there, and where it goes.
+struct SourceOptions: ParsableArguments {
+    @Argument(help: "The Git repository.") var url: String
+    @Argument(help: "The tracked path there (or a path inside a tracked directory, or a file kept in Git).") var path: String
+    @Option(help: "A branch, tag, commit, NAME@vX.Y.Z or NAME#STAGE (default: the repository's HEAD).") var rev: String?
+    @Option(name: .shortAndLong, help: "Where to put it (default: the path's last part, here).") var out: String?
+    @Option(name: .shortAndLong, help: "That repository's data remote (default: its default remote).") var remote: String?
+    @Flag(help: "Replace what is there.") var force = false
+
+    var request: SourceRequest {
+        var request = SourceRequest(url: url, path: path)
+        request.revision = rev
+        request.output = out
+        request.remote = remote
+        request.force = force
+        return request
+    }
+}
+
 struct GetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "get", abstract: "Download data or a model another repository tracks, without cloning it.",
@@ -11,27 +30,17 @@ struct GetCommand: ParsableCommand {
         that repository's mlv remote and is verified. The output appears whole or not at all.
         """)
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The Git repository.") var url: String
-    @Argument(help: "The tracked path (or a path inside a tracked directory, or a file kept in Git).") var path: String
-    @Option(help: "A branch, tag, commit, NAME@vX.Y.Z or NAME#STAGE (default: the repository's HEAD).") var rev: String?
-    @Option(name: .shortAndLong, help: "Where to write it (default: the path's last part, here).") var out: String?
-    @Option(name: .shortAndLong, help: "That repository's data remote (default: its default remote).") var remote: String?
-    @Flag(help: "Replace the output when it exists.") var force = false
+    @OptionGroup var source: SourceOptions
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
         let progress = ProgressBar(quiet: global.quiet || json)
         try runReportingErrors(progress) {
-            var request = GetRequest(url: url, path: path)
-            request.revision = rev
-            request.output = out
-            request.remote = remote
-            request.force = force
-            let result = try getData(request, cwd: currentDirectory)
+            let result = try getData(source.request, cwd: currentDirectory)
             progress.finish()
             if json { return try Terminal.printJSON(encoding: result) }
             guard !global.quiet else { return }
-            let what = [rev ?? result.revision, result.model].compactMap { $0 }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }.joined(separator: " = ")
+            let what = [source.rev ?? result.revision, result.model].compactMap { $0 }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }.joined(separator: " = ")
             print("Got \(result.download.path) from \(result.url) at \(what), commit \(result.commit.prefix(12)): \(result.download.objects) object(s), \(Terminal.size(result.download.bytes)) downloaded, written to \(result.download.output).")
         }
     }
@@ -61,23 +70,13 @@ struct ImportCommand: ParsableCommand {
         commandName: "import", abstract: "Bring data or a model from another repository and track it here, remembering its source.",
         discussion: "As `mlv get`, then tracked as added data (cache, pointer, .gitignore); the pointer records the source's URL, revision, commit and path, so `mlv update` can follow it and `mlv status` says when it is behind.")
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The Git repository.") var url: String
-    @Argument(help: "The tracked path there.") var path: String
-    @Option(help: "A branch, tag, commit, NAME@vX.Y.Z or NAME#STAGE (default: the repository's HEAD).") var rev: String?
-    @Option(name: .shortAndLong, help: "Where to put it here (default: the path's last part).") var out: String?
-    @Option(name: .shortAndLong, help: "That repository's data remote (default: its default remote).") var remote: String?
-    @Flag(help: "Replace what is there.") var force = false
+    @OptionGroup var source: SourceOptions
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
         let progress = ProgressBar(quiet: global.quiet || json)
         try runReportingErrors(progress) {
-            var request = ImportRequest(url: url, path: path)
-            request.revision = rev
-            request.output = out
-            request.remote = remote
-            request.force = force
-            let result = try importData(request, cwd: currentDirectory, project: try openProject(progress))
+            let result = try importData(source.request, cwd: currentDirectory, project: try openProject(progress))
             progress.finish()
             if json { return try Terminal.printJSON(encoding: result) }
             guard !global.quiet else { return }

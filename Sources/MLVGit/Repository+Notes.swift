@@ -1,16 +1,6 @@
 import CGit2
 
 extension Repository {
-    /// The commit a reference points at, or nil when there is no such reference
-    /// (`git_reference_name_to_id`).
-    public func referenceTarget(_ name: String) throws -> GitObjectID? {
-        var oid = git_oid()
-        let rc = git_reference_name_to_id(&oid, pointer, name)
-        if rc == GIT_ENOTFOUND.rawValue { return nil }
-        try check(rc, "resolve \(name)")
-        return GitObjectID(oid)
-    }
-
     /// The note attached to `commit` in the notes commit `notesCommit`, or nil
     /// (`git_note_commit_read`): for reading many notes without resolving the notes ref each time.
     public func readNote(on commit: GitObjectID, notesCommit: GitObjectID) throws -> String? {

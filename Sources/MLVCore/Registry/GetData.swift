@@ -1,12 +1,12 @@
 import Foundation
 
-/// What `mlv get` is asked to download.
-public struct GetRequest: Sendable {
+/// What `mlv get` or `mlv import` is asked to bring from another repository.
+public struct SourceRequest: Sendable {
     public var url: String
     public var path: String
     /// A branch, tag, commit, `NAME@vX.Y.Z` or `NAME#STAGE` (nil: the repository's HEAD).
     public var revision: String?
-    /// Where to write it (nil: the path's last part, in the current folder).
+    /// Where to put it (nil: the path's last part, in the current folder).
     public var output: String?
     /// The source repository's data remote to use (nil: its default).
     public var remote: String?
@@ -25,7 +25,7 @@ public struct GetResult: Sendable, Encodable {
 
 /// `mlv get`: one tracked file or directory (or a path inside one) from another repository,
 /// without cloning it. The output appears whole or not at all.
-public func getData(_ request: GetRequest, cwd: String) throws -> GetResult {
+public func getData(_ request: SourceRequest, cwd: String) throws -> GetResult {
     let output = request.output.map { $0.hasPrefix("/") ? $0 : cwd + "/" + $0 } ?? cwd + "/" + PathName.lastComponent(of: request.path)
     let parent = PathName.parent(of: output)
     try FileSystem.createDirectory(parent)

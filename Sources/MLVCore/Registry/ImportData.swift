@@ -1,17 +1,6 @@
 import Foundation
 import MLVGit
 
-/// What `mlv import` is asked to bring in.
-public struct ImportRequest: Sendable {
-    public var url: String
-    public var path: String
-    public var revision: String?
-    public var output: String?
-    public var remote: String?
-    public var force = false
-    public init(url: String, path: String) { self.url = url; self.path = path }
-}
-
 /// One imported path after `import` or `update`.
 public struct ImportOutcome: Sendable, Encodable {
     public let dataPath: String
@@ -28,7 +17,7 @@ public struct ImportOutcome: Sendable, Encodable {
 
 /// `mlv import`: `get` into this project, tracked as data here (cached, pointer, .gitignore)
 /// with the source recorded in the pointer, so `mlv update` can follow it.
-public func importData(_ request: ImportRequest, cwd: String, project: Project) throws -> ImportOutcome {
+public func importData(_ request: SourceRequest, cwd: String, project: Project) throws -> ImportOutcome {
     let dataPath = try project.relativePath(forUserPath: request.output ?? PathName.lastComponent(of: request.path), cwd: cwd)
     let absolute = project.root + "/" + dataPath
     if !request.force && (FileSystem.lstatFile(absolute) != nil || FileSystem.lstatFile(absolute + PointerFile.suffix) != nil) {
@@ -93,16 +82,21 @@ public struct ImportBehind: Sendable, Equatable, Encodable {
 /// The imports whose source revision now names another commit. Asks each source repository
 /// for its references only (nothing is downloaded); a pinned version or commit never moves.
 public func importsBehind(_ tracked: [TrackedPath], project: Project) -> [ImportBehind] {
+    let imports = tracked.filter { $0.pointer.source != nil }
+    guard !imports.isEmpty else { return [] }
+    // One scratch repository to ask from, and each source asked once.
+    let folder = FileManager.default.temporaryDirectory.path + "/mlv-status-" + TemporaryName.suffix()
+    defer { try? FileSystem.removeTree(folder, display: "scratch") }
+    let scratch = Result { try Repository.create(at: folder, bare: true) }
+    var asked: [String: Result<[AdvertisedReference], Error>] = [:]
     var result: [ImportBehind] = []
-    for item in tracked {
-        guard let source = item.pointer.source else { continue }
+    for item in imports {
+        let source = item.pointer.source!
         let revision = source.revision ?? "HEAD"
+        let references = asked[source.url] ?? Result { try scratch.get().advertisedReferences(url: source.url).references }
+        asked[source.url] = references
         do {
-            let folder = FileManager.default.temporaryDirectory.path + "/mlv-status-" + TemporaryName.suffix()
-            defer { try? FileSystem.removeTree(folder, display: "scratch") }
-            let scratch = try Repository.create(at: folder, bare: true)
-            let advertised = try scratch.advertisedReferences(url: source.url).references
-            guard let current = ImportTip.commit(of: revision, in: advertised) else { continue }
+            guard let current = ImportTip.commit(of: revision, in: try references.get()) else { continue }
             if current != source.commit { result.append(ImportBehind(dataPath: item.dataPath, revision: revision, recorded: source.commit, current: current, problem: nil)) }
         } catch {
             result.append(ImportBehind(dataPath: item.dataPath, revision: revision, recorded: source.commit, current: nil, problem: "\(error)"))

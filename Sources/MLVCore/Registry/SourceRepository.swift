@@ -49,7 +49,7 @@ public final class SourceRepository {
                 let tags = advertised.references.filter { $0.name.hasPrefix("refs/tags/" + specifier.model + "@") || $0.name.hasPrefix("refs/tags/" + specifier.model + "#") }
                 guard !tags.isEmpty else { throw RegistryError.unknownModel(specifier.model) }
                 try git.fetch(url: self.url, refspecs: tags.map { "+\($0.name):\($0.name)" })
-                let version = try specifier.resolve(in: ModelRegistry(tags: try git.tags(prefix: specifier.model)))
+                let version = try specifier.resolve(in: ModelRegistry.read(git, model: specifier.model))
                 modelVersion = version
                 commit = version.commit
                 refName = version.tag.name
@@ -201,7 +201,7 @@ public final class SourceRepository {
 
     /// Scratch repositories of `get`s that were killed.
     static func removeAbandonedScratch(in parent: String) {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return }
+        guard let names = try? FileSystem.listDirectory(parent) else { return }
         for name in names where name.hasPrefix(scratchPrefix) && TemporaryName.ownerIsGone(name.dropFirst(scratchPrefix.count)) {
             try? FileSystem.removeTree(parent + "/" + name, display: name)
         }

@@ -79,7 +79,7 @@ public final class Project {
     /// notes then costs no reference lookup per commit. Writing a note forgets it.
     func notesTip() throws -> GitObjectID? {
         if let known = resolvedNotesTip { return known }
-        let tip = try git.referenceTarget(MetricsNote.notesRef)
+        let tip = try git.commit(ofReference: MetricsNote.notesRef)
         resolvedNotesTip = .some(tip)
         return tip
     }
