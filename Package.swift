@@ -42,6 +42,7 @@ let package = Package(
             name: "MLVServer",
             dependencies: [
                 "MLVCore",
+                "MLVGit",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),

@@ -111,7 +111,7 @@ public final class Repository {
                 id: id, summary: summary, message: message,
                 authorName: String(cString: author.name), authorEmail: String(cString: author.email),
                 time: Date(timeIntervalSince1970: TimeInterval(git_commit_time(commit))),
-                parents: parents)
+                parents: parents, tree: GitObjectID(git_commit_tree_id(commit).pointee))
         }
     }
 
@@ -135,15 +135,27 @@ public final class Repository {
 
     /// The blob id of the file at `path` in `commit`, or nil (`git_tree_entry_bypath`).
     public func blobID(_ path: String, at commit: GitObjectID) throws -> GitObjectID? {
-        try withTree(of: commit) { tree in
-            var entry: OpaquePointer?
-            let rc = git_tree_entry_bypath(&entry, tree, path)
-            if rc == GIT_ENOTFOUND.rawValue { return nil }
-            try check(rc, "find \(path) in \(commit.short)")
-            defer { git_tree_entry_free(entry) }
-            guard git_tree_entry_type(entry) == GIT_OBJECT_BLOB else { return nil }
-            return GitObjectID(git_tree_entry_id(entry).pointee)
-        }
+        try withTree(of: commit) { tree in try blobID(path, in: tree, named: commit.short) }
+    }
+
+    /// The blob id at `path` under the tree `treeID` (a commit's root tree, when the commit
+    /// has been read already), or nil.
+    public func blobID(_ path: String, inTree treeID: GitObjectID) throws -> GitObjectID? {
+        var oid = treeID.raw
+        var tree: OpaquePointer?
+        try check(git_tree_lookup(&tree, pointer, &oid), "read tree \(treeID.short)")
+        defer { git_tree_free(tree) }
+        return try blobID(path, in: tree!, named: treeID.short)
+    }
+
+    private func blobID(_ path: String, in tree: OpaquePointer, named: String) throws -> GitObjectID? {
+        var entry: OpaquePointer?
+        let rc = git_tree_entry_bypath(&entry, tree, path)
+        if rc == GIT_ENOTFOUND.rawValue { return nil }
+        try check(rc, "find \(path) in \(named)")
+        defer { git_tree_entry_free(entry) }
+        guard git_tree_entry_type(entry) == GIT_OBJECT_BLOB else { return nil }
+        return GitObjectID(git_tree_entry_id(entry).pointee)
     }
 
     /// The bytes of a blob by id (`git_blob_lookup`), copied before the blob is freed.
@@ -280,4 +292,6 @@ public struct CommitInfo: Sendable, Equatable {
     public let authorEmail: String
     public let time: Date
     public let parents: [GitObjectID]
+    /// The commit's root tree.
+    public let tree: GitObjectID
 }

@@ -13,9 +13,15 @@ public enum UILinks: Sendable {
         }
     }
 
-    func compare(_ revisions: [String]) -> String {
+    func compare(_ revisions: [String]) -> String { compare(revisions, separator: "&") }
+
+    /// The compare link ready for an HTML attribute (query parts are percent-encoded, so the
+    /// separator is the only character to escape): history pages write thousands of them.
+    func compareAttribute(_ revisions: [String]) -> String { compare(revisions, separator: "&amp;") }
+
+    private func compare(_ revisions: [String], separator: String) -> String {
         switch self {
-        case .server: return "/compare?" + revisions.map { "rev=" + UIPages.query($0) }.joined(separator: "&")
+        case .server: return "/compare?" + revisions.map { "rev=" + UIPages.query($0) }.joined(separator: separator)
         case .export: return "compare-" + UIPages.fileKey(revisions.joined(separator: "-")) + ".html"
         }
     }
@@ -255,9 +261,9 @@ public struct UIPages {
         svg += "\"/>"
         for (index, point) in valued {
             let previous = index > 0 ? points[index - 1].commit.id : nil
-            let target = previous.map { links.compare([$0, point.commit.id]) } ?? links.data(point.commit.id)
+            let target = previous.map { links.compareAttribute([$0, point.commit.id]) } ?? Self.escape(links.data(point.commit.id))
             svg += "<a class=\"point\" href=\""
-            svg += Self.escape(target)
+            svg += target
             svg += "\"><circle cx=\""
             svg += px(index)
             svg += "\" cy=\""

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HTTPTypes
 import MLVCore
+import MLVGit
 import NIOCore
 
 /// How `mlv ui` serves.
@@ -103,6 +104,8 @@ public struct UIServer: Sendable {
 
     /// Serves until the process is interrupted (Ctrl-C stops it cleanly).
     public func run(onStart: @escaping @Sendable (String) -> Void) async throws {
+        // The server only reads and displays; see `GitSettings.verifyObjectHashes`.
+        GitSettings.verifyObjectHashes(false)
         let app = Application(router: router(port: options.port), configuration: .init(address: .hostname(options.host, port: options.port)),
                               onServerRunning: { _ in onStart("http://\(options.host.contains(":") ? "[\(options.host)]" : options.host):\(options.port)/") })
         try await app.runService()

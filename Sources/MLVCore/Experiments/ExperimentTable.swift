@@ -68,7 +68,7 @@ public func experimentTable(_ options: ExperimentShowOptions, project: Project) 
         let baseRevision = Revision.commit(baseline, label: label)
         let baseParams = try reader.params(baseRevision)
         let baseSnapshot = try MetricsSnapshot.read(baseRevision, project: project)
-        let info = try project.git.commitInfo(baseline)
+        let info = try project.commitInfo(baseline)
         directions.merge(try baseRevision.pipeline(project: project)?.metricDirections ?? [:]) { a, _ in a }
         var group: [ExperimentRow] = []
         for experiment in all where experiment.baseline == baseline {
@@ -76,7 +76,7 @@ public func experimentTable(_ options: ExperimentShowOptions, project: Project) 
             let snapshot = try MetricsSnapshot.read(revision, project: project)
             group.append(ExperimentRow(
                 name: experiment.name, isBaseline: false, baseline: baseline.hex, commit: experiment.commit.hex,
-                created: try project.git.commitInfo(experiment.commit).time, state: "done", exitCode: nil,
+                created: try project.commitInfo(experiment.commit).time, state: "done", exitCode: nil,
                 params: try reader.params(revision), metrics: RevisionValues.metrics(snapshot),
                 gate: RevisionValues.gate(revision, snapshot: snapshot, baseline: baseSnapshot, project: project)))
         }

@@ -56,7 +56,7 @@ public struct LineageQuery {
     public init(project: Project) { self.project = project }
 
     mutating func lock(at commit: GitObjectID) throws -> LockFile? {
-        guard let blob = try project.git.blobID(LockFile.fileName, at: commit) else { return nil }
+        guard let blob = try project.blobID(LockFile.fileName, at: commit) else { return nil }
         return try lock(blob: blob, commit: commit)
     }
 
@@ -193,7 +193,7 @@ public struct LineageQuery {
             } ?? false
             if records { found = commit } else if found != nil { break }
         }
-        return try found.map { CommitSummary(try project.git.commitInfo($0)) }
+        return try found.map { CommitSummary(try project.commitInfo($0)) }
     }
 
     // MARK: Downstream
@@ -221,7 +221,7 @@ public struct LineageQuery {
         // Newest first, so the last commit seen for a record is the oldest.
         for stage in try LockFile.load(root: project.root).stages { records[key(stage)] = Record(stage: stage, commit: nil) }
         for commit in commits {
-            guard let blob = try project.git.blobID(LockFile.fileName, at: commit) else { continue }
+            guard let blob = try project.blobID(LockFile.fileName, at: commit) else { continue }
             for stage in try lock(blob: blob, commit: commit).stages {
                 records[key(stage), default: Record(stage: stage, commit: nil)].commit = commit
             }
@@ -241,7 +241,7 @@ public struct LineageQuery {
                     next.insert(id)
                     var info: CommitSummary?
                     if let commit = record.commit {
-                        if infos[commit] == nil { infos[commit] = CommitSummary(try project.git.commitInfo(commit)) }
+                        if infos[commit] == nil { infos[commit] = CommitSummary(try project.commitInfo(commit)) }
                         info = infos[commit]
                     }
                     outputs.append(DownstreamOutput(path: path, id: id, stage: record.stage.name, madeFrom: dep.path,

@@ -45,7 +45,7 @@ func defaultGateBaseline(for revision: Revision, project: Project) throws -> Rev
     case .workspace:
         return try project.git.headCommit().map { .commit($0, label: "HEAD") }
     case .commit(let id, let label):
-        let parents = try project.git.commitInfo(id).parents
+        let parents = try project.commitInfo(id).parents
         return parents.first.map { .commit($0, label: label + "~1") }
     }
 }

@@ -115,11 +115,10 @@ public func metricHistory(_ metric: String, range: String?, extraFiles: [String]
     }
     guard let tip = tipText == "HEAD" ? try project.git.headCommit() : try project.resolveCommit(tipText) else { return [] }
     var points: [HistoryPoint] = []
-    for commit in try project.git.history(from: tip, firstParent: true, limit: limit) {
-        if commit == stop { break }
+    for commit in try project.firstParentHistory(from: tip, limit: limit, stop: stop) {
         let snapshot = try MetricsSnapshot.read(.commit(commit, label: commit.short), extraFiles: extraFiles, project: project)
         let found = snapshot.lookup(metric).first
-        points.append(HistoryPoint(commit: CommitSummary(try project.git.commitInfo(commit)), value: found?.value.number, source: found?.source))
+        points.append(HistoryPoint(commit: CommitSummary(try project.commitInfo(commit)), value: found?.value.number, source: found?.source))
     }
     return points.reversed()
 }

@@ -13,6 +13,9 @@ public final class ParsedBlobCache: @unchecked Sendable {
     /// Metrics snapshots of commits, by `SnapshotKey`: a commit's files never change, and the
     /// key holds the notes commit the snapshot was read with, so a new note misses.
     private var snapshots: [SnapshotKey: MetricsSnapshot] = [:]
+    /// Commits read (subject, author, time, parents): a commit id names its bytes too, so a
+    /// history walked once is walked again without libgit2.
+    private var commits: [GitObjectID: CommitInfo] = [:]
     private let lock = NSLock()
     let capacity: Int
 
@@ -35,6 +38,15 @@ public final class ParsedBlobCache: @unchecked Sendable {
         lock.withLock {
             if snapshots.count >= capacity { snapshots.removeAll(keepingCapacity: true) }
             snapshots[key] = snapshot
+        }
+    }
+
+    func commit(_ id: GitObjectID) -> CommitInfo? { lock.withLock { commits[id] } }
+
+    func store(commit: CommitInfo) {
+        lock.withLock {
+            if commits.count >= capacity { commits.removeAll(keepingCapacity: true) }
+            commits[commit.id] = commit
         }
     }
 
@@ -62,7 +74,7 @@ extension Revision {
             guard let bytes = try read(path, project: project) else { return nil }
             return try StructuredFile.parse(bytes, file: path).flattened()
         }
-        guard let blob = try project.git.blobID(path, at: id) else { return nil }
+        guard let blob = try project.blobID(path, at: id) else { return nil }
         if let cached = project.parsedBlobs.file(blob) { return cached }
         let parsed = try StructuredFile.parse(Array(try project.git.readBlob(id: blob)), file: path, revision: label).flattened()
         project.parsedBlobs.store(file: parsed, for: blob)

@@ -46,7 +46,7 @@ public enum Revision: Sendable, Equatable {
             guard let bytes = try read(PipelineDefinition.fileName, project: project) else { return nil }
             return try PipelineDefinition.parse(bytes, revision: nil)
         }
-        guard let blob = try project.git.blobID(PipelineDefinition.fileName, at: id) else { return nil }
+        guard let blob = try project.blobID(PipelineDefinition.fileName, at: id) else { return nil }
         if let cached = project.parsedBlobs.pipeline(blob) { return cached }
         let parsed = try PipelineDefinition.parse(Array(try project.git.readBlob(id: blob)), revision: label)
         project.parsedBlobs.store(pipeline: parsed, for: blob)

@@ -16,10 +16,28 @@ public enum UTCTimestamp {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        let year = "\(parts.tm_year + 1900)", month = two(parts.tm_mon + 1), day = two(parts.tm_mday)
-        let hour = two(parts.tm_hour), minute = two(parts.tm_min), second = two(parts.tm_sec)
-        if compact { return year + month + day + "T" + hour + minute + second }
-        return "\(year)-\(month)-\(day)T\(hour):\(minute):\(second)Z"
+        // Written digit by digit: pages print thousands of these.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(20)
+        func put(_ value: Int32, width: Int) {
+            var divisor: Int32 = 1
+            for _ in 1..<width { divisor *= 10 }
+            var rest = max(value, 0)
+            if rest / divisor >= 10 { for byte in String(rest).utf8 { bytes.append(byte) }; return }
+            while divisor > 0 { bytes.append(UInt8(48 + rest / divisor)); rest %= divisor; divisor /= 10 }
+        }
+        put(parts.tm_year + 1900, width: 4)
+        if !compact { bytes.append(UInt8(ascii: "-")) }
+        put(parts.tm_mon + 1, width: 2)
+        if !compact { bytes.append(UInt8(ascii: "-")) }
+        put(parts.tm_mday, width: 2)
+        bytes.append(UInt8(ascii: "T"))
+        put(parts.tm_hour, width: 2)
+        if !compact { bytes.append(UInt8(ascii: ":")) }
+        put(parts.tm_min, width: 2)
+        if !compact { bytes.append(UInt8(ascii: ":")) }
+        put(parts.tm_sec, width: 2)
+        if !compact { bytes.append(UInt8(ascii: "Z")) }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

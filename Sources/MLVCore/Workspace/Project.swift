@@ -243,11 +243,36 @@ public final class Project {
     }
 
     /// Summary of a commit (subject, author, time).
-    public func commitSummary(hex: String) throws -> CommitSummary { CommitSummary(try git.commitInfo(try resolveCommit(hex))) }
+    public func commitSummary(hex: String) throws -> CommitSummary { CommitSummary(try commitInfo(try resolveCommit(hex))) }
+
+    /// A commit's subject, author, time and parents, read once per cache (see `ParsedBlobCache`).
+    func commitInfo(_ id: GitObjectID) throws -> CommitInfo {
+        if let known = parsedBlobs.commit(id) { return known }
+        let info = try git.commitInfo(id)
+        parsedBlobs.store(commit: info)
+        return info
+    }
+
+    /// The blob at `path` in `commit`, found from the commit's cached tree id.
+    func blobID(_ path: String, at commit: GitObjectID) throws -> GitObjectID? {
+        try git.blobID(path, inTree: try commitInfo(commit).tree)
+    }
 
     /// Up to `limit` commits along first-parent history from `revision`, newest first.
     public func firstParentHistory(from revision: String, limit: Int) throws -> [GitObjectID] {
-        try git.history(from: try resolveCommit(revision), firstParent: true, limit: limit)
+        try firstParentHistory(from: try resolveCommit(revision), limit: limit)
+    }
+
+    /// Follows first parents through `commitInfo`, so each commit is read once and a long-lived
+    /// process walks a history it has seen without reading it again. Stops before `stop`.
+    func firstParentHistory(from tip: GitObjectID, limit: Int, stop: GitObjectID? = nil) throws -> [GitObjectID] {
+        var result: [GitObjectID] = []
+        var next: GitObjectID? = tip
+        while let id = next, id != stop, result.count < limit {
+            result.append(id)
+            next = try commitInfo(id).parents.first
+        }
+        return result
     }
 
     /// Local branch names.
