@@ -191,6 +191,13 @@ def scenario(tool, kind, out, w1, w2, endpoint, rep):
     sh(f"cp {w2} {repo}/big.bin", out, False)
     sh(tool.add("big.bin"), repo)
     m4 = timed("W2 push", tool.push(), repo)
+    clone = base + "-clone2"
+    if tool.pull() is None:
+        m6 = timed("W2 clone+pull", f"git clone -q {store} {clone}", out) if kind == "dir" else 0
+    else:
+        sh(f"git clone -q {repo} {clone}", out, False)
+        m6 = timed("W2 clone+pull", tool.pull(), clone)
+    discard(clone)
     stored_before = du(store) if kind == "dir" else s3_bytes(endpoint, url[5:].split("/")[0])
     make_w3(f"{repo}/big.bin")
     sh(tool.add("big.bin"), repo)
@@ -198,7 +205,7 @@ def scenario(tool, kind, out, w1, w2, endpoint, rep):
     stored_after = du(store) if kind == "dir" else s3_bytes(endpoint, url[5:].split("/")[0])
     r["W3 bytes added"] = stored_after - stored_before
     r["bytes stored (all)"] = stored_after
-    r["peak MiB"] = max(m1, m2, m3, m4, m5)
+    r["peak MiB"] = max(m1, m2, m3, m4, m5, m6)
     r.update(counted)
     discard(repo)
     if kind == "dir":

@@ -218,6 +218,57 @@ final class RemoteEndToEndTests: XCTestCase {
         XCTAssertEqual(try copy.read("model.bin"), model)
     }
 
+    func testLargeFilePullIsVerifiedWholeAndNamesTheDamagedChunk() throws {
+        let repo = try TestRepository()
+        let model = TestRepository.bytes(8 << 20, seed: 21)
+        try repo.write("model.bin", model)
+        XCTAssertEqual(try repo.mlv("add", "model.bin").code, 0)
+        XCTAssertEqual(try repo.mlv("remote", "add", "store", remoteDirectory, "--default").code, 0)
+        try repo.git("commit", "-q", "-m", "v1")
+        XCTAssertEqual(try repo.mlv("push").code, 0)
+        let fileID = TestRepository.sha256(model)
+
+        // A clean pull rebuilds the file and records it as verified, so checkout copies it
+        // without hashing it again.
+        let good = try clone(repo)
+        let pulled = try good.mlv("pull")
+        XCTAssertEqual(pulled.code, 0, pulled.stderr)
+        XCTAssertEqual(try good.read("model.bin"), model)
+        XCTAssertTrue(try String(decoding: good.read(".mlv/state/objects"), as: UTF8.self).contains(fileID))
+        try good.assertCacheObjectsWhole()
+
+        // One flipped byte in the middle of the chunks' pack: the whole-file hash fails, and
+        // the error names the chunk that differs and the pack it came from.
+        let packs = try FileManager.default.contentsOfDirectory(atPath: remoteDirectory + "/packs").filter { $0.hasSuffix(".pack") }
+        let sizes = try packs.map { (try FileManager.default.attributesOfItem(atPath: remoteDirectory + "/packs/" + $0)[.size] as! NSNumber).intValue }
+        let largest = packs[sizes.firstIndex(of: sizes.max()!)!]
+        let packPath = remoteDirectory + "/packs/" + largest
+        chmod(packPath, 0o644)
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: packPath))
+        try handle.seek(toOffset: 4 << 20)
+        let byte = handle.readData(ofLength: 1)
+        try handle.seek(toOffset: 4 << 20)
+        handle.write(Data([byte[0] ^ 0xff]))
+        try handle.close()
+        let bad = try clone(repo)
+        let refused = try bad.mlv("pull")
+        XCTAssertEqual(refused.code, 2)
+        let match = try XCTUnwrap(refused.stderr.range(of: "object [0-9a-f]{64} in", options: .regularExpression), refused.stderr)
+        let named = refused.stderr[match].dropFirst("object ".count).prefix(64)
+        XCTAssertNotEqual(String(named), fileID, "a chunk is named, not the whole file")
+        let check = try bad.mlv("fsck", "--remote", "store")
+        XCTAssertEqual(check.code, 1)
+        XCTAssertTrue(check.stdout.contains(String(named)), "fsck --remote finds the same chunk: \(check.stdout)")
+        XCTAssertEqual(refused.stderr, """
+        mlv: error: remote store (\(remoteDirectory)): object \(named) in packs/\(largest) does not match its id (corrupted or truncated on the remote); \
+        nothing from it was stored. Run `mlv fsck --remote` and push it again from a clone that has it.
+
+        """)
+        XCTAssertFalse(bad.exists("model.bin"))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: bad.path(".mlv/cache/tmp")), [])
+        XCTAssertFalse(try bad.cacheObjects().contains(fileID))
+    }
+
     func testTenThousandSmallFilesTravelInAFewPacks() throws {
         let repo = try TestRepository()
         for i in 0..<10_000 { try repo.write("data/d\(i / 100)/f\(i).txt", "file number \(i)\n") }
