@@ -94,7 +94,7 @@ def start_moto(log):
     MOTO_LOG = log
     proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
                             stdout=subprocess.DEVNULL, stderr=open(log, "wb"))
-    for _ in range(100):
+    for _ in range(600):
         try:
             socket.create_connection(("127.0.0.1", port), 0.2).close()
             return proc, f"http://127.0.0.1:{port}"

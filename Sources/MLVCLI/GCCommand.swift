@@ -46,6 +46,7 @@ struct GCCommand: ParsableCommand {
             } else if !global.quiet {
                 let verb = dryRun ? "Would remove" : "Removed"
                 print("\(verb) \(result.removedObjects) object(s), \(Terminal.size(result.removedBytes)); kept \(result.keptObjects) (\(Terminal.size(result.keptBytes))).")
+                if result.packsMerged > 0 { print("Merged \(result.packsMerged) local pack(s) into \(result.packsWritten).") }
             }
         }
     }

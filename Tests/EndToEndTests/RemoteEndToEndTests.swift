@@ -269,6 +269,58 @@ final class RemoteEndToEndTests: XCTestCase {
         XCTAssertFalse(try bad.cacheObjects().contains(fileID))
     }
 
+    func testGCMergesLocalPacksAndAKilledMergeLosesNothing() throws {
+        // Four commits, each pulled on its own in a clone: four local packs of ~40 MiB.
+        let repo = try TestRepository()
+        XCTAssertEqual(try repo.mlv("remote", "add", "store", remoteDirectory, "--default").code, 0)
+        var commits: [String] = []
+        for round in 0..<4 {
+            for i in 0..<40 { try repo.write("data/r\(round)/f\(i).bin", TestRepository.bytes(1000 << 10, seed: UInt64(round * 100 + i))) }
+            XCTAssertEqual(try repo.mlv("add", "data/r\(round)").code, 0)
+            try repo.git("commit", "-q", "-m", "round \(round)")
+            XCTAssertEqual(try repo.mlv("push").code, 0)
+            commits.append(try repo.git("rev-parse", "HEAD").stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        let copy = try clone(repo)
+        for commit in commits {
+            try copy.git("checkout", "-q", commit)
+            let pull = try copy.mlv("pull")
+            XCTAssertEqual(pull.code, 0, pull.stderr)
+        }
+        func packs(_ suffix: String) throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: copy.path(".mlv/cache/packs")).filter { $0.hasSuffix(suffix) && !$0.hasPrefix(".") }
+        }
+        XCTAssertGreaterThanOrEqual(try packs(".idx").count, 4)
+
+        // Killed while it writes the merged pack: nothing is lost, and a rerun finishes.
+        let gc = try copy.startMLV(["gc", "--all-commits"])
+        let deadline = Date().addingTimeInterval(60)
+        var sawMerge = false
+        while Date() < deadline && gc.isRunning {
+            let temporaries = (try? FileManager.default.contentsOfDirectory(atPath: copy.path(".mlv/cache/tmp"))) ?? []
+            if temporaries.contains(where: { $0.hasPrefix(".tmp-obj-") }) { sawMerge = true; break }
+            usleep(1000)
+        }
+        XCTAssertTrue(sawMerge, "the merge's pack appeared")
+        kill(gc.processIdentifier, SIGKILL)
+        gc.waitUntilExit()
+        XCTAssertEqual(gc.terminationReason, .uncaughtSignal, "gc was still running when killed")
+        XCTAssertEqual(try copy.mlv("fsck").code, 0)
+
+        let rerun = try json(try copy.mlv("gc", "--all-commits", "--json"))
+        XCTAssertGreaterThanOrEqual(rerun["packs_merged"] as! Int, 4)
+        XCTAssertEqual(rerun["packs_written"] as? Int, 1)
+        XCTAssertEqual(rerun["removed_objects"] as? Int, 0)
+        XCTAssertEqual(try packs(".idx").count, 1)
+        XCTAssertEqual(try packs(".pack").count, 1, "no pack without its index is left")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: copy.path(".mlv/cache/tmp")), [])
+        XCTAssertEqual(try copy.mlv("fsck").code, 0)
+        try copy.assertCacheObjectsWhole()
+        for round in 0..<4 { try FileManager.default.removeItem(atPath: copy.path("data/r\(round)")) }
+        XCTAssertEqual(try copy.mlv("checkout").code, 0)
+        XCTAssertEqual(try copy.fingerprint("data"), try repo.fingerprint("data"))
+    }
+
     func testTenThousandSmallFilesTravelInAFewPacks() throws {
         let repo = try TestRepository()
         for i in 0..<10_000 { try repo.write("data/d\(i / 100)/f\(i).txt", "file number \(i)\n") }

@@ -108,4 +108,62 @@ final class LocalPacksTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/cache/tmp"), [])
         XCTAssertEqual(try packFiles(), [])
     }
+
+    func testSmallPacksAreMergedIntoOneThatHoldsEveryObjectVerified() throws {
+        var ids: [ObjectID] = []
+        for round in 0..<5 { ids += try pack(["object \(round)-a", "object \(round)-b", "shared"]) }
+        XCTAssertEqual(store.packs.count(), 5)
+        let (merged, written) = try store.packs.consolidate()
+        XCTAssertEqual(merged, 5)
+        XCTAssertEqual(written, 1)
+        XCTAssertEqual(try packFiles().count, 2, "one pack and its index")
+        let reopened = ObjectStore(root: dir + "/cache", temporaryDirectory: dir + "/cache/tmp")
+        XCTAssertEqual(reopened.packs.count(), 1)
+        XCTAssertEqual(Set(try reopened.allObjects().map(\.id)), Set(ids))
+        XCTAssertEqual(try reopened.allObjects().count, 11, "the object held by every pack is kept once")
+        for id in Set(ids) { XCTAssertEqual(ObjectID.of(try reopened.readVerified(id)), id) }
+        // One pack left: nothing more to merge.
+        XCTAssertEqual(try reopened.packs.consolidate().merged, 0)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/cache/tmp"), [])
+    }
+
+    func testAMergeLeavesADamagedPackAloneForFsck() throws {
+        let good = try pack(["good-1", "good-2"]) + (try pack(["good-3"]))
+        let bad = try pack(["bad-1", "bad-2"])
+        let badPack = try XCTUnwrap(store.location(of: bad[0]))
+        chmod(badPack, 0o644)
+        let handle = try XCTUnwrap(FileHandle(forUpdatingAtPath: badPack))
+        try handle.seek(toOffset: 1)
+        handle.write(Data("X".utf8))
+        try handle.close()
+        let fresh = ObjectStore(root: dir + "/cache", temporaryDirectory: dir + "/cache/tmp")
+        XCTAssertEqual(try fresh.packs.consolidate().merged, 2)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: badPack), "the damaged pack is not merged or deleted")
+        XCTAssertEqual(fresh.location(of: bad[1]), badPack)
+        for id in good { XCTAssertNotNil(try fresh.readVerified(id)) }
+        XCTAssertEqual(fresh.packs.count(), 2)
+    }
+
+    func testAMergeInterruptedAfterItsNewPackLosesNothing() throws {
+        // What a merge killed after installing its pack leaves: the old packs and the new one
+        // holding the same objects. Everything reads; the next merge ends with one pack.
+        let first = try pack(["one", "two"])
+        let second = try pack(["three"])
+        let builder = try store.packs.makeBuilder()
+        for text in ["one", "two", "three"] { try Array(text.utf8).withUnsafeBytes { try builder.append([(ObjectID.of(Array(text.utf8)), $0)]) } }
+        try builder.commit()
+        // And a pack whose index was already deleted (killed between the two unlinks).
+        let orphan = try pack(["orphan"])
+        let orphanPack = try XCTUnwrap(store.location(of: orphan[0]))
+        try FileManager.default.removeItem(atPath: String(orphanPack.dropLast(".pack".count)) + ".idx")
+        let fresh = ObjectStore(root: dir + "/cache", temporaryDirectory: dir + "/cache/tmp")
+        XCTAssertEqual(fresh.packs.count(), 3, "a pack without its index is not counted")
+        for id in first + second { XCTAssertNotNil(try fresh.readVerified(id)) }
+        try fresh.remove(Set<ObjectID>())
+        XCTAssertEqual(try fresh.packs.consolidate().merged, 3)
+        let after = ObjectStore(root: dir + "/cache", temporaryDirectory: dir + "/cache/tmp")
+        XCTAssertEqual(after.packs.count(), 1)
+        XCTAssertEqual(try packFiles().count, 2)
+        XCTAssertEqual(Set(try after.allObjects().map(\.id)), Set(first + second))
+    }
 }

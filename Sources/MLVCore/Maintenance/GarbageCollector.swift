@@ -5,6 +5,9 @@ public struct GCResult: Sendable, Equatable {
     public let keptObjects: Int
     public let keptBytes: Int64
     public let dryRun: Bool
+    /// Small local packs merged into `packsWritten` new ones (none on a dry run).
+    public var packsMerged = 0
+    public var packsWritten = 0
 }
 
 /// Deletes cache objects that nothing in `scope` (plus the work tree and HEAD) references
@@ -31,11 +34,13 @@ public func collectGarbage(scope: GCScope, dryRun: Bool, keepExperiments: Bool =
             removedBytes += object.size
         }
     }
+    var result = GCResult(removedObjects: removed, removedBytes: removedBytes, keptObjects: kept, keptBytes: keptBytes, dryRun: dryRun)
     if !dryRun {
         try project.store.remove(dead)
         project.store.removeAbandonedTemporaries()
+        (result.packsMerged, result.packsWritten) = try project.store.packs.consolidate()
     }
-    return GCResult(removedObjects: removed, removedBytes: removedBytes, keptObjects: kept, keptBytes: keptBytes, dryRun: dryRun)
+    return result
 }
 
 /// Problems specific to `gc`.

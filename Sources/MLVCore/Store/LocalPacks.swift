@@ -190,11 +190,66 @@ final class LocalPacks: @unchecked Sendable {
             removed += 1
         }
         // Forget everything: the next lookup reads the indexes that remain.
+        forgetLoaded()
+        return removed
+    }
+
+    /// Packs below this size are merged by `consolidate` (a fetch commits a pack every 64 MiB,
+    /// so every pack a fetch or an adopted small remote pack made counts as small).
+    static let smallPackSize: Int64 = 64 << 20
+    /// Merged packs are cut at about this size.
+    static let mergedPackSize: Int64 = 256 << 20
+
+    /// Merges the small packs into as few as `mergedPackSize` allows, as `git gc` repacks, so
+    /// that loading the indexes does not grow with the number of fetches. Every object is
+    /// read back and checked before it is copied; a pack with a damaged object is left as it
+    /// is (for fsck to report). The merged packs are installed before the old ones go, so a
+    /// process killed on the way leaves objects twice at worst, never missing. Returns how
+    /// many packs were merged and how many were written. Runs under the repository lock (gc).
+    func consolidate() throws -> (merged: Int, written: Int) {
+        let (packNames, packContents) = lock.withLock { loadIfNeeded(); return (names, contents) }
+        let small = zip(packNames, packContents).filter { (FileSystem.lstatFile(packPath($0.0))?.size ?? 0) < LocalPacks.smallPackSize }
+        guard small.count >= 2 else { return (0, 0) }
+        var builder = try makeBuilder()
+        var merged: [String] = [], written: Set<String> = []
+        for (name, entries) in small {
+            let fd = open(packPath(name), O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            var items: [(ObjectID, [UInt8])] = []
+            for entry in entries {
+                guard let bytes = LocalPacks.intactItem(entry, in: fd, path: packPath(name)) else { items = []; break }
+                items.append((entry.id, bytes))
+            }
+            guard items.count == entries.count else { continue }
+            for (id, bytes) in items { try bytes.withUnsafeBytes { try builder.append([(id, $0)]) } }
+            merged.append(name)
+            if builder.bytes >= LocalPacks.mergedPackSize {
+                if let name = try builder.commit() { written.insert(name) }
+                builder = try makeBuilder()
+            }
+        }
+        if let name = try builder.commit() { written.insert(name) }
+        // A pack is named by its bytes: an old pack that held exactly what a new one holds has
+        // just been replaced by it, and stays.
+        for name in merged where !written.contains(name) {
+            // The index first: a pack without one no longer counts, and `removeOrphans` takes it.
+            unlink("\(directory)/\(name).idx")
+            unlink(packPath(name))
+        }
+        try FileSystem.syncDirectory(directory)
+        forgetLoaded()
+        return (merged.count, written.count)
+    }
+
+    /// How many packs count (have their index).
+    func count() -> Int { lock.withLock { loadIfNeeded(); return names.count } }
+
+    private func forgetLoaded() {
         lock.withLock {
             for fd in descriptors where fd >= 0 { close(fd) }
             names = []; descriptors = []; contents = []; locations = [:]; checked = [:]; loaded = false
         }
-        return removed
     }
 
     /// Deletes pack files whose index never appeared (a fetch killed between the two renames)
@@ -250,17 +305,21 @@ final class LocalPackBuilder: @unchecked Sendable {
         }
     }
 
-    /// Makes the pack durable and visible; an empty pack is simply dropped.
-    func commit() throws {
+    /// Makes the pack durable and visible; an empty pack is simply dropped. Returns the pack's
+    /// name (nil when empty).
+    @discardableResult
+    func commit() throws -> String? {
         let (entries, size) = lock.withLock { (self.entries, self.size) }
         finished = true
-        guard !entries.isEmpty else { close(fd); unlink(path); return }
+        guard !entries.isEmpty else { close(fd); unlink(path); return nil }
         guard fsync(fd) == 0 else {
             let failure = errno
             close(fd); unlink(path)
             throw FileError(path: path, operation: "fsync", errno: failure)
         }
         close(fd)
-        do { try install(path, PackIndex(packSize: size, entries: entries)) } catch { unlink(path); throw error }
+        let index = PackIndex(packSize: size, entries: entries)
+        do { try install(path, index) } catch { unlink(path); throw error }
+        return index.pack.hex
     }
 }

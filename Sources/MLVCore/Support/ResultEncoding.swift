@@ -74,7 +74,7 @@ extension GateReport: Encodable {
 extension GCResult: Encodable {
     enum CodingKeys: String, CodingKey {
         case removedObjects = "removed_objects", removedBytes = "removed_bytes", keptObjects = "kept_objects"
-        case keptBytes = "kept_bytes", dryRun = "dry_run"
+        case keptBytes = "kept_bytes", dryRun = "dry_run", packsMerged = "packs_merged", packsWritten = "packs_written"
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -84,6 +84,8 @@ extension GCResult: Encodable {
         try c.encode(keptObjects, forKey: .keptObjects)
         try c.encode(keptBytes, forKey: .keptBytes)
         try c.encode(dryRun, forKey: .dryRun)
+        try c.encode(packsMerged, forKey: .packsMerged)
+        try c.encode(packsWritten, forKey: .packsWritten)
     }
 }
 
