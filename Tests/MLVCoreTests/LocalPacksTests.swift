@@ -30,6 +30,15 @@ final class LocalPacksTests: XCTestCase {
         return ids
     }
 
+    /// Overwrites one byte of a (read-only) pack with `X`.
+    func damage(_ packPath: String, at offset: UInt64) throws {
+        chmod(packPath, 0o644)
+        let handle = try XCTUnwrap(FileHandle(forUpdatingAtPath: packPath))
+        try handle.seek(toOffset: offset)
+        handle.write(Data("X".utf8))
+        try handle.close()
+    }
+
     func packFiles() throws -> [String] {
         (try? FileManager.default.contentsOfDirectory(atPath: dir + "/cache/packs"))?.sorted() ?? []
     }
@@ -53,11 +62,7 @@ final class LocalPacksTests: XCTestCase {
     func testADamagedPackedObjectIsReportedAndNeverReturned() throws {
         let ids = try pack(["payload-one", "payload-two"])
         let packPath = dir + "/cache/packs/" + (try packFiles().first { $0.hasSuffix(".pack") })!
-        chmod(packPath, 0o644)
-        let handle = try XCTUnwrap(FileHandle(forUpdatingAtPath: packPath))
-        try handle.seek(toOffset: 2)
-        handle.write(Data("X".utf8))
-        try handle.close()
+        try damage(packPath, at: 2)
         let fresh = ObjectStore(root: dir + "/cache", temporaryDirectory: dir + "/cache/tmp")
         XCTAssertThrowsError(try fresh.readVerified(ids[0])) { XCTAssertEqual($0 as? StoreError, .corrupted(ids[0], path: packPath)) }
         XCTAssertEqual(try fresh.readVerified(ids[1]), Array("payload-two".utf8))
@@ -131,11 +136,7 @@ final class LocalPacksTests: XCTestCase {
         let good = try pack(["good-1", "good-2"]) + (try pack(["good-3"]))
         let bad = try pack(["bad-1", "bad-2"])
         let badPack = try XCTUnwrap(store.location(of: bad[0]))
-        chmod(badPack, 0o644)
-        let handle = try XCTUnwrap(FileHandle(forUpdatingAtPath: badPack))
-        try handle.seek(toOffset: 1)
-        handle.write(Data("X".utf8))
-        try handle.close()
+        try damage(badPack, at: 1)
         let fresh = ObjectStore(root: dir + "/cache", temporaryDirectory: dir + "/cache/tmp")
         XCTAssertEqual(try fresh.packs.consolidate().merged, 2)
         XCTAssertTrue(FileManager.default.fileExists(atPath: badPack), "the damaged pack is not merged or deleted")
