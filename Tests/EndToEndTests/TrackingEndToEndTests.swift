@@ -130,6 +130,39 @@ final class TrackingEndToEndTests: XCTestCase {
         XCTAssertEqual(try repo.mlv("status", "--exit-code").code, 1)
     }
 
+    func testUnchangedStatusTrustsItsPresenceProofAndADamagedIndexIsRebuilt() throws {
+        let repo = try TestRepository()
+        for i in 0..<20 { try repo.write("data/f\(i).txt", "file \(i)\n") }
+        XCTAssertEqual(try repo.mlv("add", "data").code, 0)
+        usleep(100_000)
+        XCTAssertEqual(try repo.mlv("status", "--exit-code").code, 0)
+        let proofs = try String(contentsOfFile: repo.path(".mlv/state/present"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(proofs.count, 2, "the generation, then the directory's manifest id")
+
+        // An object removed with its folder's time put back is not looked for: status costs no
+        // look into the cache per object while the generation stands.
+        let id = TestRepository.sha256(Data("file 3\n".utf8))
+        let shard = repo.path(".mlv/cache/\(id.prefix(2))")
+        _ = try TestRepository.run("/usr/bin/touch", ["-r", shard, repo.path("stamp")], in: repo.root)
+        try FileManager.default.removeItem(atPath: shard + "/" + id.dropFirst(2))
+        _ = try TestRepository.run("/usr/bin/touch", ["-r", repo.path("stamp"), shard], in: repo.root)
+        XCTAssertEqual(try repo.mlv("status", "--exit-code").code, 0)
+        // Without the proof the object is looked for and found missing.
+        try FileManager.default.removeItem(atPath: repo.path(".mlv/state/present"))
+        let checked = try repo.mlv("status", "--exit-code")
+        XCTAssertEqual(checked.code, 1)
+        XCTAssertEqual(checked.stdout, "data  up to date, missing from cache (1 object(s))\n")
+
+        // A truncated index is never trusted: a warning, every file hashed again, the right answer.
+        let index = repo.path(".mlv/state/hashes")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: index))
+        try bytes.prefix(bytes.count - 10).write(to: URL(fileURLWithPath: index))
+        let damaged = try repo.mlv("status", "--exit-code")
+        XCTAssertEqual(damaged.code, 1)
+        XCTAssertEqual(damaged.stderr, "mlv: warning: \(index) is damaged (truncated or altered: its checksum does not match); it was ignored and is rebuilt from scratch (files are hashed again)\n")
+        XCTAssertEqual(try repo.mlv("status", "--exit-code").stderr, "", "rebuilt by the status that warned")
+    }
+
     func testDiffBetweenCommitsAndWorkspace() throws {
         let repo = try TestRepository()
         for i in 0..<3 { try repo.write("data/f\(i).txt", "v1 \(i)\n") }

@@ -29,4 +29,111 @@ final class StateCacheTests: XCTestCase {
         let cache = StateCache(file: dir + "/state")
         XCTAssertNil(cache.id(for: "garbage", stat: try XCTUnwrap(FileSystem.lstatFile(dir + "/state"))))
     }
+
+    /// A saved index with two entries, and its bytes.
+    private func savedIndex(in dir: String) throws -> (FileStat, ObjectID, [UInt8]) {
+        try Data("x".utf8).write(to: URL(fileURLWithPath: dir + "/f"))
+        let st = try XCTUnwrap(FileSystem.lstatFile(dir + "/f"))
+        let id = ObjectID.of(Array("x".utf8))
+        let cache = StateCache(file: dir + "/state")
+        cache.record("f", stat: st, id: id, hashedAt: Int64.max)
+        cache.record("dir/é g", stat: st, id: id, hashedAt: Int64.max)
+        try cache.save()
+        return (st, id, Array(try Data(contentsOf: URL(fileURLWithPath: dir + "/state"))))
+    }
+
+    private func temporaryFolder() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("state-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    func testTheIndexIsBinaryAndReadsBackExactly() throws {
+        let dir = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (st, id, bytes) = try savedIndex(in: dir)
+        XCTAssertEqual(Array(bytes.prefix(8)), Array("MLVSTATE".utf8))
+        // header 16, two records of 58 bytes plus their paths (1 and 8 bytes), checksum 32.
+        XCTAssertEqual(bytes.count, 16 + 58 + 8 + 58 + 1 + 32)
+        let reloaded = StateCache(file: dir + "/state")
+        XCTAssertNil(reloaded.problem)
+        XCTAssertEqual(reloaded.id(for: "f", stat: st), id)
+        XCTAssertEqual(reloaded.id(for: "dir/é g", stat: st), id)
+    }
+
+    func testATruncatedAlteredOrNewerIndexIsNeverTrusted() throws {
+        let dir = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (st, _, bytes) = try savedIndex(in: dir)
+        var altered = bytes
+        altered[30] ^= 1
+        var newer = bytes
+        newer[8] = 3
+        let cases: [([UInt8], String)] = [
+            (Array(bytes.dropLast(5)), "is damaged (truncated or altered: its checksum does not match)"),
+            (Array(bytes.prefix(20)), "is truncated"),
+            (altered, "is damaged (truncated or altered: its checksum does not match)"),
+            (newer, "was written by a newer mlv (format 3)"),
+        ]
+        for (content, reason) in cases {
+            try Data(content).write(to: URL(fileURLWithPath: dir + "/state"))
+            let cache = StateCache(file: dir + "/state")
+            XCTAssertEqual(cache.problem, "\(dir)/state \(reason); it was ignored and is rebuilt from scratch (files are hashed again)")
+            XCTAssertNil(cache.id(for: "f", stat: st))
+            try cache.save()
+            let rebuilt = StateCache(file: dir + "/state")
+            XCTAssertNil(rebuilt.problem, "the save rewrote it whole")
+        }
+    }
+
+    func testTheTextFormOfEarlierVersionsIsReadAndRewritten() throws {
+        let dir = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data("x".utf8).write(to: URL(fileURLWithPath: dir + "/f"))
+        let st = try XCTUnwrap(FileSystem.lstatFile(dir + "/f"))
+        let id = ObjectID.of(Array("x".utf8))
+        try Data("\(st.inode) \(st.size) \(st.mtimeNanoseconds) \(id.hex) f\n".utf8).write(to: URL(fileURLWithPath: dir + "/state"))
+        let old = StateCache(file: dir + "/state")
+        XCTAssertEqual(old.id(for: "f", stat: st), id)
+        try old.save()
+        XCTAssertEqual(Array(try Data(contentsOf: URL(fileURLWithPath: dir + "/state")).prefix(8)), Array("MLVSTATE".utf8))
+        XCTAssertEqual(StateCache(file: dir + "/state").id(for: "f", stat: st), id)
+    }
+
+    func testPresenceProofsHoldOnlyForTheirGeneration() throws {
+        let dir = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = ObjectStore(root: dir + "/cache", temporaryDirectory: dir + "/cache/tmp")
+        let batch = ObjectBatch()
+        let id = try store.ingest(bytes: Array("kept".utf8), batch: batch)
+        try batch.commit()
+        let generation = CacheGeneration(store: store)
+        XCTAssertNil(generation.current(), "a folder changed within the racy window proves nothing")
+        usleep(50_000)
+        let first = try XCTUnwrap(generation.current())
+        XCTAssertEqual(generation.current(), first, "stable while nothing is deleted")
+        let proofs = PresenceProofs(file: dir + "/present", generation: first)
+        proofs.record(id)
+        try proofs.save()
+        XCTAssertTrue(PresenceProofs(file: dir + "/present", generation: generation.current()).isProven(id))
+        // A gc deletion moves the generation first: every proof is void.
+        try store.remove(Set([ObjectID.of(Array("other".utf8))]))
+        let second = try XCTUnwrap(generation.current())
+        XCTAssertNotEqual(second, first)
+        XCTAssertFalse(PresenceProofs(file: dir + "/present", generation: second).isProven(id))
+        // So does an object deleted by hand: its folder's time moves.
+        let again = PresenceProofs(file: dir + "/present", generation: second)
+        again.record(id)
+        try again.save()
+        XCTAssertTrue(PresenceProofs(file: dir + "/present", generation: generation.current()).isProven(id))
+        unlink(store.path(for: id))
+        usleep(50_000)
+        XCTAssertNotEqual(generation.current(), second)
+        XCTAssertFalse(PresenceProofs(file: dir + "/present", generation: generation.current()).isProven(id))
+        // A cache folder deleted and made again gets a new token, so an old proof never matches.
+        try FileManager.default.removeItem(atPath: dir + "/cache")
+        let fresh = try XCTUnwrap(generation.current())
+        XCTAssertNotEqual(fresh.split(separator: " ")[0], first.split(separator: " ")[0])
+    }
 }
+

@@ -55,7 +55,7 @@ public func applyExperiment(_ name: String, force: Bool, project: Project) throw
         }
     }
     do {
-        let state = StateCache(file: project.statePath)
+        let state = project.openStateCache()
         let version = WorkspaceVersion(project: project, state: state)
         for item in tracked {
             let plan = try CheckoutPlan(item, version: version)

@@ -38,7 +38,7 @@ struct WorkTreeSnapshot {
             changes[path] = .write(bytes, executable: st.isExecutable)
         }
         // Data changed since its pointer was written: store it and name it by a new pointer.
-        let state = StateCache(file: project.statePath)
+        let state = project.openStateCache()
         defer { try? state.save() }
         let version = WorkspaceVersion(project: project, state: state)
         let tracker = Tracker(project: project)

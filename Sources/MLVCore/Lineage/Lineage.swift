@@ -269,7 +269,7 @@ public struct LineageQuery {
             throw LineageError.unknownPath(path, revision: revision)
         }
         if let found = try project.workspacePointers().first(where: { $0.dataPath == path }) { return [found.pointer.id] }
-        let state = StateCache(file: project.statePath)
+        let state = project.openStateCache()
         defer { try? state.save() }
         guard let content = try ContentReader(version: WorkspaceVersion(project: project, state: state)).id(of: path) else {
             throw LineageError.unknownPath(path, revision: nil)

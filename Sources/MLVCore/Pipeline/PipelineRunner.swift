@@ -92,7 +92,7 @@ final class PipelineRunner {
         self.definition = definition
         graph = try PipelineGraph(definition)
         self.observer = observer
-        state = StateCache(file: project.statePath)
+        state = project.openStateCache()
         params = ParamsReader(root: project.root)
         lockFile = try LockFile.load(root: project.root)
     }

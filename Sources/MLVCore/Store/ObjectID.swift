@@ -74,6 +74,27 @@ public struct ObjectID: Hashable, Comparable, Sendable, CustomStringConvertible 
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// The 32 bytes, most significant first (binary files such as the status index).
+    var bytes: [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(32)
+        for word in [a, b, c, d] { for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) } }
+        return out
+    }
+
+    /// Reads 32 bytes written by `bytes`.
+    init(bytes raw: UnsafeRawBufferPointer) {
+        precondition(raw.count == 32)
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        for index in 0..<8 {
+            words.0 = words.0 << 8 | UInt64(raw[index])
+            words.1 = words.1 << 8 | UInt64(raw[index + 8])
+            words.2 = words.2 << 8 | UInt64(raw[index + 16])
+            words.3 = words.3 << 8 | UInt64(raw[index + 24])
+        }
+        (a, b, c, d) = words
+    }
+
     /// The first byte, which names the cache folder the object lives in.
     var firstByte: Int { Int(a >> 56) }
 

@@ -176,6 +176,8 @@ public final class ObjectStore: @unchecked Sendable {
     /// Deletes objects (gc): files of their own, and packed copies (a pack keeps its other
     /// objects in a new pack). Files are read-only, which `unlink` does not mind.
     public func remove(_ ids: Set<ObjectID>) throws {
+        // Before anything goes: what status proved present at the old generation is void.
+        if !ids.isEmpty { try CacheGeneration(store: self).bump() }
         for id in ids { try removeLoose(id) }
         _ = try packs.remove(ids)
         packs.removeOrphans()

@@ -1,8 +1,9 @@
+import Crypto
 import Foundation
 
 /// Remembers the id of each workspace file by (path, inode, size, mtime), so unchanged files
-/// are never hashed twice. Stored in `.mlv/state/hashes`, one line per file:
-/// `inode size mtime-ns id path`.
+/// are never hashed twice. Stored in `.mlv/state/hashes` in a checksummed binary form (see
+/// `encode`); the text form earlier versions wrote is still read.
 public final class StateCache: @unchecked Sendable {
     struct Entry: Equatable {
         var inode: UInt64
@@ -24,10 +25,96 @@ public final class StateCache: @unchecked Sendable {
     private var entries: [String: Entry] = [:]
     private var dirty = false
 
-    /// Loads the cache; a missing or unreadable file just means an empty cache.
+    /// Why the file on disk was not used, when it was damaged or from a newer mlv: it is then
+    /// never trusted, and the next save rewrites it from scratch (callers warn).
+    public private(set) var problem: String?
+
+    /// Loads the cache; a missing file just means an empty cache.
     public init(file: String) {
         self.file = file
-        guard let bytes = try? FileSystem.readFile(file, limit: 1 << 31) else { return }
+        guard let bytes = try? FileSystem.readFile(file, limit: 1 << 31), !bytes.isEmpty else { return }
+        if bytes.starts(with: StateCache.magic) {
+            do { entries = try StateCache.decode(bytes) } catch let error as DecodeError {
+                problem = "\(file) \(error.reason); it was ignored and is rebuilt from scratch (files are hashed again)"
+                dirty = true
+            } catch {
+                dirty = true
+            }
+            return
+        }
+        // The text form of earlier versions: read once, written back in the binary form.
+        entries = StateCache.decodeText(bytes)
+        dirty = true
+    }
+
+    // MARK: The binary form
+
+    /// `MLVSTATE`, a little-endian UInt32 version, a UInt32 count, then one record per path in
+    /// path order (inode, size, mtime in ns as 64-bit little-endian integers, the 32-byte id,
+    /// a UInt16 path length and the path), then the SHA-256 of everything before it, so a
+    /// truncated or altered file is noticed rather than trusted.
+    static let magic = Array("MLVSTATE".utf8)
+    static let version: UInt32 = 2
+
+    struct DecodeError: Error { let reason: String }
+
+    static func encode(_ entries: [String: Entry]) -> [UInt8] {
+        var out = magic
+        out.reserveCapacity(entries.count * 100 + 64)
+        func put<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) } }
+        put(version)
+        put(UInt32(entries.count))
+        for path in entries.keys.sorted() {
+            let entry = entries[path]!
+            put(entry.inode); put(entry.size); put(entry.mtime)
+            out.append(contentsOf: entry.id.bytes)
+            let name = Array(path.utf8)
+            put(UInt16(name.count))
+            out.append(contentsOf: name)
+        }
+        out.append(contentsOf: SHA256.hash(data: out))
+        return out
+    }
+
+    static func decode(_ bytes: [UInt8]) throws -> [String: Entry] {
+        let header = magic.count + 8, trailer = 32
+        guard bytes.count >= header + trailer else { throw DecodeError(reason: "is truncated") }
+        return try bytes.withUnsafeBytes { raw -> [String: Entry] in
+            func read<T: FixedWidthInteger>(_ type: T.Type, at offset: Int) -> T {
+                T(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: T.self))
+            }
+            let version = read(UInt32.self, at: magic.count)
+            guard version == StateCache.version else {
+                throw DecodeError(reason: version > StateCache.version ? "was written by a newer mlv (format \(version))" : "has an unknown format (\(version))")
+            }
+            let body = UnsafeRawBufferPointer(rebasing: raw[0..<(raw.count - trailer)])
+            guard Array(SHA256.hash(data: body)) == Array(raw[(raw.count - trailer)...]) else {
+                throw DecodeError(reason: "is damaged (truncated or altered: its checksum does not match)")
+            }
+            let count = Int(read(UInt32.self, at: magic.count + 4))
+            guard count <= body.count / 58 else { throw DecodeError(reason: "is damaged (it claims \(count) entries)") }
+            var entries: [String: Entry] = [:]
+            entries.reserveCapacity(count)
+            var offset = header
+            for _ in 0..<count {
+                guard offset + 58 <= body.count else { throw DecodeError(reason: "is damaged (an entry runs past its end)") }
+                let inode = read(UInt64.self, at: offset), size = read(Int64.self, at: offset + 8), mtime = read(Int64.self, at: offset + 16)
+                let id = ObjectID(bytes: UnsafeRawBufferPointer(rebasing: body[(offset + 24)..<(offset + 56)]))
+                let length = Int(read(UInt16.self, at: offset + 56))
+                offset += 58
+                guard offset + length <= body.count else { throw DecodeError(reason: "is damaged (an entry runs past its end)") }
+                let path = String(decoding: UnsafeRawBufferPointer(rebasing: body[offset..<(offset + length)]), as: UTF8.self)
+                offset += length
+                entries[path] = Entry(inode: inode, size: size, mtime: mtime, id: id)
+            }
+            guard offset == body.count else { throw DecodeError(reason: "is damaged (bytes after its last entry)") }
+            return entries
+        }
+    }
+
+    /// Lines of `inode size mtime id path`, as mlv wrote before the binary form.
+    static func decodeText(_ bytes: [UInt8]) -> [String: Entry] {
+        var entries: [String: Entry] = [:]
         entries.reserveCapacity(bytes.count / 100)
         for line in bytes.split(separator: 10) {
             let parts = line.split(separator: 32, maxSplits: 4, omittingEmptySubsequences: false)
@@ -38,6 +125,7 @@ public final class StateCache: @unchecked Sendable {
                   let id = ObjectID(hexBytes: parts[3]) else { continue }
             entries[String(decoding: parts[4], as: UTF8.self)] = Entry(inode: inode, size: size, mtime: mtime, id: id)
         }
+        return entries
     }
 
     /// A non-negative decimal number, parsed straight from the bytes (this file has a line per
@@ -87,13 +175,8 @@ public final class StateCache: @unchecked Sendable {
     public func save() throws {
         let snapshot: [String: Entry]? = lock.withLock { dirty ? entries : nil }
         guard let snapshot else { return }
-        var out = [UInt8]()
-        out.reserveCapacity(snapshot.count * 120)
-        for (path, entry) in snapshot {
-            out.append(contentsOf: "\(entry.inode) \(entry.size) \(entry.mtime) \(entry.id.hex) \(path)\n".utf8)
-        }
         try FileSystem.createDirectory(PathName.parent(of: file))
-        try FileSystem.writeAtomically(out, to: file)
+        try FileSystem.writeAtomically(StateCache.encode(snapshot.filter { $0.key.utf8.count <= Int(UInt16.max) }), to: file)
         lock.withLock { dirty = false }
     }
 

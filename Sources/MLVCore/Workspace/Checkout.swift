@@ -34,7 +34,7 @@ func checkout(_ paths: [String], cwd: String, options: CheckoutOptions, project:
     let lock = try project.lock(command: "checkout")
     defer { withExtendedLifetime(lock) {} }
     let tracked = try project.selectPointers(paths, cwd: cwd)
-    let state = StateCache(file: project.statePath)
+    let state = project.openStateCache()
     let version = WorkspaceVersion(project: project, state: state)
     // Half-written outputs of an mlv killed mid-stage are not unsaved work.
     let interrupted = InterruptedWrites(project: project).abandoned()

@@ -35,7 +35,7 @@ public struct PathDiff: Sendable, Equatable {
 /// What changed in the tracked data from `from` to `to` (`mlv diff`). Reads pointers at
 /// commits through libgit2 and manifests from the cache; nothing is checked out.
 public func diff(from: DiffSide, to: DiffSide, project: Project) throws -> [PathDiff] {
-    let state = StateCache(file: project.statePath)
+    let state = project.openStateCache()
     let reader = DataSideReader(project: project, version: WorkspaceVersion(project: project, state: state))
     let old = try reader.read(from)
     let new = try reader.read(to)

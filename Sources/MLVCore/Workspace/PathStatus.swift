@@ -24,17 +24,20 @@ public struct PathStatus: Sendable, Equatable {
 /// Compares tracked paths with their pointers (`mlv status`).
 public func status(_ paths: [String], cwd: String, project: Project) throws -> [PathStatus] {
     let tracked = try project.selectPointers(paths, cwd: cwd)
-    let state = StateCache(file: project.statePath)
+    let state = project.openStateCache()
     let version = WorkspaceVersion(project: project, state: state)
+    // Read before any object is looked at, so a gc running meanwhile voids what is recorded.
+    let proofs = PresenceProofs(file: project.presencePath, generation: CacheGeneration(store: project.store).current())
     var result: [PathStatus] = []
     for item in tracked {
-        result.append(try pathStatus(item, version: version))
+        result.append(try pathStatus(item, version: version, proofs: proofs))
     }
     try? state.save()
+    try? proofs.save()
     return result
 }
 
-func pathStatus(_ item: TrackedPath, version: WorkspaceVersion) throws -> PathStatus {
+func pathStatus(_ item: TrackedPath, version: WorkspaceVersion, proofs: PresenceProofs? = nil) throws -> PathStatus {
     let project = version.project
     let pointer = item.pointer
     let expected: [DirectoryManifest.Entry]
@@ -46,7 +49,15 @@ func pathStatus(_ item: TrackedPath, version: WorkspaceVersion) throws -> PathSt
                           added: [], modified: [], deleted: [], missingObjects: 1, manifestMissing: true)
     }
     let inScope = expected.filter { item.includes($0.path) }
-    let missingObjects = project.store.missing(from: Set(inScope.map(\.id))).count
+    // Proofs cover a whole pointer; a path inside a directory is checked each time.
+    let whole = inScope.count == expected.count
+    let missingObjects: Int
+    if whole, let proofs, proofs.isProven(pointer.id) {
+        missingObjects = 0
+    } else {
+        missingObjects = project.store.missing(from: Set(inScope.map(\.id))).count
+        if whole && missingObjects == 0 { proofs?.record(pointer.id) }
+    }
     guard let actual = try version.files(at: item.dataPath, kind: pointer.kind)?.filter({ item.includes($0.key) }) else {
         return PathStatus(dataPath: item.dataPath, kind: pointer.kind, workspace: .missing,
                           added: [], modified: [], deleted: [], missingObjects: missingObjects, manifestMissing: false)

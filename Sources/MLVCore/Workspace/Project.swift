@@ -29,6 +29,7 @@ public final class Project {
     static let privateFolders = [".mlv", ".mlv/cache", ".mlv/cache/tmp", ".mlv/state"]
     var statePath: String { mlvDirectory + "/state/hashes" }
     var trustPath: String { mlvDirectory + "/state/objects" }
+    var presencePath: String { mlvDirectory + "/state/present" }
     var lockPath: String { mlvDirectory + "/lock" }
 
     /// Opens the project containing `directory`; fails when it is not in a Git work tree or
@@ -240,6 +241,14 @@ public final class Project {
     public func trackedPaths(at revision: String?) throws -> [TrackedPath] {
         guard let revision else { return try workspacePointers() }
         return try committedTrackedPaths(at: try resolveCommit(revision), revision: revision).sorted { $0.dataPath < $1.dataPath }
+    }
+
+    /// The status index (`.mlv/state/hashes`); one that is damaged or from a newer mlv is
+    /// ignored with a warning and rebuilt.
+    func openStateCache() -> StateCache {
+        let state = StateCache(file: statePath)
+        if let problem = state.problem { reporter.warning(problem) }
+        return state
     }
 
     /// Summary of a commit (subject, author, time).

@@ -41,7 +41,7 @@ public func add(_ paths: [String], cwd: String, options: AddOptions = AddOptions
             throw WorkspaceError.insideTrackedDirectory(path: a.count > b.count ? a : b, pointer: (a.count > b.count ? b : a) + ".mlv")
         }
     }
-    let state = StateCache(file: project.statePath)
+    let state = project.openStateCache()
     var results: [AddedPath] = []
     try DiskSpace.reporting("add", needed: { DiskSpace.size(of: relatives.map(project.absolute)) }) {
         for relative in relatives {
