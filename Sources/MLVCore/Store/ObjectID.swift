@@ -49,16 +49,7 @@ public struct ObjectID: Hashable, Comparable, Sendable, CustomStringConvertible 
     }
 
     init(digest: SHA256.Digest) {
-        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        digest.withUnsafeBytes { raw in
-            for index in 0..<8 {
-                words.0 = words.0 << 8 | UInt64(raw[index])
-                words.1 = words.1 << 8 | UInt64(raw[index + 8])
-                words.2 = words.2 << 8 | UInt64(raw[index + 16])
-                words.3 = words.3 << 8 | UInt64(raw[index + 24])
-            }
-        }
-        (a, b, c, d) = words
+        self = digest.withUnsafeBytes { ObjectID(bytes: $0) }
     }
 
     /// The 64 hex digits.
