@@ -163,6 +163,59 @@ final class TrackingEndToEndTests: XCTestCase {
         XCTAssertEqual(try repo.mlv("status", "--exit-code").stderr, "", "rebuilt by the status that warned")
     }
 
+    func testAnAddOfManyFilesPacksTheirObjectsAndEveryCommandReadsThem() throws {
+        let repo = try TestRepository()
+        for i in 0..<1_500 { try repo.write("data/d\(i % 30)/f\(i).txt", "file \(i % 1_400)\n") }
+        XCTAssertEqual(try repo.mlv("add", "data").code, 0)
+        try repo.git("commit", "-q", "-m", "data")
+        // 1,400 distinct contents in one pack; the manifest is the only object with a file.
+        let packs = try FileManager.default.contentsOfDirectory(atPath: repo.path(".mlv/cache/packs")).sorted()
+        XCTAssertEqual(packs.count, 2, "one pack and its index: \(packs)")
+        XCTAssertEqual(try repo.packedObjects().count, 1_400)
+        XCTAssertEqual(try repo.cacheObjects().count, 1_401)
+        XCTAssertEqual(try repo.mlv("status", "--exit-code").code, 0)
+        XCTAssertEqual(try repo.mlv("fsck").code, 0)
+        let expected = try repo.fingerprint("data")
+        for mode in ["copy", "hardlink", "symlink"] {
+            try repo.write(".mlv/config", "[core]\n\tlinkMode = \(mode)\n")
+            try FileManager.default.removeItem(atPath: repo.path("data"))
+            let checkout = try repo.mlv("checkout")
+            XCTAssertEqual(checkout.code, 0, checkout.stderr)
+            XCTAssertEqual(try repo.fingerprint("data"), expected, mode)
+        }
+        try repo.write(".mlv/config", "")
+        XCTAssertEqual(try repo.mlv("remote", "add", "store", repo.path("../remote-\(UUID().uuidString)"), "--default").code, 0)
+        XCTAssertEqual(try repo.mlv("push").code, 0)
+        let gc = try repo.mlv("gc", "--all-commits", "--json")
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(gc.stdout.utf8)) as? [String: Any])?["removed_objects"] as? Int, 0)
+        XCTAssertEqual(try repo.mlv("fsck").code, 0)
+    }
+
+    func testAnAddOfManyFilesKilledMidwayIsCompletedByARerun() throws {
+        let repo = try TestRepository()
+        for i in 0..<20_000 { try repo.write("data/d\(i % 100)/f\(i).txt", "file number \(i)\n") }
+        let add = try repo.startMLV(["add", "data"])
+        repo.kill(add) {
+            let temporaries = (try? FileManager.default.contentsOfDirectory(atPath: repo.path(".mlv/cache/tmp"))) ?? []
+            return temporaries.contains { $0.hasPrefix(".tmp-obj-") }
+        }
+        XCTAssertFalse(repo.exists("data.mlv"), "no pointer for an add that did not finish")
+        let rerun = try repo.mlv("add", "data")
+        XCTAssertEqual(rerun.code, 0, rerun.stderr)
+        XCTAssertEqual(try repo.mlv("fsck").code, 0)
+        XCTAssertEqual(try repo.mlv("status", "--exit-code").code, 0)
+        let packFiles = try FileManager.default.contentsOfDirectory(atPath: repo.path(".mlv/cache/packs")).filter { !$0.hasPrefix(".") }
+        XCTAssertEqual(packFiles.filter { $0.hasSuffix(".pack") }.count, packFiles.filter { $0.hasSuffix(".idx") }.count,
+                       "no pack without its index")
+        XCTAssertEqual(Set(try repo.packedObjects().map(\.id)).count, 20_000)
+        // The killed add's half-written pack goes with the next gc.
+        XCTAssertEqual(try repo.mlv("gc", "--workspace").code, 0)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: repo.path(".mlv/cache/tmp")), [])
+        try FileManager.default.removeItem(atPath: repo.path("data"))
+        XCTAssertEqual(try repo.mlv("checkout").code, 0)
+        XCTAssertEqual(try repo.read("data/d7/f12307.txt"), Data("file number 12307\n".utf8))
+    }
+
     func testDiffBetweenCommitsAndWorkspace() throws {
         let repo = try TestRepository()
         for i in 0..<3 { try repo.write("data/f\(i).txt", "v1 \(i)\n") }

@@ -244,7 +244,7 @@ public final class ObjectStore: @unchecked Sendable {
     public func ingest(file source: String, hasher: FileHasher, batch: ObjectBatch) throws -> (id: ObjectID, size: Int64) {
         // Small files: one read, hash, and only write when the object is new.
         if let result = try hasher.hashSmall(path: source, body: { id, bytes -> (ObjectID, Int64) in
-            if !batch.isKnown(id) && !contains(id) {
+            if !batch.isKnown(id) && !contains(id), try !batch.pack(id, bytes) {
                 let temp = try createTemporary(for: id)
                 defer { close(temp.fd) }
                 do { try FileSystem.writeAll(temp.fd, bytes, path: temp.path) } catch { unlink(temp.path); throw error }
@@ -315,7 +315,9 @@ public final class ObjectStore: @unchecked Sendable {
 }
 
 /// Objects written to temporary files and waiting to be made durable and renamed into place
-/// together; one `syncfs` for the whole batch instead of an `fsync` per small file.
+/// together; one `syncfs` for the whole batch instead of an `fsync` per small file. A batch
+/// made `packingInto` the cache's local packs puts small files' objects into one pack instead
+/// of a file each (an add of many files), made durable and visible by the same `commit`.
 public final class ObjectBatch: @unchecked Sendable {
     private let lock = NSLock()
     private var staged: [(temp: String, final: String)] = []
@@ -324,10 +326,32 @@ public final class ObjectBatch: @unchecked Sendable {
     public private(set) var committedObjects: [(id: ObjectID, size: Int64)] = []
     private var stagedObjects: [(id: ObjectID, size: Int64)] = []
     private var ids: Set<ObjectID> = []
+    private var packBuilder: LocalPackBuilder?
+
+    /// Adds of at least this many files pack their small objects.
+    static let packingThreshold = 1_000
 
     public init() {}
 
-    public var count: Int { lock.withLock { staged.count } }
+    init(packingInto packs: LocalPacks) throws {
+        packBuilder = try packs.makeBuilder()
+    }
+
+    /// Appends a small object, just hashed from `bytes`, to the batch's pack; false when the
+    /// batch does not pack (the caller then writes a file).
+    func pack(_ id: ObjectID, _ bytes: UnsafeRawBufferPointer) throws -> Bool {
+        guard let builder = lock.withLock({ packBuilder }) else { return false }
+        let isNew = lock.withLock { () -> Bool in
+            guard ids.insert(id).inserted else { return false }
+            stagedObjects.append((id, Int64(bytes.count)))
+            self.bytes += Int64(bytes.count)
+            return true
+        }
+        if isNew { try builder.append([(id, bytes)]) }
+        return true
+    }
+
+    public var count: Int { lock.withLock { stagedObjects.count } }
 
     /// The total size of the staged objects.
     func stagedBytes() -> Int64 { lock.withLock { bytes } }
@@ -349,8 +373,19 @@ public final class ObjectBatch: @unchecked Sendable {
     /// Flushes every staged file to disk, then renames each into the cache and flushes the
     /// renames. An interruption before this leaves only temporary files, never a partial object.
     public func commit() throws {
+        // The pack first: synced, renamed, then given its index (which makes it count).
+        if let builder = lock.withLock({ packBuilder }) {
+            try builder.commit()
+            lock.withLock { packBuilder = nil }
+        }
         let items = lock.withLock { staged }
-        guard let first = items.first else { return }
+        guard let first = items.first else {
+            lock.withLock {
+                committedObjects = stagedObjects
+                stagedObjects.removeAll(); bytes = 0
+            }
+            return
+        }
         try syncFilesystem(containing: first.temp)
         for shard in Set(items.map { PathName.parent(of: $0.final) }) {
             try FileSystem.createDirectory(shard)
@@ -371,7 +406,8 @@ public final class ObjectBatch: @unchecked Sendable {
     /// Deletes the temporary files of a batch that will not be committed.
     public func discard() {
         for item in lock.withLock({ staged }) { unlink(item.temp) }
-        lock.withLock { staged.removeAll(); stagedObjects.removeAll(); ids.removeAll(); bytes = 0 }
+        // An uncommitted pack builder removes its temporary file when it goes.
+        lock.withLock { staged.removeAll(); stagedObjects.removeAll(); ids.removeAll(); bytes = 0; packBuilder = nil }
     }
 
     private func syncFilesystem(containing path: String) throws {

@@ -128,7 +128,8 @@ struct Tracker {
         } else {
             files = [ScannedFile(path: "", stat: FileSystem.lstatFile(absolute)!, linkedObject: nil)]
         }
-        let batch = ObjectBatch()
+        // Many files: their small objects go into one pack, not a cache file each.
+        let batch = files.count >= ObjectBatch.packingThreshold ? try ObjectBatch(packingInto: project.store.packs) : ObjectBatch()
         var committed = false
         defer { if !committed { batch.discard() } }
         let hashedAt = StateCache.now()
