@@ -107,7 +107,7 @@ def scenario(tool, source, out, files):
     run(tool.push(), repo)
     run(f"git clone -q {repo} {clone}", out)
     r["clone + pull"] = run(tool.pull(), clone)
-    r["checkout of 100 changed"] = run(tool.checkout("HEAD~1"), clone)
+    r["checkout of 100 changed"] = run(tool.checkout("HEAD~1"), repo)
     return r
 
 
