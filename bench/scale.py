@@ -142,21 +142,22 @@ def main():
             shutil.rmtree(out, ignore_errors=True)
     names = list(results)
     print(f"\n{args.files:,} files of 1-10 KiB in 1,000 folders; seconds (peak MiB); one run\n")
-    print("| operation | " + " | ".join(names) + " | " + " | ".join(f"{n}/mlv" for n in names if n != "mlv") + " |")
-    print("|---|" + "---|" * (2 * len(names) - 1))
+    others = [n for n in names if n != "mlv" and "mlv" in results]
+    print("| operation | " + " | ".join(names) + "".join(f" | {n}/mlv" for n in others) + " |")
+    print("|---|" + "---|" * (len(names) + len(others)))
     for key in results[names[0]]:
         cells, ratios = [], []
         for n in names:
             value = results[n][key]
             if isinstance(value, tuple):
                 cells.append(f"{value[0]:.2f} s ({value[1]:.0f})")
-                if n != "mlv" and "mlv" in results:
+                if n in others:
                     ratios.append(f"{value[0] / results['mlv'][key][0]:.1f}x")
             else:
                 cells.append(f"{value:.2f}")
-                if n != "mlv":
+                if n in others:
                     ratios.append("")
-        print(f"| {key} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
+        print(f"| {key} | " + " | ".join(cells) + "".join(f" | {r}" for r in ratios) + " |")
     print(f"\ngit status --porcelain on the same files: {git_status[0]:.2f} s ({git_status[1]:.0f} MiB)")
     if "mlv" in results:
         print(f"mlv unchanged status / git status = {results['mlv']['unchanged status'][0] / git_status[0]:.1f}x")
