@@ -13,23 +13,13 @@ Usage: python3 bench/scale.py [--files N] [--tools mlv,dvc] [--mlv PATH] [--out 
 """
 import argparse, os, random, shutil, subprocess, sys, tempfile, time
 
-ENV = dict(os.environ, GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="b@example.com",
-           GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="b@example.com",
-           DVC_NO_ANALYTICS="1", NO_COLOR="1", SWIFT_BACKTRACE="enable=no")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tracking import run as run_command  # noqa: E402
 
 
 def run(cmd, cwd, check=True):
     """Seconds and peak memory (MiB) of a shell command; dirty pages are flushed first, untimed."""
-    os.sync()
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, shell=True, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    err = proc.stderr.read().decode(errors="replace")
-    proc.stderr.close()
-    if check and os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"command failed: {cmd}\n{err}")
-    return elapsed, usage.ru_maxrss / 1024
+    return run_command(cmd, cwd, check=check, settle=True)
 
 
 def du(path):
