@@ -6,7 +6,8 @@ metrics.json of a one-stage pipeline) and 1,000 experiments on the tip. Measured
 server already running (release build), each request from a client on 127.0.0.1:
 - the runs table with 1,000 rows (`/?limit=1000`: 1,000 commits) and the tip's experiments;
 - the history of a metric over all 10,000 commits (`/history?metric=acc&limit=10000`);
-first request and a repeat, then the server's peak resident memory (VmHWM).
+first request and a repeat, then the server's peak resident memory (VmHWM). The server is started
+twice: first with no `.mlv/state/history` (it writes one), then again reading it.
 
 With --mlflow PYTHON (the python of a virtualenv with mlflow installed), the same 1,000 runs
 (params and metrics of the experiments) go into an MLflow tracking store (SQLite) and
@@ -120,21 +121,27 @@ def main():
     args = parser.parse_args()
     repo = os.path.abspath(args.out)
     build(repo, args.mlv, args.commits, args.experiments)
-    port = free_port()
-    server = subprocess.Popen([args.mlv, "ui", "--port", str(port)], cwd=repo, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    server.stdout.readline()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        print(f"{args.commits:,} commits, {args.experiments:,} experiments on the tip; seconds per request (release build)")
-        for name, path in [("runs table, 1,000 commits + experiments", "/?limit=1000"),
-                           (f"history over {args.commits:,} commits", f"/history?metric=acc&limit={args.commits}")]:
-            first, size = fetch(base + path)
-            again, _ = fetch(base + path)
-            print(f"{name:45} first {first:6.3f}  again {again:6.3f}  ({size / 1024:.0f} KiB of HTML)")
-        print(f"server peak memory: {peak_memory(server.pid):.0f} MiB")
-    finally:
-        server.terminate()
-        server.wait()
+    print(f"{args.commits:,} commits, {args.experiments:,} experiments on the tip; seconds per request (release build)")
+    # The first server finds no .mlv/state/history and writes it; the second starts from it.
+    for start in ["first start, no history index", "second start, history index from the first"]:
+        port = free_port()
+        server = subprocess.Popen([args.mlv, "ui", "--port", str(port)], cwd=repo, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        server.stdout.readline()
+        base = f"http://127.0.0.1:{port}"
+        try:
+            print(f"{start}:")
+            for name, path in [("runs table, 1,000 commits + experiments", "/?limit=1000"),
+                               (f"history over {args.commits:,} commits", f"/history?metric=acc&limit={args.commits}")]:
+                first, size = fetch(base + path)
+                again, _ = fetch(base + path)
+                print(f"  {name:43} first {first:6.3f}  again {again:6.3f}  ({size / 1024:.0f} KiB of HTML)")
+            time.sleep(1)  # the index is written after the response
+            print(f"  server peak memory: {peak_memory(server.pid):.0f} MiB")
+        finally:
+            server.terminate()
+            server.wait()
+    index = os.path.join(repo, ".mlv/state/history")
+    print(f"history index: {os.path.getsize(index) / 2**20:.1f} MiB")
     if args.mlflow:
         mlflow_runs_table(args.mlflow, repo, args.experiments)
 

@@ -24,8 +24,10 @@ struct ExpShowCommand: ParsableCommand {
     @Flag(help: "Print a Markdown table.") var md = false
 
     func run() throws {
-        try runReportingErrors {
-            let project = try Project.open(from: currentDirectory)
+        let progress = ProgressBar(quiet: false)
+        try runReportingErrors(progress) {
+            // With a reporter: a damaged `.mlv/state/history` is named on stderr.
+            let project = try openProject(progress)
             var options = ExperimentShowOptions()
             options.revisions = revisions
             options.allBaselines = allBaselines
@@ -45,6 +47,7 @@ struct ExpShowCommand: ParsableCommand {
             do { table = try experimentTable(options, project: project) } catch let error as NSError where error.domain == "NSCocoaErrorDomain" {
                 throw ValidationError("--keep/--drop is not a valid regular expression")
             }
+            project.saveHistoryIndex()
             if json { try Terminal.printJSON(encoding: table); return }
             let format = TableFormat.pick(markdown: md, csv: csv)
             print(render(table, format: format))

@@ -131,10 +131,13 @@ struct MetricsHistoryCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        try runReportingErrors {
-            let project = try Project.open(from: currentDirectory)
+        let progress = ProgressBar(quiet: false)
+        try runReportingErrors(progress) {
+            // With a reporter: a damaged `.mlv/state/history` is named on stderr.
+            let project = try openProject(progress)
             let names = metric.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             let series = try names.map { ($0, try metricHistory($0, range: range, extraFiles: file, limit: limit, project: project)) }
+            project.saveHistoryIndex()
             if let html {
                 try Data(HistoryChart.html(series).utf8).write(to: URL(fileURLWithPath: html, relativeTo: URL(fileURLWithPath: currentDirectory)))
                 print("Wrote \(html): \(series.count) chart(s), \(series.first?.1.count ?? 0) commit(s).")

@@ -294,4 +294,16 @@ public struct CommitInfo: Sendable, Equatable {
     public let parents: [GitObjectID]
     /// The commit's root tree.
     public let tree: GitObjectID
+
+    public init(id: GitObjectID, summary: String, message: String, authorName: String, authorEmail: String,
+                time: Date, parents: [GitObjectID], tree: GitObjectID) {
+        self.id = id
+        self.summary = summary
+        self.message = message
+        self.authorName = authorName
+        self.authorEmail = authorEmail
+        self.time = time
+        self.parents = parents
+        self.tree = tree
+    }
 }

@@ -26,6 +26,7 @@ public func exportUI(to directory: String, project: Project, branch: String?, li
         files.append((links.lineage(item.dataPath), try pages.lineage(path: item.dataPath, revision: commits.first?.hex)))
     }
     files.append((links.data(nil), try pages.data(revision: commits.first?.hex, from: nil, page: 1)))
+    project.saveHistoryIndex()
     try FileSystem.createDirectory(directory)
     for (name, text) in files {
         try FileSystem.writeAtomically(Array(text.utf8), to: directory + "/" + name)

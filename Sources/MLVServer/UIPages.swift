@@ -139,6 +139,7 @@ public struct UIPages {
     public func runs(branch requested: String?, limit: Int = 100) throws -> String {
         let branches = try project.branchNames()
         let branch = requested ?? project.git.currentBranch() ?? "HEAD"
+        project.loadHistoryIndex()
         let commits = try project.firstParentHistory(from: branch, limit: limit)
         var options = ExperimentShowOptions()
         options.revisions = commits.map(\.hex)

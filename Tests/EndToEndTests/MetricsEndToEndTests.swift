@@ -51,6 +51,49 @@ final class MetricsEndToEndTests: XCTestCase {
                        "self-contained: nothing is loaded from elsewhere")
     }
 
+    /// The second history reads commits, trees and metrics files from `.mlv/state/history`
+    /// (proved by hiding a metrics blob it needs), and a damaged or newer index is named,
+    /// ignored and written afresh.
+    func testHistoryIndexIsReusedAndADamagedOneIsRebuilt() throws {
+        let repo = try makeHistory()
+        let first = try repo.mlv("metrics", "history", "accuracy", "--json")
+        XCTAssertEqual(first.code, 0, first.stderr)
+        XCTAssertEqual(first.stderr, "")
+        XCTAssertTrue(repo.exists(".mlv/state/history"))
+
+        let blob = try repo.git("rev-parse", "HEAD:metrics.json").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let loose = repo.path(".git/objects/\(blob.prefix(2))/\(blob.dropFirst(2))")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: loose), "mlv wrote the commit's objects loose")
+        try FileManager.default.moveItem(atPath: loose, toPath: repo.path("hidden-blob"))
+        let fromIndex = try repo.mlv("metrics", "history", "accuracy", "--json")
+        XCTAssertEqual(fromIndex.code, 0, fromIndex.stderr)
+        XCTAssertEqual(fromIndex.stdout, first.stdout, "the metrics file came from the index, not from Git")
+        try FileManager.default.removeItem(atPath: repo.path(".mlv/state/history"))
+        let withoutIndex = try repo.mlv("metrics", "history", "accuracy", "--json")
+        let points = ((try JSONSerialization.jsonObject(with: Data(withoutIndex.stdout.utf8)) as! [[String: Any]])[0]["points"]) as! [[String: Any]]
+        XCTAssertEqual(points.map { $0["summary"] as? String }, ["pipeline", "baseline", "faster"])
+        XCTAssertTrue(points[2]["value"] is NSNull, "without the index the hidden blob is needed, and HEAD has no value")
+        try FileManager.default.moveItem(atPath: repo.path("hidden-blob"), toPath: loose)
+
+        XCTAssertEqual(try repo.mlv("metrics", "history", "accuracy", "--json").stdout, first.stdout)
+        var bytes = [UInt8](try repo.read(".mlv/state/history"))
+        bytes[bytes.count / 2] ^= 0x20
+        try repo.write(".mlv/state/history", Data(bytes))
+        let damaged = try repo.mlv("metrics", "history", "accuracy", "--json")
+        XCTAssertEqual(damaged.stdout, first.stdout)
+        XCTAssertEqual(damaged.stderr, "mlv: warning: ignoring the history index .mlv/state/history: it is damaged (truncated or altered: its checksum does not match); it will be rebuilt\n")
+        let next = try repo.mlv("metrics", "history", "accuracy", "--json")
+        XCTAssertEqual(next.stderr, "", "the index was written afresh")
+
+        bytes = [UInt8](try repo.read(".mlv/state/history"))
+        bytes[8] = 9
+        try repo.write(".mlv/state/history", Data(bytes))
+        let newer = try repo.mlv("exp", "show", "--json")
+        XCTAssertEqual(newer.code, 0, newer.stderr)
+        XCTAssertEqual(newer.stderr, "mlv: warning: ignoring the history index .mlv/state/history: it was written by a newer mlv (format 9); it will be rebuilt\n")
+        XCTAssertEqual(try repo.mlv("metrics", "history", "accuracy", "--json").stderr, "")
+    }
+
     func testParamsDiff() throws {
         let repo = try makeHistory()
         let diff = try repo.mlv("params", "diff", "HEAD~1", "HEAD")

@@ -127,6 +127,12 @@ final class UIEndToEndTests: XCTestCase {
         XCTAssertTrue(server.isRunning, "the server died under load")
         let early = try XCTUnwrap(report["early_kib"] as? Int), late = try XCTUnwrap(report["late_kib"] as? Int)
         XCTAssertLessThan(late, early + early / 2 + 20_000, "memory grew from \(early) KiB to \(late) KiB")
+        // The server wrote what it learned to the history index meanwhile; it reads back whole
+        // and holds the commits that landed during the load.
+        XCTAssertTrue(repo.exists(".mlv/state/history"))
+        let history = try repo.mlv("metrics", "history", "accuracy", "--json")
+        XCTAssertEqual(history.stderr, "")
+        XCTAssertTrue(history.stdout.contains("\"summary\" : \"during load 0\""), history.stdout)
     }
 
     func testExportWritesTheSamePagesWithRelativeLinks() throws {

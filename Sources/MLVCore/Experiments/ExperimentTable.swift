@@ -48,6 +48,7 @@ public struct ExperimentTable: Sendable {
 
 /// Builds `exp show`'s table. It reads only the references and commits it shows.
 public func experimentTable(_ options: ExperimentShowOptions, project: Project) throws -> ExperimentTable {
+    project.loadHistoryIndex()
     var baselines: [(id: GitObjectID, label: String)] = []
     let all = try ExperimentRefs.list(project: project)
     let entries = try ExperimentQueue(project: project).all()

@@ -114,6 +114,7 @@ public func metricHistory(_ metric: String, range: String?, extraFiles: [String]
         }
     }
     guard let tip = tipText == "HEAD" ? try project.git.headCommit() : try project.resolveCommit(tipText) else { return [] }
+    project.loadHistoryIndex()
     var points: [HistoryPoint] = []
     for commit in try project.firstParentHistory(from: tip, limit: limit, stop: stop) {
         let snapshot = try MetricsSnapshot.read(.commit(commit, label: commit.short), extraFiles: extraFiles, project: project)

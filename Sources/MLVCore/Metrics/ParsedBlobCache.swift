@@ -16,7 +16,16 @@ public final class ParsedBlobCache: @unchecked Sendable {
     /// Commits read (subject, author, time, parents): a commit id names its bytes too, so a
     /// history walked once is walked again without libgit2.
     private var commits: [GitObjectID: CommitInfo] = [:]
+    /// The blob a path names in a tree (nil: none), so a commit's files are found without
+    /// reading its trees again.
+    private var paths: [TreePath: GitObjectID?] = [:]
+    /// Set when a commit, path or file is learned that `.mlv/state/history` does not hold yet.
+    private var learned = false
+    /// Whether `.mlv/state/history` was read into this cache (once, whichever project asks).
+    private var loadedIndex = false
     private let lock = NSLock()
+    /// Held while the history index is written.
+    let saving = NSLock()
     let capacity: Int
 
     public init(capacity: Int = 200_000) { self.capacity = capacity }
@@ -47,6 +56,7 @@ public final class ParsedBlobCache: @unchecked Sendable {
         lock.withLock {
             if commits.count >= capacity { commits.removeAll(keepingCapacity: true) }
             commits[commit.id] = commit
+            learned = true
         }
     }
 
@@ -54,8 +64,61 @@ public final class ParsedBlobCache: @unchecked Sendable {
         lock.withLock {
             if files.count >= capacity { files.removeAll(keepingCapacity: true) }
             files[blob] = file
+            learned = true
         }
     }
+
+    /// `.some(nil)` when the tree is known to have no blob at the path; nil when not known.
+    func blob(_ path: String, inTree tree: GitObjectID) -> GitObjectID?? { lock.withLock { paths[TreePath(tree: tree, path: path)] } }
+
+    func store(blob: GitObjectID?, path: String, inTree tree: GitObjectID) {
+        lock.withLock {
+            if paths.count >= capacity { paths.removeAll(keepingCapacity: true) }
+            paths[TreePath(tree: tree, path: path)] = .some(blob)
+            learned = true
+        }
+    }
+
+    // MARK: Kept between processes
+
+    /// What `.mlv/state/history` holds: the entries keyed by Git ids alone.
+    var durable: HistoryIndex.Contents {
+        lock.withLock { HistoryIndex.Contents(commits: commits, paths: paths, files: files) }
+    }
+
+    /// Whether anything was learned since the last `absorb` or `markSaved`.
+    public var hasLearned: Bool { lock.withLock { learned } }
+
+    func markSaved() { lock.withLock { learned = false } }
+
+    /// Makes the next save write the file (after a damaged one was ignored).
+    func markLearned() { lock.withLock { learned = true } }
+
+    /// True for the first caller only: that one reads the history index.
+    func claimIndexLoad() -> Bool {
+        lock.withLock {
+            defer { loadedIndex = true }
+            return !loadedIndex
+        }
+    }
+
+    /// Takes in entries read from `.mlv/state/history` (what is already known stays).
+    func absorb(_ contents: HistoryIndex.Contents) {
+        lock.withLock {
+            guard commits.count + contents.commits.count <= capacity, paths.count + contents.paths.count <= capacity,
+                  files.count + contents.files.count <= capacity else { return }
+            // A new process starts empty: take the tables as they are rather than merge.
+            if commits.isEmpty { commits = contents.commits } else { commits.merge(contents.commits) { known, _ in known } }
+            if paths.isEmpty { paths = contents.paths } else { paths.merge(contents.paths) { known, _ in known } }
+            if files.isEmpty { files = contents.files } else { files.merge(contents.files) { known, _ in known } }
+        }
+    }
+}
+
+/// A path inside a tree: which blob it names never changes.
+struct TreePath: Hashable {
+    let tree: GitObjectID
+    let path: String
 }
 
 /// What a commit's metrics snapshot depends on besides the commit: the label it is shown

@@ -264,7 +264,11 @@ public final class Project {
 
     /// The blob at `path` in `commit`, found from the commit's cached tree id.
     func blobID(_ path: String, at commit: GitObjectID) throws -> GitObjectID? {
-        try git.blobID(path, inTree: try commitInfo(commit).tree)
+        let tree = try commitInfo(commit).tree
+        if let known = parsedBlobs.blob(path, inTree: tree) { return known }
+        let found = try git.blobID(path, inTree: tree)
+        parsedBlobs.store(blob: found, path: path, inTree: tree)
+        return found
     }
 
     /// Up to `limit` commits along first-parent history from `revision`, newest first.
