@@ -69,7 +69,7 @@ final class OutputEndToEndTests: XCTestCase {
             """)
         XCTAssertEqual(try repo.mlv("remote", "add", "store", store).code, 0)
         assertOutput(try repo.mlv("push"), repo, """
-            Pushed 12 object(s), 869 B; 0 already there (0 B); 7 request(s) in <SECONDS> s (store)
+            Pushed 12 object(s), 857 B; 0 already there (0 B); 7 request(s) in <SECONDS> s (store)
             """)
         try repo.write("params.yaml", "train:\n  lr: 0.5\n  epochs: 3\n")
         assertOutput(try repo.mlv("train"), repo, """
@@ -122,13 +122,13 @@ final class OutputEndToEndTests: XCTestCase {
         try repo.git("add", "-A")
         try repo.git("commit", "-q", "-m", "faster")
         assertOutput(try repo.mlv("push"), repo, """
-            Pushed 3 object(s), 227 B; 7 already there (376 B); 6 request(s) in <SECONDS> s (store)
+            Pushed 3 object(s), 223 B; 7 already there (372 B); 6 request(s) in <SECONDS> s (store)
             """)
         let clone = try TestRepository(initMLV: false)
         try clone.git("remote", "add", "origin", repo.root)
         try clone.git("pull", "-q", "origin", "main")
         assertOutput(try clone.mlv("pull"), clone, """
-            Fetched 10 object(s), 661 B; 0 already there (0 B); 9 request(s) in <SECONDS> s (store)
+            Fetched 10 object(s), 653 B; 0 already there (0 B); 9 request(s) in <SECONDS> s (store)
             data/features: 2 file(s) written (29 B), 0 deleted
             data/raw: 4 file(s) written (27 B), 0 deleted
             data/test.csv: 1 file(s) written (8 B), 0 deleted

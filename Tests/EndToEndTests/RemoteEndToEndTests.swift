@@ -31,17 +31,7 @@ final class RemoteEndToEndTests: XCTestCase {
         try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
     }
 
-    /// Clones `repo` with git into a new temporary folder.
-    private func clone(_ repo: TestRepository) throws -> TestRepository {
-        let copy = try TestRepository(initMLV: false)
-        try FileManager.default.removeItem(atPath: copy.root + "/.git")
-        _ = try TestRepository.run("/usr/bin/env", ["git", "clone", "-q", repo.root, copy.root + "/tmp-clone"], in: copy.root)
-        for name in try FileManager.default.contentsOfDirectory(atPath: copy.root + "/tmp-clone") {
-            try FileManager.default.moveItem(atPath: copy.root + "/tmp-clone/" + name, toPath: copy.root + "/" + name)
-        }
-        try FileManager.default.removeItem(atPath: copy.root + "/tmp-clone")
-        return copy
-    }
+    private func clone(_ repo: TestRepository) throws -> TestRepository { try repo.gitClone() }
 
     func testRoundTripThroughCloneAndPull() throws {
         let repo = try pushedRepository()
@@ -64,8 +54,8 @@ final class RemoteEndToEndTests: XCTestCase {
         let copy = try clone(repo)
         XCTAssertEqual(try copy.mlv("pull").code, 0)
         let packed = try copy.packedObjects()
-        XCTAssertEqual(packed.count, 31, "30 small files and the manifest are packed; the 3 MiB model is a file")
-        XCTAssertEqual(try copy.cacheObjects().count, 32)
+        XCTAssertEqual(packed.count, 34, "30 small files and the tree's 4 nodes are packed; the 3 MiB model is a file")
+        XCTAssertEqual(try copy.cacheObjects().count, 35)
         try copy.assertCacheObjectsWhole()
 
         // A new version: status and fsck see packed objects; gc drops the old ones only.
@@ -76,7 +66,7 @@ final class RemoteEndToEndTests: XCTestCase {
         XCTAssertEqual(try copy.mlv("fsck", "--all").code, 0)
         let gc = try copy.mlv("gc", "--workspace")
         XCTAssertEqual(gc.code, 0, gc.stderr)
-        XCTAssertEqual(try copy.packedObjects().count, 29, "the old manifest and the old f0.csv are gone from the pack")
+        XCTAssertEqual(try copy.packedObjects().count, 31, "the old root and part0 nodes and the old f0.csv are gone from the pack")
         try copy.assertCacheObjectsWhole()
         XCTAssertEqual(try copy.mlv("checkout", "--force").code, 0)
         XCTAssertEqual(try copy.mlv("status", "--exit-code").code, 0)
@@ -182,6 +172,28 @@ final class RemoteEndToEndTests: XCTestCase {
         XCTAssertFalse(try copy.cacheObjects().contains(TestRepository.sha256(model)))
     }
 
+    /// Two pulls that each adopt (hard-link) the same remote pack for different items: the
+    /// second must keep the first one's items in the pack's local index.
+    func testTwoPullsAdoptingOneRemotePackKeepEveryObject() throws {
+        let repo = try TestRepository()
+        XCTAssertEqual(try repo.mlv("remote", "add", "store", remoteDirectory, "--default").code, 0)
+        for i in 0..<4 { try repo.write("data/f\(i).txt", "old \(i)\n") }
+        XCTAssertEqual(try repo.mlv("add", "data").code, 0)
+        try repo.git("commit", "-q", "-m", "old")
+        for i in 0..<2 { try repo.write("data/f\(i).txt", "new \(i)\n") }
+        XCTAssertEqual(try repo.mlv("add", "data").code, 0)
+        try repo.git("commit", "-q", "-am", "new")
+        XCTAssertEqual(try repo.mlv("push", "--all-commits").code, 0)
+        let copy = try clone(repo)
+        try copy.git("checkout", "-q", "HEAD~1")
+        XCTAssertEqual(try copy.mlv("pull").code, 0)
+        try copy.git("checkout", "-q", "-")
+        let second = try copy.mlv("pull")
+        XCTAssertEqual(second.code, 0, second.stdout + second.stderr)
+        XCTAssertEqual(try copy.mlv("fsck").code, 0, "the first pull's objects are still in the cache")
+        XCTAssertEqual(try copy.fingerprint("data"), try repo.fingerprint("data"))
+    }
+
     func testPartialPullFetchesOnlyThatFile() throws {
         let repo = try pushedRepository()
         let copy = try clone(repo)
@@ -190,7 +202,7 @@ final class RemoteEndToEndTests: XCTestCase {
         XCTAssertEqual(try copy.read("data/part1/f7.csv"), try repo.read("data/part1/f7.csv"))
         XCTAssertFalse(copy.exists("data/part0/f0.csv"))
         XCTAssertFalse(copy.exists("models/model.bin"))
-        XCTAssertEqual(try copy.cacheObjects().count, 2, "the manifest and the one file")
+        XCTAssertEqual(try copy.cacheObjects().count, 3, "the root node, the part1 node and the one file")
     }
 
     func testNewVersionOfALargeFileSendsOnlyChangedChunks() throws {
@@ -327,7 +339,7 @@ final class RemoteEndToEndTests: XCTestCase {
         XCTAssertEqual(try repo.mlv("add", "data").code, 0)
         XCTAssertEqual(try repo.mlv("remote", "add", "store", remoteDirectory).code, 0)
         let push = try json(try repo.mlv("push", "--json"))
-        XCTAssertEqual(push["objects"] as? Int, 10_001)
+        XCTAssertEqual(push["objects"] as? Int, 10_101, "the files, a node for each of 100 folders and the root")
         XCTAssertLessThan(push["requests"] as! Int, 100, "packed: not a request per file")
         let packs = try FileManager.default.contentsOfDirectory(atPath: remoteDirectory + "/packs")
         XCTAssertLessThan(packs.count, 10)

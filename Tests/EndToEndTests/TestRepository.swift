@@ -107,6 +107,18 @@ final class TestRepository {
 
     // MARK: Files
 
+    /// Clones this repository with git into a new temporary folder.
+    func gitClone() throws -> TestRepository {
+        let copy = try TestRepository(initMLV: false)
+        try FileManager.default.removeItem(atPath: copy.root + "/.git")
+        _ = try TestRepository.run("/usr/bin/env", ["git", "clone", "-q", root, copy.root + "/tmp-clone"], in: copy.root)
+        for name in try FileManager.default.contentsOfDirectory(atPath: copy.root + "/tmp-clone") {
+            try FileManager.default.moveItem(atPath: copy.root + "/tmp-clone/" + name, toPath: copy.root + "/" + name)
+        }
+        try FileManager.default.removeItem(atPath: copy.root + "/tmp-clone")
+        return copy
+    }
+
     func path(_ relative: String) -> String { root + "/" + relative }
 
     func write(_ relative: String, _ text: String) throws {

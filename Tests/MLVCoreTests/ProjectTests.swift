@@ -24,7 +24,7 @@ final class ProjectTests: XCTestCase {
         try Data("b".utf8).write(to: URL(fileURLWithPath: root + "/data/sub/b"))
         let added = try add(["data"], cwd: root, project: project)
         XCTAssertEqual(added.first?.pointer.fileCount, 2)
-        XCTAssertEqual(added.first?.newObjects, 3)
+        XCTAssertEqual(added.first?.newObjects, 4, "two files and a node for each folder (data, data/sub)")
         XCTAssertTrue(try status([], cwd: root, project: project).allSatisfy(\.isClean))
         try FileManager.default.removeItem(atPath: root + "/data/sub")
         let changed = try status(["."], cwd: root + "/data", project: project)

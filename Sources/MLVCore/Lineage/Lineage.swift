@@ -274,7 +274,7 @@ public struct LineageQuery {
         guard let content = try ContentReader(version: WorkspaceVersion(project: project, state: state)).id(of: path) else {
             throw LineageError.unknownPath(path, revision: nil)
         }
-        return [content.id]
+        return [content.id] + (content.formerID.map { [$0] } ?? [])
     }
 }
 

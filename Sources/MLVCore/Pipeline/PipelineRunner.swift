@@ -198,7 +198,7 @@ final class PipelineRunner {
         let lockedDeps = Dictionary(locked.deps.map { ($0.path, $0.id) }, uniquingKeysWith: { a, _ in a })
         for dep in inputs.deps {
             guard let before = lockedDeps[dep.path] else { why.append("dep `\(dep.path)` is new"); continue }
-            if dep.id == nil { why.append("dep `\(dep.path)` is missing") } else if dep.id != before { why.append("dep `\(dep.path)` changed") }
+            if dep.id == nil { why.append("dep `\(dep.path)` is missing") } else if dep.id != before && inputs.formerIDs[dep.path] != before { why.append("dep `\(dep.path)` changed") }
         }
         if Set(lockedDeps.keys) != Set(inputs.deps.map(\.path)), lockedDeps.keys.contains(where: { k in !inputs.deps.contains { $0.path == k } }) {
             why.append("a dep was removed from mlv.yaml")
@@ -217,7 +217,7 @@ final class PipelineRunner {
         if Set(locked.outs.map(\.dataPath)) != Set(stage.outs.map(\.path)) { why.append("its outputs in mlv.yaml changed") }
         for out in locked.outs where stage.outs.contains(where: { $0.path == out.dataPath }) {
             guard let now = try reader.id(of: out.dataPath) else { why.append("output `\(out.dataPath)` is missing"); continue }
-            if now.id != out.pointer.id { why.append("output `\(out.dataPath)` was modified") }
+            if !now.matches(out.pointer.id) { why.append("output `\(out.dataPath)` was modified") }
         }
         if Set(locked.metrics.map(\.path)) != Set(stage.metrics.map(\.path)) { why.append("its metrics files in mlv.yaml changed") }
         if !stage.plots.isEmpty || !locked.plots.isEmpty {

@@ -24,7 +24,7 @@ struct RunCache {
         for out in stage.outs {
             needed.insert(out.pointer.id)
             if out.pointer.kind == .directory {
-                guard let manifest = try? project.manifest(out.pointer.id) else { return false }
+                guard let manifest = try? project.manifest(out.pointer.id, fileCount: out.pointer.fileCount) else { return false }
                 needed.formUnion(manifest.entries.map(\.id))
             }
         }

@@ -7,6 +7,8 @@ struct StageInputs {
     /// Nil id: the dep is not there (yet).
     let deps: [(path: String, id: ObjectID?, kind: PointerFile.Kind)]
     let params: [LockedParam]
+    /// Directory deps' ids in manifest format 1 (see `ContentReader.ContentID.formerID`).
+    var formerIDs: [String: ObjectID] = [:]
 
     var missingDeps: [String] { deps.filter { $0.id == nil }.map(\.path) }
 
@@ -35,16 +37,27 @@ struct StageInputs {
 struct ContentReader {
     let version: WorkspaceVersion
 
+    /// A path's content id now.
+    struct ContentID {
+        let id: ObjectID
+        let kind: PointerFile.Kind
+        /// A directory's id in manifest format 1, which locks written before format 2 record:
+        /// a recorded id that equals it is the same content, not a change.
+        var formerID: ObjectID?
+
+        func matches(_ recorded: ObjectID) -> Bool { recorded == id || recorded == formerID }
+    }
+
     /// A file's SHA-256, or a directory's manifest id (as `mlv add` would compute it), or nil
     /// when nothing is there.
-    func id(of path: String) throws -> (id: ObjectID, kind: PointerFile.Kind)? {
+    func id(of path: String) throws -> ContentID? {
         guard let st = FileSystem.lstatFile(version.project.absolute(path)) else { return nil }
         let kind: PointerFile.Kind = st.kind == .directory ? .directory : .file
         guard let files = try version.files(at: path, kind: kind) else { return nil }
         switch kind {
         case .file:
             guard let id = files[""]?.id else { throw PipelineError.symlinkInPath(path) }
-            return (id, .file)
+            return ContentID(id: id, kind: .file)
         case .directory:
             // In a folder Git manages (code, not data mlv tracks), files Git ignores are not
             // content: `__pycache__` written by an import must not make the stage stale.
@@ -56,21 +69,27 @@ struct ContentReader {
                 guard let id = file.id else { throw PipelineError.symlinkInPath(path + "/" + relative) }
                 entries.append(DirectoryManifest.Entry(path: relative, id: id, size: file.stat.size, executable: file.stat.isExecutable))
             }
-            return (ObjectID.of(DirectoryManifest(entries: entries).serialized()), .directory)
+            let manifest = DirectoryManifest(entries: entries)
+            return ContentID(id: ManifestTree.nodes(for: manifest.entries).last!.id, kind: .directory,
+                             formerID: ObjectID.of(manifest.serialized()))
         }
     }
 
     func inputs(of stage: StageDefinition, params: ParamsReader) throws -> StageInputs {
         var deps: [(String, ObjectID?, PointerFile.Kind)] = []
+        var formerIDs: [String: ObjectID] = [:]
         for dep in stage.deps {
             let found = try id(of: dep.path)
             deps.append((dep.path, found?.id, found?.kind ?? .file))
+            formerIDs[dep.path] = found?.formerID
         }
         var values: [LockedParam] = []
         for reference in stage.params {
             values.append(LockedParam(file: reference.file, key: reference.key, value: try params.value(reference, stage: stage.name)))
         }
-        return StageInputs(stage: stage, deps: deps, params: values)
+        var inputs = StageInputs(stage: stage, deps: deps, params: values)
+        inputs.formerIDs = formerIDs
+        return inputs
     }
 }
 

@@ -22,10 +22,14 @@ func fetch(_ options: TransferOptions, cwd: String, project: Project, command: S
     let lock = try project.lock(command: "fetch")
     defer { withExtendedLifetime(lock) {} }
     // Manifests first: only then is it known which files a directory needs.
+    // A tree is fetched a level at a time: each round's nodes name the next round's.
     var collector = try collectForTransfer(options, cwd: cwd, project: project)
-    let manifests = collector.missingManifests.map(\.id)
-    if !manifests.isEmpty {
-        try fetcher.fetch(Set(manifests), result: &result)
+    var manifests = Set<ObjectID>()
+    while true {
+        let round = Set(collector.missingManifests.map(\.id)).subtracting(manifests)
+        guard !round.isEmpty else { break }
+        try fetcher.fetch(round, result: &result)
+        manifests.formUnion(round)
         collector = try collectForTransfer(options, cwd: cwd, project: project)
     }
     // What the pointers and manifests promise bounds what the remote may send for each id.

@@ -104,9 +104,15 @@ func uploadObjects(_ options: TransferOptions, cwd: String, project: Project) th
                             concurrentUploads: options.jobs(for: settings))
     // Files before the manifests that list them: an interrupted push never leaves a
     // manifest on the remote whose files are not there.
+    // Tree nodes go after the nodes beneath them, so what is on the remote is whole.
     let ids = collector.usedBy.keys.sorted { a, b in
-        let ma = collector.manifests.contains(a), mb = collector.manifests.contains(b)
-        return ma != mb ? !ma : a < b
+        let ra = collector.manifestOrder[a], rb = collector.manifestOrder[b]
+        switch (ra, rb) {
+        case (nil, nil): return a < b
+        case (nil, _): return true
+        case (_, nil): return false
+        case let (x?, y?): return x < y
+        }
     }
     // Presence from one listing per cache folder and sizes from the pointers and manifests,
     // rather than a stat per object on this thread.

@@ -140,7 +140,15 @@ final class LocalPacks: @unchecked Sendable {
             }
             // Only the items read back and checked count: the remote's index may name other
             // content (with other bytes) that this cache must never claim to hold.
-            let verified = PackIndex(pack: index.pack, packSize: index.packSize, entries: wanted.filter { $0.kind == .object })
+            // A pack an earlier fetch adopted keeps the items it was adopted for: its index
+            // is rewritten with those and these, or the earlier objects would vanish.
+            let earlier: [PackIndex.Entry] = lock.withLock {
+                loadIfNeeded()
+                return names.firstIndex(of: index.pack.hex).map { contents[$0] } ?? []
+            }
+            let wantedIDs = Set(wanted.map(\.id))
+            let entries = (earlier.filter { !wantedIDs.contains($0.id) } + wanted.filter { $0.kind == .object }).sorted { $0.offset < $1.offset }
+            let verified = PackIndex(pack: index.pack, packSize: index.packSize, entries: entries)
             try install(temp, verified, checked: wanted.map(\.id))
             return true
         } catch {
@@ -158,8 +166,10 @@ final class LocalPacks: @unchecked Sendable {
         try FileSystem.syncDirectory(directory)
         lock.withLock {
             for id in ids { checked[id] = name }
-            guard loaded, !names.contains(name) else { return }
-            register(index)
+            guard loaded else { return }
+            guard let known = names.firstIndex(of: name) else { return register(index) }
+            contents[known] = index.entries.filter { $0.kind == .object }
+            for entry in contents[known] { locations[entry.id] = Location(pack: known, offset: entry.offset, length: entry.length) }
         }
     }
 

@@ -84,7 +84,7 @@ struct CheckoutPlan {
         try FileSystem.checkRealFolders(PathName.parent(of: item.dataPath), under: project.root)
         let expected: [DirectoryManifest.Entry]
         do {
-            expected = try project.expectedFiles(of: item.pointer)
+            expected = try project.expectedFiles(of: item)
         } catch StoreError.missing {
             missingManifest = true
             return

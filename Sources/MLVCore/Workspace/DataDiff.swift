@@ -37,11 +37,31 @@ public struct PathDiff: Sendable, Equatable {
 public func diff(from: DiffSide, to: DiffSide, project: Project) throws -> [PathDiff] {
     let state = project.openStateCache()
     let reader = DataSideReader(project: project, version: WorkspaceVersion(project: project, state: state))
-    let old = try reader.read(from)
-    let new = try reader.read(to)
+    // Two commits whose directories are trees: compare node ids, reading changed folders only.
+    var fromTrees: [String: PathDiff] = [:]
+    if case .revision(let a) = from, case .revision(let b) = to {
+        let old = Dictionary(try reader.pointers(at: try project.resolveCommit(a), label: a).map { ($0.dataPath, $0.pointer) }, uniquingKeysWith: { x, _ in x })
+        for tracked in try reader.pointers(at: try project.resolveCommit(b), label: b) {
+            guard let before = old[tracked.dataPath], before.kind == .directory, tracked.pointer.kind == .directory,
+                  let changes = try? TreeChanges.between(before, tracked.pointer, project: project) else { continue }
+            fromTrees[tracked.dataPath] = PathDiff(
+                dataPath: tracked.dataPath, change: .modified,
+                // In the order the flat comparison gives.
+                added: changes.added.map { .init(path: $0.path, oldSize: nil, newSize: $0.size) }.sorted { $0.path < $1.path },
+                deleted: changes.deleted.map { .init(path: $0.path, oldSize: $0.size, newSize: nil) }.sorted { $0.path < $1.path },
+                modified: changes.modified.map { .init(path: $0.new.path, oldSize: $0.old.size, newSize: $0.new.size) }.sorted { $0.path < $1.path },
+                oldSize: before.size, newSize: tracked.pointer.size)
+        }
+    }
+    let old = try reader.read(from, skipping: Set(fromTrees.keys))
+    let new = try reader.read(to, skipping: Set(fromTrees.keys))
     try? state.save()
     var result: [PathDiff] = []
-    for path in Set(old.keys).union(new.keys).sorted() {
+    for path in Set(old.keys).union(new.keys).union(fromTrees.keys).sorted() {
+        if let tree = fromTrees[path] {
+            if !(tree.added.isEmpty && tree.deleted.isEmpty && tree.modified.isEmpty) { result.append(tree) }
+            continue
+        }
         let a = old[path], b = new[path]
         if a == b { continue }
         var added: [PathDiff.FileChange] = [], deleted: [PathDiff.FileChange] = [], modified: [PathDiff.FileChange] = []
@@ -73,12 +93,12 @@ struct DataSideReader {
     let project: Project
     let version: WorkspaceVersion
 
-    func read(_ side: DiffSide) throws -> [String: [String: FileVersion]] {
+    func read(_ side: DiffSide, skipping: Set<String> = []) throws -> [String: [String: FileVersion]] {
         switch side {
         case .revision(let revision):
             let commit = try project.resolveCommit(revision)
             var result: [String: [String: FileVersion]] = [:]
-            for tracked in try pointers(at: commit, label: revision) {
+            for tracked in try pointers(at: commit, label: revision) where !skipping.contains(tracked.dataPath) {
                 result[tracked.dataPath] = try files(of: tracked.pointer, dataPath: tracked.dataPath, at: revision)
             }
             return result

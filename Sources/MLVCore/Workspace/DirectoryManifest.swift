@@ -58,23 +58,10 @@ public struct DirectoryManifest: Equatable, Sendable {
         var entries: [Entry] = []
         var previous: String?
         var total: Int64 = 0
-        var start = headerBytes.count + 1
-        var number = 1
-        while start < bytes.count {
-            number += 1
-            let end = bytes[start...].firstIndex(of: 10)!
-            let line = bytes[start..<end]
-            start = end + 1
-            guard !line.isEmpty else { throw fail("line \(number) is empty") }
-            let parts = line.split(separator: 32, maxSplits: 3, omittingEmptySubsequences: false)
-            guard parts.count == 4 else { throw fail("line \(number) is not `id size mode path`") }
-            guard let id = ObjectID(hexBytes: parts[0]) else { throw fail("line \(number) has a bad id") }
-            guard parts[1].count <= 18, let size = Int64(String(decoding: parts[1], as: UTF8.self)), size >= 0, size <= (1 << 53) else {
-                throw fail("line \(number) has a bad size")
-            }
-            let mode = String(decoding: parts[2], as: UTF8.self)
+        try ManifestLines.read(bytes, from: headerBytes.count + 1, last: "path", maximumSize: 1 << 53, fail: fail) { number, id, size, modeBytes, name in
+            let mode = String(decoding: modeBytes, as: UTF8.self)
             guard mode == "644" || mode == "755" else { throw fail("line \(number) has mode \(mode.prefix(10)); expected 644 or 755") }
-            guard let path = String(validating: parts[3], as: UTF8.self) else { throw fail("line \(number) has a path that is not UTF-8") }
+            guard let path = String(validating: name, as: UTF8.self) else { throw fail("line \(number) has a path that is not UTF-8") }
             if let problem = RelativePath.problem(with: path) { throw fail("line \(number): path `\(path.prefix(100))` \(problem)") }
             if let previous, !previous.utf8.lexicographicallyPrecedes(path.utf8) {
                 throw fail("line \(number) is out of order or repeated")
@@ -87,7 +74,32 @@ public struct DirectoryManifest: Equatable, Sendable {
         return DirectoryManifest(sortedEntries: entries)
     }
 
-    private init(sortedEntries: [Entry]) { entries = sortedEntries }
+    /// Entries already in path byte order (as a manifest walk yields them).
+    init(sortedEntries: [Entry]) { entries = sortedEntries }
+}
+
+/// The `<id> <size> <mode> <name>` lines after the header that both manifest formats share,
+/// read one at a time (never split up front); an empty line stops the read at once.
+enum ManifestLines {
+    static func read(_ bytes: [UInt8], from start: Int, last: String, maximumSize: Int64, fail: (String) -> Error,
+                     _ body: (_ number: Int, _ id: ObjectID, _ size: Int64, _ mode: ArraySlice<UInt8>, _ name: ArraySlice<UInt8>) throws -> Void) throws {
+        var start = start
+        var number = 1
+        while start < bytes.count {
+            number += 1
+            let end = bytes[start...].firstIndex(of: 10)!
+            let line = bytes[start..<end]
+            start = end + 1
+            guard !line.isEmpty else { throw fail("line \(number) is empty") }
+            let parts = line.split(separator: 32, maxSplits: 3, omittingEmptySubsequences: false)
+            guard parts.count == 4 else { throw fail("line \(number) is not `id size mode \(last)`") }
+            guard let id = ObjectID(hexBytes: parts[0]) else { throw fail("line \(number) has a bad id") }
+            guard parts[1].count <= 18, let size = Int64(String(decoding: parts[1], as: UTF8.self)), size >= 0, size <= maximumSize else {
+                throw fail("line \(number) has a bad size")
+            }
+            try body(number, id, size, parts[2], parts[3])
+        }
+    }
 }
 
 /// A manifest object that cannot be used.

@@ -42,7 +42,7 @@ func pathStatus(_ item: TrackedPath, version: WorkspaceVersion, proofs: Presence
     let pointer = item.pointer
     let expected: [DirectoryManifest.Entry]
     do {
-        expected = try project.expectedFiles(of: pointer)
+        expected = try project.expectedFiles(of: item)
     } catch StoreError.missing {
         let present = FileSystem.exists(project.absolute(item.dataPath))
         return PathStatus(dataPath: item.dataPath, kind: pointer.kind, workspace: present ? .modified : .missing,
@@ -50,7 +50,7 @@ func pathStatus(_ item: TrackedPath, version: WorkspaceVersion, proofs: Presence
     }
     let inScope = expected.filter { item.includes($0.path) }
     // Proofs cover a whole pointer; a path inside a directory is checked each time.
-    let whole = inScope.count == expected.count
+    let whole = item.subpaths.isEmpty
     let missingObjects: Int
     if whole, let proofs, proofs.isProven(pointer.id) {
         missingObjects = 0

@@ -307,14 +307,30 @@ public final class Project {
         case .file:
             return [DirectoryManifest.Entry(path: "", id: pointer.id, size: pointer.size, executable: false)]
         case .directory:
-            return try manifest(pointer.id).entries
+            return try manifest(pointer.id, fileCount: pointer.fileCount).entries
         }
     }
 
-    /// A directory manifest from the cache, verified and parsed.
-    public func manifest(_ id: ObjectID) throws -> DirectoryManifest {
-        let bytes = try store.readVerified(id)
-        return try DirectoryManifest.parse(bytes, source: id.short)
+    /// The files of a tracked path that are in its scope; of a tree manifest only the folders
+    /// that reach the scope are read (a folder pulled alone has only those nodes).
+    func expectedFiles(of item: TrackedPath) throws -> [DirectoryManifest.Entry] {
+        guard item.pointer.kind == .directory, !item.subpaths.isEmpty else { return try expectedFiles(of: item.pointer) }
+        return try manifestWalk(item.pointer.id, fileCount: item.pointer.fileCount, descend: item.reaches).entries.filter { item.includes($0.path) }
+    }
+
+    /// A directory's manifest from the cache (version 1, or every node of a version 2 tree),
+    /// each object verified and parsed; `fileCount` is what the pointer states, when known.
+    public func manifest(_ id: ObjectID, fileCount: Int? = nil) throws -> DirectoryManifest {
+        DirectoryManifest(sortedEntries: try manifestWalk(id, fileCount: fileCount).entries)
+    }
+
+    /// Reads a manifest with its nodes. With `allowMissing`, nodes the cache lacks are listed
+    /// rather than an error; `descend` chooses the folders (inside the directory) to read.
+    func manifestWalk(_ id: ObjectID, fileCount: Int?, allowMissing: Bool = false,
+                      descend: (String) -> Bool = { _ in true }) throws -> ManifestWalk {
+        try ManifestWalk.read(id, fileCount: fileCount, allowMissing: allowMissing, descend: descend) { node in
+            do { return try store.readVerified(node) } catch StoreError.missing { return nil }
+        }
     }
 }
 
@@ -338,5 +354,11 @@ public struct TrackedPath: Equatable, Sendable {
     /// Whether a file inside the tracked path (relative to it) is in scope.
     public func includes(_ path: String) -> Bool {
         subpaths.isEmpty || subpaths.contains { path == $0 || path.hasPrefix($0 + "/") }
+    }
+
+    /// Whether a folder inside the tracked path holds anything in scope (it is in scope, or
+    /// on the way to what is): the folders of a tree manifest worth reading.
+    func reaches(_ folder: String) -> Bool {
+        includes(folder) || subpaths.contains { $0.hasPrefix(folder + "/") }
     }
 }

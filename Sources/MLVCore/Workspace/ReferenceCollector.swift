@@ -19,6 +19,8 @@ struct ReferenceCollector {
     private(set) var missingManifests: [(id: ObjectID, usedBy: String)] = []
     /// Directory manifests among the objects (transfers send them after the files they list).
     private(set) var manifests: Set<ObjectID> = []
+    /// Manifests and tree nodes in the order to send them: a node after every node beneath it.
+    private(set) var manifestOrder: [ObjectID: Int] = [:]
     private var seenManifests: Set<ObjectID> = []
     /// Repository-relative paths to restrict to (a tracked path, a folder holding some, or a
     /// file inside a tracked directory); nil for everything.
@@ -75,15 +77,22 @@ struct ReferenceCollector {
         guard selects(dataPath) else { return }
         usedBy[pointer.id, default: []].insert(path)
         guard pointer.kind == .directory else { sizes[pointer.id] = pointer.size; return }
-        manifests.insert(pointer.id)
         guard seenManifests.insert(pointer.id).inserted else { return }
-        do {
-            for entry in try project.manifest(pointer.id).entries where selects(dataPath + "/" + entry.path) {
-                usedBy[entry.id, default: []].insert(path + "/" + entry.path)
-                sizes[entry.id] = entry.size
-            }
-        } catch StoreError.missing(let id) {
-            missingManifests.append((id, path))
+        // Only the folders of a tree that hold selected paths are read (a pull of one folder
+        // fetches the nodes on its way and beneath it).
+        let walk = try project.manifestWalk(pointer.id, fileCount: pointer.fileCount, allowMissing: true) { selects(dataPath + "/" + $0) }
+        for node in walk.nodes {
+            usedBy[node, default: []].insert(path)
+            if manifests.insert(node).inserted { manifestOrder[node] = manifestOrder.count }
+        }
+        for (id, folder) in walk.missing {
+            missingManifests.append((id, folder.isEmpty ? path : path + "/" + folder))
+            usedBy[id, default: []].insert(path)
+            if manifests.insert(id).inserted { manifestOrder[id] = manifestOrder.count }
+        }
+        for entry in walk.entries where selects(dataPath + "/" + entry.path) {
+            usedBy[entry.id, default: []].insert(path + "/" + entry.path)
+            sizes[entry.id] = entry.size
         }
     }
 }

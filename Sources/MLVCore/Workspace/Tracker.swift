@@ -158,8 +158,10 @@ struct Tracker {
                 DirectoryManifest.Entry(path: file.path, id: result.0, size: result.1, executable: file.stat.isExecutable)
             }
             let manifest = DirectoryManifest(entries: entries)
-            let manifestID = try store.ingest(bytes: manifest.serialized(), batch: batch)
-            pointer = PointerFile(name: PathName.lastComponent(of: relative), kind: .directory, id: manifestID,
+            // A tree of nodes (format 2): an unchanged folder's node is already in the cache.
+            var rootID: ObjectID?
+            for node in ManifestTree.nodes(for: manifest.entries) { rootID = try store.ingest(bytes: node.bytes, batch: batch) }
+            pointer = PointerFile(name: PathName.lastComponent(of: relative), kind: .directory, id: rootID!,
                                   size: manifest.totalSize, fileCount: entries.count)
         } else {
             pointer = PointerFile(name: PathName.lastComponent(of: relative), kind: .file, id: results[0].0,
