@@ -307,6 +307,8 @@ public final class ObjectStore: @unchecked Sendable {
     /// Stores bytes the caller has just checked against `id`.
     func ingest(verified bytes: UnsafeRawBufferPointer, id: ObjectID, batch: ObjectBatch) throws {
         if batch.isKnown(id) || contains(id) { return }
+        // A packing batch (a large add) takes small objects such as tree nodes into its pack.
+        if bytes.count <= Int(chunkingThreshold), try batch.pack(id, bytes) { return }
         let temp = try createTemporary(for: id)
         defer { close(temp.fd) }
         do { try FileSystem.writeAll(temp.fd, bytes, path: temp.path) } catch { unlink(temp.path); throw error }
