@@ -115,7 +115,9 @@ def main():
     make_files(source, args.files)
     gitrepo = f"{out}/git"
     os.makedirs(gitrepo)
-    run(f"git init -q -b main . && cp -r {source} data && git add -A && git commit -qm files", gitrepo)
+    # No automatic gc: it would repack the comparison repository in the background while
+    # the tools are timed.
+    run(f"git init -q -b main . && git config gc.auto 0 && cp -r {source} data && git add -A && git commit -qm files", gitrepo)
     run("git status --porcelain", gitrepo)
     git_status = run("git status --porcelain", gitrepo)
     results = {}

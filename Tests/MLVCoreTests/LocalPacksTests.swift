@@ -43,6 +43,21 @@ final class LocalPacksTests: XCTestCase {
         (try? FileManager.default.contentsOfDirectory(atPath: dir + "/cache/packs"))?.sorted() ?? []
     }
 
+    /// A packing batch starts a new pack past its object limit (an add of a million files
+    /// once wrote one pack whose 90 MB index readers then refused); all of them count.
+    func testAPackingBatchSpreadsItsObjectsOverSeveralPacks() throws {
+        let batch = try ObjectBatch(packingInto: store.packs, objectsPerPack: 10)
+        var ids: [ObjectID] = []
+        for i in 0..<25 { ids.append(try store.ingest(bytes: Array("object \(i)".utf8), batch: batch)) }
+        XCTAssertEqual(try store.ingest(bytes: Array("object 3".utf8), batch: batch), ids[3], "a repeat is packed once")
+        XCTAssertFalse(store.contains(ids[0]), "nothing counts before commit")
+        try batch.commit()
+        XCTAssertEqual(try packFiles().filter { $0.hasSuffix(".idx") }.count, 3, "10 + 10 + 5")
+        let reopened = ObjectStore(root: dir + "/cache", temporaryDirectory: dir + "/cache/tmp")
+        XCTAssertEqual(Set(try reopened.allObjects().map(\.id)), Set(ids))
+        XCTAssertEqual(try reopened.readVerified(ids[24]), Array("object 24".utf8))
+    }
+
     func testPackedObjectsAreReadBackVerifiedAndSeenByEveryQuery() throws {
         let ids = try pack(["alpha", "beta", "gamma"])
         // A fresh store (another process) finds them from the index on disk.

@@ -24,6 +24,11 @@ final class LocalPacks: @unchecked Sendable {
     /// fetch); reading them back for its checkout does not hash them again.
     private var checked: [ObjectID: String] = [:]
 
+    /// A local index is read up to this size: an add now starts a new pack every 100,000
+    /// objects, but an earlier mlv put a whole add in one pack (about 90 MB of index for a
+    /// million files).
+    static let maximumIndexBytes: Int64 = 512 << 20
+
     init(directory: String, temporaryDirectory: String) {
         self.directory = directory
         self.temporaryDirectory = temporaryDirectory
@@ -42,7 +47,7 @@ final class LocalPacks: @unchecked Sendable {
         guard let files = try? FileSystem.listDirectory(directory) else { return }
         for file in files.sorted() where file.hasSuffix(".idx") && !file.hasPrefix(".") {
             let name = String(file.dropLast(4))
-            guard let bytes = try? FileSystem.readFile("\(directory)/\(file)", limit: Int(PackIndex.maximumBytes)),
+            guard let bytes = try? FileSystem.readFile("\(directory)/\(file)", limit: Int(LocalPacks.maximumIndexBytes)),
                   let index = try? PackIndex.parse(bytes), index.pack.hex == name,
                   FileSystem.lstatFile(packPath(name))?.size == index.packSize else { continue }
             register(index)

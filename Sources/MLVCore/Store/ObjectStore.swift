@@ -318,8 +318,8 @@ public final class ObjectStore: @unchecked Sendable {
 
 /// Objects written to temporary files and waiting to be made durable and renamed into place
 /// together; one `syncfs` for the whole batch instead of an `fsync` per small file. A batch
-/// made `packingInto` the cache's local packs puts small files' objects into one pack instead
-/// of a file each (an add of many files), made durable and visible by the same `commit`.
+/// made `packingInto` the cache's local packs puts small files' objects into packs instead of
+/// a file each (an add of many files), made durable and visible by the same `commit`.
 public final class ObjectBatch: @unchecked Sendable {
     private let lock = NSLock()
     private var staged: [(temp: String, final: String)] = []
@@ -328,28 +328,50 @@ public final class ObjectBatch: @unchecked Sendable {
     public private(set) var committedObjects: [(id: ObjectID, size: Int64)] = []
     private var stagedObjects: [(id: ObjectID, size: Int64)] = []
     private var ids: Set<ObjectID> = []
+    private var packs: LocalPacks?
+    /// The pack being filled, then the full ones waiting for `commit`.
     private var packBuilder: LocalPackBuilder?
+    private var fullBuilders: [LocalPackBuilder] = []
+    private var packedObjects = 0
+    private var packedBytes: Int64 = 0
 
     /// Adds of at least this many files pack their small objects.
     static let packingThreshold = 1_000
+    /// A pack holds at most this many objects or bytes, so its index stays well inside what a
+    /// reader accepts (an add of a million files makes several packs, not one of 90 MB index).
+    static let packObjects = 100_000
+    static let packBytes: Int64 = 256 << 20
+    private var objectsPerPack = ObjectBatch.packObjects
 
     public init() {}
 
-    init(packingInto packs: LocalPacks) throws {
+    init(packingInto packs: LocalPacks, objectsPerPack: Int = ObjectBatch.packObjects) throws {
+        self.packs = packs
+        self.objectsPerPack = objectsPerPack
         packBuilder = try packs.makeBuilder()
     }
 
     /// Appends a small object, just hashed from `bytes`, to the batch's pack; false when the
     /// batch does not pack (the caller then writes a file).
     func pack(_ id: ObjectID, _ bytes: UnsafeRawBufferPointer) throws -> Bool {
-        guard let builder = lock.withLock({ packBuilder }) else { return false }
-        let isNew = lock.withLock { () -> Bool in
-            guard ids.insert(id).inserted else { return false }
+        let chosen = try lock.withLock { () throws -> (builder: LocalPackBuilder, isNew: Bool)? in
+            guard var builder = packBuilder else { return nil }
+            guard ids.insert(id).inserted else { return (builder, false) }
+            if packedObjects >= objectsPerPack || packedBytes + Int64(bytes.count) > ObjectBatch.packBytes, let packs {
+                fullBuilders.append(builder)
+                builder = try packs.makeBuilder()
+                packBuilder = builder
+                packedObjects = 0
+                packedBytes = 0
+            }
+            packedObjects += 1
+            packedBytes += Int64(bytes.count)
             stagedObjects.append((id, Int64(bytes.count)))
             self.bytes += Int64(bytes.count)
-            return true
+            return (builder, true)
         }
-        if isNew { try builder.append([(id, bytes)]) }
+        guard let chosen else { return false }
+        if chosen.isNew { try chosen.builder.append([(id, bytes)]) }
         return true
     }
 
@@ -376,10 +398,8 @@ public final class ObjectBatch: @unchecked Sendable {
     /// renames. An interruption before this leaves only temporary files, never a partial object.
     public func commit() throws {
         // The pack first: synced, renamed, then given its index (which makes it count).
-        if let builder = lock.withLock({ packBuilder }) {
-            try builder.commit()
-            lock.withLock { packBuilder = nil }
-        }
+        for builder in lock.withLock({ fullBuilders + (packBuilder.map { [$0] } ?? []) }) { try builder.commit() }
+        lock.withLock { packBuilder = nil; fullBuilders = [] }
         let items = lock.withLock { staged }
         guard let first = items.first else {
             lock.withLock {
@@ -409,7 +429,7 @@ public final class ObjectBatch: @unchecked Sendable {
     public func discard() {
         for item in lock.withLock({ staged }) { unlink(item.temp) }
         // An uncommitted pack builder removes its temporary file when it goes.
-        lock.withLock { staged.removeAll(); stagedObjects.removeAll(); ids.removeAll(); bytes = 0; packBuilder = nil }
+        lock.withLock { staged.removeAll(); stagedObjects.removeAll(); ids.removeAll(); bytes = 0; packBuilder = nil; fullBuilders = [] }
     }
 
     private func syncFilesystem(containing path: String) throws {
