@@ -166,6 +166,20 @@ final class TestRepository {
         SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 
+    /// Removes a loose cache object, or puts `bytes` back as it, with its shard folder's time
+    /// kept, so the cache's generation (and the presence proofs recorded at it) still stands.
+    /// Returns the bytes that were there.
+    @discardableResult
+    func replaceCacheObjectKeepingGeneration(_ id: String, with bytes: Data? = nil) throws -> Data? {
+        let shard = path(".mlv/cache/\(id.prefix(2))"), file = shard + "/" + id.dropFirst(2)
+        _ = try TestRepository.run("/usr/bin/touch", ["-r", shard, path("shard-time")], in: root)
+        let old = try? Data(contentsOf: URL(fileURLWithPath: file))
+        if let bytes { try bytes.write(to: URL(fileURLWithPath: file)) } else { try FileManager.default.removeItem(atPath: file) }
+        _ = try TestRepository.run("/usr/bin/touch", ["-r", path("shard-time"), shard], in: root)
+        try FileManager.default.removeItem(atPath: path("shard-time"))
+        return old
+    }
+
     /// Every object in the cache: files of their own and objects in local packs.
     func cacheObjects() throws -> [String] {
         let cache = path(".mlv/cache")

@@ -125,8 +125,9 @@ final class TrackingEndToEndTests: XCTestCase {
         try FileManager.default.removeItem(atPath: file + ".stamp")
         let result = try repo.mlv("status", "--exit-code")
         XCTAssertEqual(result.code, 0, "status read file content: " + result.stdout + result.stderr)
-        // The change is real: a status that must hash (state cache gone) sees it.
+        // The change is real: a status that must hash (state cache and folder proofs gone) sees it.
         try FileManager.default.removeItem(atPath: repo.path(".mlv/state/hashes"))
+        try FileManager.default.removeItem(atPath: repo.path(".mlv/state/clean"))
         XCTAssertEqual(try repo.mlv("status", "--exit-code").code, 1)
     }
 
@@ -142,10 +143,7 @@ final class TrackingEndToEndTests: XCTestCase {
         // An object removed with its folder's time put back is not looked for: status costs no
         // look into the cache per object while the generation stands.
         let id = TestRepository.sha256(Data("file 3\n".utf8))
-        let shard = repo.path(".mlv/cache/\(id.prefix(2))")
-        _ = try TestRepository.run("/usr/bin/touch", ["-r", shard, repo.path("stamp")], in: repo.root)
-        try FileManager.default.removeItem(atPath: shard + "/" + id.dropFirst(2))
-        _ = try TestRepository.run("/usr/bin/touch", ["-r", repo.path("stamp"), shard], in: repo.root)
+        try repo.replaceCacheObjectKeepingGeneration(id)
         XCTAssertEqual(try repo.mlv("status", "--exit-code").code, 0)
         // Without the proof the object is looked for and found missing.
         try FileManager.default.removeItem(atPath: repo.path(".mlv/state/present"))
@@ -161,6 +159,82 @@ final class TrackingEndToEndTests: XCTestCase {
         XCTAssertEqual(damaged.code, 1)
         XCTAssertEqual(damaged.stderr, "mlv: warning: \(index) is damaged (truncated or altered: its checksum does not match); it was ignored and is rebuilt from scratch (files are hashed again)\n")
         XCTAssertEqual(try repo.mlv("status", "--exit-code").stderr, "", "rebuilt by the status that warned")
+    }
+
+    func testStatusSkipsTheFoldersItProvedUnchangedAndRechecksWithoutItsProofs() throws {
+        let repo = try TestRepository()
+        for i in 0..<3 {
+            try repo.write("data/a/f\(i).txt", "a \(i)\n")
+            try repo.write("data/b/g\(i).txt", "b \(i)\n")
+        }
+        XCTAssertEqual(try repo.mlv("add", "data").code, 0)
+        usleep(100_000)
+        XCTAssertEqual(try repo.mlv("status", "--exit-code").code, 0)
+        XCTAssertTrue(repo.exists(".mlv/state/clean"))
+
+        // Hide the tree nodes of the top and of folder b, each shard's time put back so the
+        // presence proof stands: a status that read either would fail.
+        let nodeB = "mlv-tree 2\n" + (0..<3).map { "\(TestRepository.sha256(Data("b \($0)\n".utf8))) 4 644 g\($0).txt\n" }.joined()
+        let nodeA = "mlv-tree 2\n" + (0..<3).map { "\(TestRepository.sha256(Data("a \($0)\n".utf8))) 4 644 f\($0).txt\n" }.joined()
+        let root = "mlv-tree 2\n\(TestRepository.sha256(Data(nodeA.utf8))) 12 dir a\n\(TestRepository.sha256(Data(nodeB.utf8))) 12 dir b\n"
+        let rootID = TestRepository.sha256(Data(root.utf8))
+        XCTAssertTrue(try String(contentsOfFile: repo.path("data.mlv"), encoding: .utf8).contains(rootID), "the tree is as this test spells it")
+        let rootBytes = try repo.replaceCacheObjectKeepingGeneration(rootID)
+        try repo.replaceCacheObjectKeepingGeneration(TestRepository.sha256(Data(nodeB.utf8)))
+        XCTAssertEqual(try repo.mlv("status", "--exit-code").stdout, "data  up to date\n", "nothing read: the top was proven")
+
+        // One file changes in a: the top and a are read, b is not.
+        try repo.replaceCacheObjectKeepingGeneration(rootID, with: rootBytes)
+        try repo.write("data/a/f0.txt", "changed\n")
+        let changed = try repo.mlv("status", "-v", "--exit-code")
+        XCTAssertEqual(changed.code, 1)
+        XCTAssertEqual(changed.stdout, "data  modified (0 added, 1 modified, 0 deleted)\n  modified: data/a/f0.txt\n")
+
+        // Without its proofs, status reads every node and finds b's missing.
+        try FileManager.default.removeItem(atPath: repo.path(".mlv/state/clean"))
+        let unproven = try repo.mlv("status", "--exit-code")
+        XCTAssertEqual(unproven.code, 1)
+        XCTAssertEqual(unproven.stdout, "data  modified, missing from cache (1 object(s))\n")
+
+        // A damaged proofs file is never trusted: a warning, then the answer without it.
+        try repo.write(".mlv/state/clean", "MLVCLEAN garbage")
+        let damaged = try repo.mlv("status", "--exit-code")
+        XCTAssertEqual(damaged.stdout, unproven.stdout)
+        XCTAssertEqual(damaged.stderr, "mlv: warning: ignoring \(repo.path(".mlv/state/clean")): it is truncated or not an mlv file; it will be rebuilt\n")
+        XCTAssertEqual(try repo.mlv("status").stderr, "", "rewritten by the status that warned")
+    }
+
+    func testAddReusesTheNodesOfFoldersProvedUnchangedAndGivesTheSameTreeAsAFullAdd() throws {
+        let repo = try TestRepository()
+        for i in 0..<3 {
+            try repo.write("data/a/f\(i).txt", "a \(i)\n")
+            try repo.write("data/b/g\(i).txt", "b \(i)\n")
+        }
+        XCTAssertEqual(try repo.mlv("add", "data").code, 0)
+        usleep(100_000)
+        // Folder b's node leaves the cache (its shard's time put back, so the cache still
+        // proves it holds the tree): an add that rebuilt b would write it again.
+        let nodeB = "mlv-tree 2\n" + (0..<3).map { "\(TestRepository.sha256(Data("b \($0)\n".utf8))) 4 644 g\($0).txt\n" }.joined()
+        let idB = TestRepository.sha256(Data(nodeB.utf8))
+        let bytesB = try repo.replaceCacheObjectKeepingGeneration(idB)
+        try repo.write("data/a/f0.txt", "changed\n")
+        usleep(100_000)
+        XCTAssertEqual(try repo.mlv("add", "data").code, 0)
+        XCTAssertFalse(repo.exists(".mlv/cache/\(idB.prefix(2))/\(idB.dropFirst(2))"), "b was not rebuilt")
+        let nodeA = "mlv-tree 2\n\(TestRepository.sha256(Data("changed\n".utf8))) 8 644 f0.txt\n"
+            + (1..<3).map { "\(TestRepository.sha256(Data("a \($0)\n".utf8))) 4 644 f\($0).txt\n" }.joined()
+        let root = "mlv-tree 2\n\(TestRepository.sha256(Data(nodeA.utf8))) 16 dir a\n\(idB) 12 dir b\n"
+        let pointer = try String(contentsOfFile: repo.path("data.mlv"), encoding: .utf8)
+        XCTAssertTrue(pointer.contains("id: \(TestRepository.sha256(Data(root.utf8)))\nsize: 28\nfiles: 6\n"), pointer)
+        XCTAssertEqual(try repo.mlv("status", "--exit-code").stdout, "data  up to date\n", "proven by the add: b is not read")
+
+        // With b's node back, an add from scratch (no proofs, no state) gives the same pointer.
+        try repo.replaceCacheObjectKeepingGeneration(idB, with: bytesB)
+        try FileManager.default.removeItem(atPath: repo.path(".mlv/state/clean"))
+        try FileManager.default.removeItem(atPath: repo.path(".mlv/state/hashes"))
+        XCTAssertEqual(try repo.mlv("add", "data").stdout, "unchanged data (6 files, 28 B) -> data.mlv\n")
+        XCTAssertEqual(try String(contentsOfFile: repo.path("data.mlv"), encoding: .utf8), pointer)
+        XCTAssertEqual(try repo.mlv("fsck").code, 0)
     }
 
     func testAnAddOfManyFilesPacksTheirObjectsAndEveryCommandReadsThem() throws {

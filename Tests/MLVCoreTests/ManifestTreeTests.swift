@@ -7,7 +7,7 @@ final class ManifestTreeTests: XCTestCase {
     }
 
     /// Nodes by id, as a cache would hold them.
-    private func store(_ nodes: [(id: ObjectID, bytes: [UInt8])]) -> [ObjectID: [UInt8]] {
+    private func store(_ nodes: [(folder: String, id: ObjectID, bytes: [UInt8])]) -> [ObjectID: [UInt8]] {
         Dictionary(nodes.map { ($0.id, $0.bytes) }, uniquingKeysWith: { a, _ in a })
     }
 

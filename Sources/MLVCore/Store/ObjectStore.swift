@@ -28,8 +28,10 @@ public final class ObjectStore: @unchecked Sendable {
         return "\(root)/\(hex.prefix(2))/\(hex.dropFirst(2))"
     }
 
+    /// Packs are asked first: their table is in memory, and when every object is packed the
+    /// shard folders do not exist, so a loose look would be a failing `open` per object.
     public func contains(_ id: ObjectID) -> Bool {
-        containsLoose(id) || packs.location(of: id) != nil
+        packs.location(of: id) != nil || containsLoose(id)
     }
 
     /// Whether the object is a file of its own (not only in a pack).
@@ -89,7 +91,7 @@ public final class ObjectStore: @unchecked Sendable {
     private func shardDescriptor(_ shard: Int) -> Int32? {
         shardLock.withLock {
             if shardDescriptors[shard] >= 0 { return shardDescriptors[shard] }
-            let name = String(format: "%@/%02x", root, shard)
+            let name = root + "/" + String(shard >> 4, radix: 16) + String(shard & 15, radix: 16)
             let fd = open(name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             // A missing shard is not remembered: this process may create it later.
             guard fd >= 0 else { return nil }
@@ -104,7 +106,7 @@ public final class ObjectStore: @unchecked Sendable {
 
     /// The size of a present object.
     public func size(of id: ObjectID) -> Int64? {
-        looseSize(id) ?? packs.location(of: id)?.length
+        packs.location(of: id)?.length ?? looseSize(id)
     }
 
     /// Where a damaged object's bytes are: its own file, or the pack holding it.

@@ -10,6 +10,8 @@ public struct FileStat: Equatable, Sendable {
     public let inode: UInt64
     public let size: Int64
     public let mtimeNanoseconds: Int64
+    /// Set by the kernel on every change to the file's bytes or metadata; a user cannot set it back.
+    public let ctimeNanoseconds: Int64
     public let mode: UInt32
 
     public var isExecutable: Bool { mode & 0o111 != 0 }
@@ -24,6 +26,7 @@ public struct FileStat: Equatable, Sendable {
         inode = UInt64(st.st_ino)
         size = Int64(st.st_size)
         mtimeNanoseconds = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+        ctimeNanoseconds = Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec)
         mode = UInt32(st.st_mode & 0o7777)
     }
 }

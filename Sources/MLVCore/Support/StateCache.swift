@@ -27,15 +27,28 @@ public final class StateCache: @unchecked Sendable {
 
     /// Why the file on disk was not used, when it was damaged or from a newer mlv: it is then
     /// never trusted, and the next save rewrites it from scratch (callers warn).
-    public private(set) var problem: String?
+    public var problem: String? { lock.withLock { loadIfNeeded(); return loadProblem } }
+    private var loadProblem: String?
+    private var loaded = false
+    private let onProblem: @Sendable (String) -> Void
 
-    /// Loads the cache; a missing file just means an empty cache.
-    public init(file: String) {
+    /// Opens the cache; it is read at its first use (a status that proves folders unchanged
+    /// never needs it). A missing file just means an empty cache; `onProblem` hears why a
+    /// file on disk was not used.
+    public init(file: String, onProblem: @escaping @Sendable (String) -> Void = { _ in }) {
         self.file = file
+        self.onProblem = onProblem
+    }
+
+    /// Called with `lock` held.
+    private func loadIfNeeded() {
+        guard !loaded else { return }
+        loaded = true
         guard let bytes = try? FileSystem.readFile(file, limit: 1 << 31), !bytes.isEmpty else { return }
         if bytes.starts(with: StateCache.magic) {
             do { entries = try StateCache.decode(bytes) } catch let error as DecodeError {
-                problem = "\(file) \(error.reason); it was ignored and is rebuilt from scratch (files are hashed again)"
+                loadProblem = "\(file) \(error.reason); it was ignored and is rebuilt from scratch (files are hashed again)"
+                onProblem(loadProblem!)
                 dirty = true
             } catch {
                 dirty = true
@@ -50,7 +63,7 @@ public final class StateCache: @unchecked Sendable {
     // MARK: The binary form
 
     /// `MLVSTATE`, a little-endian UInt32 version, a UInt32 count, then one record per path in
-    /// path order (inode, size, mtime in ns as 64-bit little-endian integers, the 32-byte id,
+    /// no particular order (inode, size, mtime in ns as 64-bit little-endian integers, the 32-byte id,
     /// a UInt16 path length and the path), then the SHA-256 of everything before it, so a
     /// truncated or altered file is noticed rather than trusted.
     static let magic = Array("MLVSTATE".utf8)
@@ -64,8 +77,8 @@ public final class StateCache: @unchecked Sendable {
         func put<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) } }
         put(version)
         put(UInt32(entries.count))
-        for path in entries.keys.sorted() {
-            let entry = entries[path]!
+        // In no particular order: sorting a million paths cost more than the rest of the write.
+        for (path, entry) in entries {
             put(entry.inode); put(entry.size); put(entry.mtime)
             out.append(contentsOf: entry.id.bytes)
             let name = Array(path.utf8)
@@ -146,6 +159,7 @@ public final class StateCache: @unchecked Sendable {
     /// The remembered id when the file's stat still matches.
     public func id(for path: String, stat: FileStat) -> ObjectID? {
         lock.withLock {
+            loadIfNeeded()
             guard let entry = entries[path], entry.inode == stat.inode, entry.size == stat.size,
                   entry.mtime == stat.mtimeNanoseconds else { return nil }
             return entry.id
@@ -158,6 +172,7 @@ public final class StateCache: @unchecked Sendable {
         guard hashedAt == Int64.max || stat.mtimeNanoseconds < hashedAt - StateCache.racyWindow(for: stat.mtimeNanoseconds) else { return }
         let entry = Entry(inode: stat.inode, size: stat.size, mtime: stat.mtimeNanoseconds, id: id)
         lock.withLock {
+            loadIfNeeded()
             if entries[path] != entry {
                 entries[path] = entry
                 dirty = true
@@ -167,7 +182,7 @@ public final class StateCache: @unchecked Sendable {
 
     /// Forgets a path (its file is gone or no longer to be trusted).
     public func forget(_ path: String) {
-        lock.withLock { if entries.removeValue(forKey: path) != nil { dirty = true } }
+        lock.withLock { loadIfNeeded(); if entries.removeValue(forKey: path) != nil { dirty = true } }
     }
 
     /// Writes the cache back if anything changed (atomically; the last writer wins, which only

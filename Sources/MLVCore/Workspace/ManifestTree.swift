@@ -22,16 +22,19 @@ public enum ManifestTree {
     }
 
     /// The nodes of a directory's files, each child before its parent; the root comes last.
-    static func nodes(for entries: [DirectoryManifest.Entry]) -> [(id: ObjectID, bytes: [UInt8])] {
+    /// Folders in `unchanged` (path to node id and bytes beneath) are known nodes: listed by
+    /// their parents, neither rebuilt nor returned.
+    static func nodes(for entries: [DirectoryManifest.Entry],
+                      unchanged: [String: (id: ObjectID, size: Int64)] = [:]) -> [(folder: String, id: ObjectID, bytes: [UInt8])] {
         final class Folder {
             var files: [Child] = []
             var folders: [String: Folder] = [:]
+            var known: (id: ObjectID, size: Int64)?
         }
         let root = Folder()
-        for entry in entries {
+        func folder(at path: String) -> Folder {
             var folder = root
-            let segments = entry.path.split(separator: "/", omittingEmptySubsequences: false)
-            for segment in segments.dropLast() {
+            for segment in path.split(separator: "/") {
                 let name = String(segment)
                 if let known = folder.folders[name] { folder = known } else {
                     let made = Folder()
@@ -39,21 +42,27 @@ public enum ManifestTree {
                     folder = made
                 }
             }
-            folder.files.append(Child(name: String(segments.last!), id: entry.id, size: entry.size, kind: .file(executable: entry.executable)))
+            return folder
         }
-        var out: [(id: ObjectID, bytes: [UInt8])] = []
-        func emit(_ folder: Folder) -> (ObjectID, Int64) {
+        for (path, node) in unchanged { folder(at: path).known = node }
+        for entry in entries {
+            folder(at: FolderSeals.folder(of: entry.path)).files.append(
+                Child(name: String(FolderSeals.name(of: entry.path)), id: entry.id, size: entry.size, kind: .file(executable: entry.executable)))
+        }
+        var out: [(folder: String, id: ObjectID, bytes: [UInt8])] = []
+        func emit(_ folder: Folder, path: String) -> (ObjectID, Int64) {
+            if let known = folder.known { return known }
             var children = folder.files
             for (name, sub) in folder.folders.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
-                let (id, size) = emit(sub)
+                let (id, size) = emit(sub, path: path.isEmpty ? name : path + "/" + name)
                 children.append(Child(name: name, id: id, size: size, kind: .folder))
             }
             let bytes = serialize(children)
             let id = ObjectID.of(bytes)
-            out.append((id, bytes))
+            out.append((path, id, bytes))
             return (id, children.reduce(0) { $0 + $1.size })
         }
-        _ = emit(root)
+        _ = emit(root, path: "")
         return out
     }
 
@@ -121,6 +130,10 @@ struct ManifestWalk {
     /// Nodes the cache lacks, with the folder (inside the directory) each stands for; their
     /// files are unknown until they are fetched.
     var missing: [(id: ObjectID, folder: String)] = []
+    /// The folders whose nodes were read, with their ids (the root, "", is not listed).
+    var folders: [(path: String, id: ObjectID)] = []
+    /// False for a format 1 manifest (one flat object, no folder nodes).
+    var isTree = true
 
     /// Nodes deeper than this are refused (Git's own limit on paths is of this order).
     static let maximumDepth = 256
@@ -129,7 +142,7 @@ struct ManifestWalk {
     /// (a tree that expands to more is refused: nodes may be shared, so a few small nodes could
     /// otherwise stand for billions of files). `read` gives a verified object, or nil when the
     /// cache lacks it; with `allowMissing` a missing node is listed, not an error.
-    static func read(_ id: ObjectID, fileCount: Int?, allowMissing: Bool = false, descend: (String) -> Bool = { _ in true },
+    static func read(_ id: ObjectID, fileCount: Int?, allowMissing: Bool = false, descend: (String, ObjectID) -> Bool = { _, _ in true },
                      read: (ObjectID) throws -> [UInt8]?) throws -> ManifestWalk {
         var walk = ManifestWalk()
         guard let bytes = try read(id) else {
@@ -139,6 +152,7 @@ struct ManifestWalk {
         }
         guard ManifestTree.isNode(bytes) else {
             walk.nodes.append(id)
+            walk.isTree = false
             walk.entries = try DirectoryManifest.parse(bytes, source: id.short).entries
             if let fileCount, walk.entries.count > fileCount { throw ManifestError(source: id.short, reason: "lists \(walk.entries.count) files where its pointer states \(fileCount)") }
             return walk
@@ -160,7 +174,7 @@ struct ManifestWalk {
                     walk.entries.append(DirectoryManifest.Entry(path: path, id: child.id, size: child.size, executable: executable))
                 case .folder:
                     guard walk.nodes.count <= limit + 1 else { throw fail("has more folders than its pointer states files") }
-                    guard descend(path) else { continue }
+                    guard descend(path, child.id) else { continue }
                     let sub: [UInt8]?
                     do { sub = try read(child.id) } catch let error as StoreError {
                         guard case .corrupted = error else { throw error }
@@ -172,6 +186,7 @@ struct ManifestWalk {
                         walk.missing.append((child.id, path))
                         continue
                     }
+                    walk.folders.append((path, child.id))
                     try visit(child.id, bytes: sub, folder: path, depth: depth + 1)
                     // After its children: a node is sent only once what it lists is there.
                     walk.nodes.append(child.id)

@@ -30,6 +30,7 @@ public final class Project {
     var statePath: String { mlvDirectory + "/state/hashes" }
     var trustPath: String { mlvDirectory + "/state/objects" }
     var presencePath: String { mlvDirectory + "/state/present" }
+    var cleanFoldersPath: String { mlvDirectory + "/state/clean" }
     var lockPath: String { mlvDirectory + "/lock" }
 
     /// Opens the project containing `directory`; fails when it is not in a Git work tree or
@@ -246,9 +247,8 @@ public final class Project {
     /// The status index (`.mlv/state/hashes`); one that is damaged or from a newer mlv is
     /// ignored with a warning and rebuilt.
     func openStateCache() -> StateCache {
-        let state = StateCache(file: statePath)
-        if let problem = state.problem { reporter.warning(problem) }
-        return state
+        let reporter = reporter
+        return StateCache(file: statePath) { reporter.warning($0) }
     }
 
     /// Summary of a commit (subject, author, time).
@@ -315,7 +315,7 @@ public final class Project {
     /// that reach the scope are read (a folder pulled alone has only those nodes).
     func expectedFiles(of item: TrackedPath) throws -> [DirectoryManifest.Entry] {
         guard item.pointer.kind == .directory, !item.subpaths.isEmpty else { return try expectedFiles(of: item.pointer) }
-        return try manifestWalk(item.pointer.id, fileCount: item.pointer.fileCount, descend: item.reaches).entries.filter { item.includes($0.path) }
+        return try manifestWalk(item.pointer.id, fileCount: item.pointer.fileCount, descend: { folder, _ in item.reaches(folder) }).entries.filter { item.includes($0.path) }
     }
 
     /// A directory's manifest from the cache (version 1, or every node of a version 2 tree),
@@ -327,7 +327,7 @@ public final class Project {
     /// Reads a manifest with its nodes. With `allowMissing`, nodes the cache lacks are listed
     /// rather than an error; `descend` chooses the folders (inside the directory) to read.
     func manifestWalk(_ id: ObjectID, fileCount: Int?, allowMissing: Bool = false,
-                      descend: (String) -> Bool = { _ in true }) throws -> ManifestWalk {
+                      descend: (String, ObjectID) -> Bool = { _, _ in true }) throws -> ManifestWalk {
         try ManifestWalk.read(id, fileCount: fileCount, allowMissing: allowMissing, descend: descend) { node in
             do { return try store.readVerified(node) } catch StoreError.missing { return nil }
         }

@@ -80,7 +80,7 @@ struct ReferenceCollector {
         guard seenManifests.insert(pointer.id).inserted else { return }
         // Only the folders of a tree that hold selected paths are read (a pull of one folder
         // fetches the nodes on its way and beneath it).
-        let walk = try project.manifestWalk(pointer.id, fileCount: pointer.fileCount, allowMissing: true) { selects(dataPath + "/" + $0) }
+        let walk = try project.manifestWalk(pointer.id, fileCount: pointer.fileCount, allowMissing: true) { folder, _ in selects(dataPath + "/" + folder) }
         for node in walk.nodes {
             usedBy[node, default: []].insert(path)
             if manifests.insert(node).inserted { manifestOrder[node] = manifestOrder.count }

@@ -120,6 +120,7 @@ struct Tracker {
     func store(_ relative: String, state: StateCache) throws -> StoredPath {
         let absolute = project.absolute(relative)
         let isDirectory = FileSystem.lstatFile(absolute)?.kind == .directory
+        let scannedAt = StateCache.now()
         let files: [ScannedFile]
         if isDirectory {
             files = try WorkspaceScanner.scan(absolute, displayPath: relative, cacheRoot: project.store.root, foreignLinks: .refuse)
@@ -128,17 +129,30 @@ struct Tracker {
         } else {
             files = [ScannedFile(path: "", stat: FileSystem.lstatFile(absolute)!, linkedObject: nil)]
         }
+        let store = project.store
+        // Folders an earlier status or add proved unchanged keep their nodes, unread: their
+        // files are neither looked up nor checked in the cache, whose generation still
+        // proves it holds the tree they belong to.
+        let clean = isDirectory ? CleanFolders(file: project.cleanFoldersPath) : nil
+        if let problem = clean?.problem { project.reporter.warning(problem) }
+        let seals = isDirectory ? FolderSeals(files, sealedAt: scannedAt) : nil
+        let unchanged = seals.map { unchangedFolders(relative, seals: $0, clean: clean!) } ?? [:]
+        if let whole = unchanged[""], let seals {
+            let pointer = PointerFile(name: PathName.lastComponent(of: relative), kind: .directory, id: whole.proof.node,
+                                      size: seals.sizes[""] ?? 0, fileCount: files.count)
+            return StoredPath(pointer: pointer, hashedFiles: 0, newObjects: 0, newBytes: 0)
+        }
+        let targets = seals.map { unchanged.isEmpty ? files : unskippedFiles(files, seals: $0, skipped: Array(unchanged.keys)) } ?? files
         // Many files: their small objects go into one pack, not a cache file each.
-        let batch = files.count >= ObjectBatch.packingThreshold ? try ObjectBatch(packingInto: project.store.packs) : ObjectBatch()
+        let batch = targets.count >= ObjectBatch.packingThreshold ? try ObjectBatch(packingInto: store.packs) : ObjectBatch()
         var committed = false
         defer { if !committed { batch.discard() } }
         let hashedAt = StateCache.now()
-        let store = project.store
-        let total = Int64(files.count)
-        let results = try ParallelWork.map(files.count, progress: { done in
+        let total = Int64(targets.count)
+        let results = try ParallelWork.map(targets.count, progress: { done in
             project.reporter.progress(phase: "add \(relative)", done: done, total: total)
         }) { index, hasher -> (ObjectID, Int64, Bool) in
-            let file = files[index]
+            let file = targets[index]
             let statePath = file.path.isEmpty ? relative : relative + "/" + file.path
             if let id = file.linkedObject ?? state.id(for: statePath, stat: file.stat), store.contains(id) {
                 return (id, file.stat.size, false)
@@ -153,16 +167,17 @@ struct Tracker {
             return (id, size, true)
         }
         let pointer: PointerFile
+        var built: [(folder: String, id: ObjectID, bytes: [UInt8])] = []
         if isDirectory {
-            let entries = zip(files, results).map { file, result in
+            let entries = zip(targets, results).map { file, result in
                 DirectoryManifest.Entry(path: file.path, id: result.0, size: result.1, executable: file.stat.isExecutable)
             }
             let manifest = DirectoryManifest(entries: entries)
             // A tree of nodes (format 2): an unchanged folder's node is already in the cache.
-            var rootID: ObjectID?
-            for node in ManifestTree.nodes(for: manifest.entries) { rootID = try store.ingest(bytes: node.bytes, batch: batch) }
-            pointer = PointerFile(name: PathName.lastComponent(of: relative), kind: .directory, id: rootID!,
-                                  size: manifest.totalSize, fileCount: entries.count)
+            built = ManifestTree.nodes(for: manifest.entries, unchanged: unchanged.mapValues { ($0.proof.node, $0.size) })
+            for node in built { _ = try store.ingest(bytes: node.bytes, batch: batch) }
+            pointer = PointerFile(name: PathName.lastComponent(of: relative), kind: .directory, id: built.last!.id,
+                                  size: manifest.totalSize + unchanged.values.reduce(0) { $0 + $1.size }, fileCount: files.count)
         } else {
             pointer = PointerFile(name: PathName.lastComponent(of: relative), kind: .file, id: results[0].0,
                                   size: results[0].1, fileCount: nil)
@@ -176,7 +191,56 @@ struct Tracker {
             trust.recordVerified(object.id, hashedAt: Int64.max)
         }
         try trust.save()
+        if let clean, let seals {
+            try? recordProofs(relative, pointer: pointer, built: built, unchanged: unchanged, seals: seals, clean: clean)
+        }
         return StoredPath(pointer: pointer, hashedFiles: results.filter(\.2).count, newObjects: newObjects, newBytes: newBytes)
+    }
+
+    /// The topmost folders whose seals match what `clean` proved, when the cache's generation
+    /// still proves it holds the tree those proofs are about (else none).
+    private func unchangedFolders(_ relative: String, seals: FolderSeals, clean: CleanFolders) -> [String: (proof: CleanFolders.Proof, size: Int64)] {
+        guard let record = clean.record(for: relative), record.isTree else { return [:] }
+        let presence = PresenceProofs(file: project.presencePath, generation: CacheGeneration(store: project.store).current())
+        guard presence.isProven(record.top) else { return [:] }
+        var matching: [String: (proof: CleanFolders.Proof, size: Int64)] = [:]
+        for (folder, proof) in record.folders where seals.seals[folder] == proof.seal {
+            matching[folder] = (proof, seals.sizes[folder] ?? 0)
+        }
+        return matching.filter { folder, _ in
+            var above = folder
+            while !above.isEmpty {
+                above = FolderSeals.folder(of: above)
+                if matching[above] != nil { return false }
+            }
+            return true
+        }
+    }
+
+    /// Records what this add proves: the new tree's folders, as sealed when scanned, and that
+    /// the cache holds all of it (at the generation after its writes; the repository lock
+    /// keeps gc out meanwhile), so the next status and add need not read them.
+    private func recordProofs(_ relative: String, pointer: PointerFile, built: [(folder: String, id: ObjectID, bytes: [UInt8])],
+                              unchanged: [String: (proof: CleanFolders.Proof, size: Int64)], seals: FolderSeals, clean: CleanFolders) throws {
+        var folders: [String: CleanFolders.Proof] = [:]
+        if let previous = clean.record(for: relative) {
+            for (folder, proof) in previous.folders where unchanged.keys.contains(where: { folder == $0 || folder.hasPrefix($0 + "/") }) {
+                folders[folder] = proof
+            }
+        }
+        for node in built { if let seal = seals.seals[node.folder] { folders[node.folder] = CleanFolders.Proof(node: node.id, seal: seal) } }
+        clean.replace(relative, top: pointer.id, isTree: true, with: folders)
+        try clean.save()
+        // This add just wrote into the cache's folders: their times are within the racy window,
+        // when no generation can be read. A moment's wait lets it settle.
+        var generation = CacheGeneration(store: project.store).current()
+        if generation == nil {
+            usleep(25_000)
+            generation = CacheGeneration(store: project.store).current()
+        }
+        let presence = PresenceProofs(file: project.presencePath, generation: generation)
+        presence.record(pointer.id)
+        try presence.save()
     }
 
 }

@@ -18,12 +18,24 @@ enum WorkspaceScanner {
     static func scan(_ directory: String, displayPath: String, cacheRoot: String,
                      foreignLinks: ForeignLinks) throws -> [ScannedFile] {
         var found: [ScannedFile] = []
-        try walk(directory, relative: "", displayPath: displayPath, cacheRoot: cacheRoot, foreignLinks: foreignLinks, into: &found)
+        // The top folder here, its subfolders across cores: `lstat` is most of a status, and
+        // the kernel serves it in parallel (as `git status` preloads its index on threads).
+        let subdirectories = try walk(directory, relative: "", displayPath: displayPath, cacheRoot: cacheRoot,
+                                      foreignLinks: foreignLinks, recurse: false, into: &found)
+        let parts = try ParallelWork.map(subdirectories.count) { index, _ -> [ScannedFile] in
+            var part: [ScannedFile] = []
+            _ = try walk(subdirectories[index].0, relative: subdirectories[index].1, displayPath: displayPath, cacheRoot: cacheRoot,
+                         foreignLinks: foreignLinks, recurse: true, into: &part)
+            return part
+        }
+        for part in parts { found += part }
         return found
     }
 
+    /// Lists one folder into `found`, and its subfolders too when `recurse`; returns the
+    /// subfolders (absolute and relative paths) it did not walk.
     private static func walk(_ absolute: String, relative: String, displayPath: String, cacheRoot: String,
-                             foreignLinks: ForeignLinks, into found: inout [ScannedFile]) throws {
+                             foreignLinks: ForeignLinks, recurse: Bool, into found: inout [ScannedFile]) throws -> [(String, String)] {
         // readdir + fstatat on the open folder: each stat resolves one name, not a full path.
         guard let dir = opendir(absolute) else { throw FileError(path: absolute, operation: "read directory", errno: errno) }
         defer { closedir(dir) }
@@ -64,10 +76,12 @@ enum WorkspaceScanner {
                 throw WorkspaceError.unsupportedFileType(displayPath + "/" + childRelative)
             }
         }
+        guard recurse else { return subdirectories }
         for (childAbsolute, childRelative) in subdirectories {
-            try walk(childAbsolute, relative: childRelative, displayPath: displayPath, cacheRoot: cacheRoot,
-                     foreignLinks: foreignLinks, into: &found)
+            _ = try walk(childAbsolute, relative: childRelative, displayPath: displayPath, cacheRoot: cacheRoot,
+                         foreignLinks: foreignLinks, recurse: true, into: &found)
         }
+        return []
     }
 
     /// The object a symlink made by mlv's symlink mode points at, or nil.

@@ -16,19 +16,41 @@ struct WorkspaceVersion {
     /// nothing is there. A directory where a file is expected (or the reverse) yields an entry
     /// that matches nothing.
     func files(at dataPath: String, kind: PointerFile.Kind) throws -> [String: WorkspaceFile]? {
+        switch try scan(at: dataPath, kind: kind) {
+        case nil: return nil
+        case .mismatched(let st): return ["": WorkspaceFile(path: "", stat: st, id: nil)]
+        case .files(let scanned): return try identify(scanned, at: dataPath)
+        }
+    }
+
+    /// What `scan` found at a tracked path.
+    enum Scan {
+        /// The files (one, with path "", for a tracked file).
+        case files([ScannedFile])
+        /// A directory where a file is expected, or the reverse.
+        case mismatched(FileStat)
+    }
+
+    /// Lists the files at `dataPath` with their `lstat`, reading none; nil when nothing is there.
+    func scan(at dataPath: String, kind: PointerFile.Kind) throws -> Scan? {
         let absolute = project.absolute(dataPath)
         guard let st = FileSystem.lstatFile(absolute) else { return nil }
-        let scanned: [ScannedFile]
         switch (kind, st.kind) {
         case (.directory, .directory):
-            scanned = try WorkspaceScanner.scan(absolute, displayPath: dataPath, cacheRoot: project.store.root, foreignLinks: .report)
+            return .files(try WorkspaceScanner.scan(absolute, displayPath: dataPath, cacheRoot: project.store.root, foreignLinks: .report))
         case (.file, .file):
-            scanned = [ScannedFile(path: "", stat: st, linkedObject: nil)]
+            return .files([ScannedFile(path: "", stat: st, linkedObject: nil)])
         case (.file, .symlink):
-            scanned = [ScannedFile(path: "", stat: st, linkedObject: WorkspaceScanner.cacheLinkTarget(absolute, cacheRoot: project.store.root))]
+            return .files([ScannedFile(path: "", stat: st, linkedObject: WorkspaceScanner.cacheLinkTarget(absolute, cacheRoot: project.store.root))])
         default:
-            return ["": WorkspaceFile(path: "", stat: st, id: nil)]
+            return .mismatched(st)
         }
+    }
+
+    /// The ids of scanned files, keyed by path inside `dataPath`: from the state cache when
+    /// their stat still matches, else hashed (across cores).
+    func identify(_ scanned: [ScannedFile], at dataPath: String) throws -> [String: WorkspaceFile] {
+        let absolute = project.absolute(dataPath)
         let hashedAt = StateCache.now()
         // Known files first, on this thread; only the rest are hashed across cores.
         var ids = [ObjectID?](repeating: nil, count: scanned.count)

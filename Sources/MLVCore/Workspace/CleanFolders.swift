@@ -1,0 +1,181 @@
+import Crypto
+
+/// Digests of what a tracked directory's folders hold on disk, read from `lstat` alone: each
+/// file's name, kind, mode, inode, size, mtime and ctime, and each subfolder's name and digest.
+/// Two equal seals mean no file beneath was added, removed, renamed, rewritten or chmodded
+/// (the kernel moves ctime on every change, and nobody can set it back). A folder holding a
+/// file changed within the racy window of `sealedAt` gets no seal, nor do the folders above it.
+struct FolderSeals {
+    /// Folder (inside the directory, "" for its top) to seal.
+    private(set) var seals: [String: ObjectID] = [:]
+    /// Positions in the scan of the files directly inside each folder.
+    private(set) var filesIn: [String: [Int]] = [:]
+    /// Each folder's subfolders, by full path.
+    private(set) var subfolders: [String: [String]] = [:]
+    /// The bytes of the files beneath each folder.
+    private(set) var sizes: [String: Int64] = [:]
+
+    init(_ scanned: [ScannedFile], sealedAt: Int64) {
+        for (position, file) in scanned.enumerated() {
+            filesIn[FolderSeals.folder(of: file.path), default: []].append(position)
+        }
+        // Every folder on the way to a file, so folders holding only folders are sealed too.
+        var pending = Array(filesIn.keys)
+        var known = Set(pending)
+        known.insert("")
+        while let folder = pending.popLast() {
+            if folder.isEmpty { continue }
+            let parent = FolderSeals.folder(of: folder)
+            subfolders[parent, default: []].append(folder)
+            if known.insert(parent).inserted { pending.append(parent) }
+        }
+        var racy = Set<String>()
+        var record: [UInt8] = []
+        record.reserveCapacity(512)
+        for folder in known.sorted(by: { $0.utf8.count > $1.utf8.count }) {
+            var hasher = SHA256()
+            var isRacy = false
+            sizes[folder] = (filesIn[folder] ?? []).reduce(0) { $0 + scanned[$1].stat.size }
+                + (subfolders[folder] ?? []).reduce(0) { $0 + (sizes[$1] ?? 0) }
+            // Files in the order the folder lists them, unsorted: an unchanged folder lists
+            // the same way, and a new order could only cost a recheck, never hide a change.
+            for position in filesIn[folder] ?? [] {
+                let file = scanned[position], st = file.stat
+                let changed = max(st.mtimeNanoseconds, st.ctimeNanoseconds)
+                if changed >= sealedAt - StateCache.racyWindow(for: st.mtimeNanoseconds) { isRacy = true; break }
+                record.removeAll(keepingCapacity: true)
+                record.append(UInt8(ascii: "f"))
+                record += FolderSeals.name(of: file.path).utf8
+                record.append(0)
+                record.append(st.kind == .symlink ? 1 : 0)
+                for value in [UInt64(st.mode), st.inode, UInt64(bitPattern: st.size), UInt64(bitPattern: st.mtimeNanoseconds), UInt64(bitPattern: st.ctimeNanoseconds)] {
+                    withUnsafeBytes(of: value.littleEndian) { record += $0 }
+                }
+                record += file.linkedObject?.bytes ?? [UInt8](repeating: 0, count: 32)
+                hasher.update(data: record)
+            }
+            for sub in (subfolders[folder] ?? []).sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) where !isRacy {
+                guard let seal = seals[sub], !racy.contains(sub) else { isRacy = true; break }
+                hasher.update(data: [UInt8(ascii: "d")] + Array(FolderSeals.name(of: sub).utf8) + [0] + seal.bytes)
+            }
+            if isRacy { racy.insert(folder); continue }
+            seals[folder] = hasher.finalize().withUnsafeBytes { ObjectID(bytes: $0) }
+        }
+    }
+
+    /// The folder of a path inside the directory ("" at its top); paths here are clean.
+    static func folder(of path: String) -> String {
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return "" }
+        return String(path[..<slash])
+    }
+
+    static func name(of path: String) -> Substring {
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return Substring(path) }
+        return path[path.utf8.index(after: slash)...]
+    }
+}
+
+/// What the last `mlv status` or `mlv add` proved about each tracked directory: that a
+/// folder, with exactly the seal its files have now, matched a node of the directory's tree.
+/// The next status reads neither that folder's node nor its files' ids, and the next add
+/// reuses the node, as Git's index spares `git status` and `git add` from reading trees; only
+/// the `lstat`s remain. Kept in `.mlv/state/clean`, a local file that is never pushed; a
+/// damaged or newer one is ignored with a warning and rebuilt.
+final class CleanFolders {
+    /// A folder's node id (for the top, the pointer's id) and the seal its files had.
+    struct Proof: Equatable {
+        let node: ObjectID
+        let seal: ObjectID
+    }
+
+    /// A directory's proofs, all about nodes of one tree: the one named `top`, a tree of
+    /// folder nodes (format 2) or a flat manifest (format 1, proven only as a whole).
+    struct Record: Equatable {
+        let top: ObjectID
+        let isTree: Bool
+        let folders: [String: Proof]
+    }
+
+    static let magic = Array("MLVCLEAN".utf8)
+    static let version: UInt32 = 1
+    static let maximumSize = 256 << 20
+
+    private let file: String
+    private var records: [String: Record] = [:]
+    private var dirty = false
+    /// Why the file on disk was not used (callers warn).
+    private(set) var problem: String?
+
+    init(file: String) {
+        self.file = file
+        guard FileSystem.exists(file) else { return }
+        do {
+            records = try CleanFolders.decode(try FileSystem.readFile(file, limit: CleanFolders.maximumSize))
+        } catch let damaged as BinaryReader.Damaged {
+            problem = "ignoring \(file): it \(damaged.reason); it will be rebuilt"
+            dirty = true
+        } catch {
+            problem = "ignoring \(file): \(error)"
+            dirty = true
+        }
+    }
+
+    /// The proofs recorded for a tracked directory.
+    func record(for dataPath: String) -> Record? { records[dataPath] }
+
+    /// Replaces what is known of a tracked directory: its proofs about the tree `top`.
+    func replace(_ dataPath: String, top: ObjectID, isTree: Bool, with folders: [String: Proof]) {
+        let record = folders.isEmpty ? nil : Record(top: top, isTree: isTree, folders: folders)
+        guard records[dataPath] != record else { return }
+        records[dataPath] = record
+        dirty = true
+    }
+
+    func save() throws {
+        guard dirty else { return }
+        try FileSystem.createDirectory(PathName.parent(of: file))
+        try FileSystem.writeAtomically(CleanFolders.encode(records), to: file)
+        dirty = false
+    }
+
+    /// `MLVCLEAN`, version, then per tracked directory its path, the tree's id, 1 for a tree
+    /// (0 for a flat manifest) and its proofs
+    /// (folder path, node id, seal), all closed by a SHA-256.
+    static func encode(_ records: [String: Record]) -> [UInt8] {
+        BinaryWriter.sealed(magic: magic, version: version) { out in
+            out.put(UInt32(records.count))
+            for dataPath in records.keys.sorted() {
+                let folders = records[dataPath]!.folders
+                out.put(dataPath)
+                out.put(raw: records[dataPath]!.top.bytes)
+                out.put(UInt8(records[dataPath]!.isTree ? 1 : 0))
+                out.put(UInt32(folders.count))
+                for folder in folders.keys.sorted() {
+                    out.put(folder)
+                    out.put(raw: folders[folder]!.node.bytes)
+                    out.put(raw: folders[folder]!.seal.bytes)
+                }
+            }
+        }
+    }
+
+    static func decode(_ bytes: [UInt8]) throws -> [String: Record] {
+        var input = try BinaryReader.unsealed(bytes, magic: magic, version: version)
+        var records: [String: Record] = [:]
+        for _ in 0..<(try input.count(minimumSize: 41)) {
+            let dataPath = try input.string()
+            let top = try input.raw(32).withUnsafeBytes { ObjectID(bytes: $0) }
+            let format = try input.read(UInt8.self)
+            guard format <= 1 else { throw BinaryReader.Damaged(reason: "is damaged (a directory has an unknown kind)") }
+            var folders: [String: Proof] = [:]
+            for _ in 0..<(try input.count(minimumSize: 68)) {
+                let folder = try input.string()
+                let node = try input.raw(32), seal = try input.raw(32)
+                folders[folder] = Proof(node: node.withUnsafeBytes { ObjectID(bytes: $0) }, seal: seal.withUnsafeBytes { ObjectID(bytes: $0) })
+            }
+            guard records.updateValue(Record(top: top, isTree: format == 1, folders: folders), forKey: dataPath) == nil else { throw BinaryReader.Damaged(reason: "is damaged (a directory is listed twice)") }
+        }
+        guard input.remaining == 0 else { throw BinaryReader.Damaged(reason: "is damaged (bytes after its last record)") }
+        return records
+    }
+}

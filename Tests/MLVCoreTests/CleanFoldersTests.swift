@@ -1,0 +1,84 @@
+@testable import MLVCore
+import XCTest
+
+final class CleanFoldersTests: XCTestCase {
+    private var dir = ""
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("clean-\(UUID().uuidString)").path
+        for folder in ["a/x", "b"] { try FileManager.default.createDirectory(atPath: dir + "/" + folder, withIntermediateDirectories: true) }
+        for file in ["a/f1", "a/f2", "a/x/h1", "b/g1", "top"] { try Data(file.utf8).write(to: URL(fileURLWithPath: dir + "/" + file)) }
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
+
+    private func seals(at time: Int64 = Int64.max - 10_000_000_000) throws -> [String: ObjectID] {
+        FolderSeals(try WorkspaceScanner.scan(dir, displayPath: "data", cacheRoot: "/nonexistent", foreignLinks: .report), sealedAt: time).seals
+    }
+
+    func testASealMovesWithEveryChangeBeneathItAndOnlyThere() throws {
+        let before = try seals()
+        XCTAssertEqual(Set(before.keys), ["", "a", "a/x", "b"], "every folder, including the top")
+        XCTAssertEqual(try seals(), before, "the same files give the same seals")
+
+        // Same bytes written again: mtime and ctime move, so the folder and those above it change.
+        usleep(10_000)
+        try Data("a/x/h1".utf8).write(to: URL(fileURLWithPath: dir + "/a/x/h1"))
+        let rewritten = try seals()
+        XCTAssertNotEqual(rewritten["a/x"], before["a/x"])
+        XCTAssertNotEqual(rewritten["a"], before["a"])
+        XCTAssertNotEqual(rewritten[""], before[""])
+        XCTAssertEqual(rewritten["b"], before["b"], "a folder beside the change keeps its seal")
+
+        // A chmod moves only ctime and the mode.
+        XCTAssertEqual(chmod(dir + "/b/g1", 0o755), 0)
+        XCTAssertNotEqual(try seals()["b"], rewritten["b"])
+
+        // A new file, and a rename, change their folder.
+        let beforeNew = try seals()
+        try Data().write(to: URL(fileURLWithPath: dir + "/a/new"))
+        XCTAssertNotEqual(try seals()["a"], beforeNew["a"])
+        XCTAssertEqual(rename(dir + "/a/new", dir + "/a/renamed"), 0)
+        XCTAssertNotEqual(try seals()["a"], beforeNew["a"])
+    }
+
+    func testAFolderWithAFileChangedInTheRacyWindowHasNoSealNorDoTheFoldersAboveIt() throws {
+        let st = try XCTUnwrap(FileSystem.lstatFile(dir + "/a/x/h1"))
+        let sealed = try seals(at: max(st.mtimeNanoseconds, st.ctimeNanoseconds) + 5_000_000)
+        XCTAssertNil(sealed["a/x"])
+        XCTAssertNil(sealed["a"])
+        XCTAssertNil(sealed[""])
+        let others = FileSystem.lstatFile(dir + "/b/g1")!
+        XCTAssertEqual(sealed["b"] != nil, max(others.mtimeNanoseconds, others.ctimeNanoseconds) < max(st.mtimeNanoseconds, st.ctimeNanoseconds) - 15_000_000)
+    }
+
+    func testTheProofsFileRoundTripsAndADamagedOrNewerOneIsIgnoredWithItsReason() throws {
+        let file = dir + "/clean"
+        let proof = CleanFolders.Proof(node: ObjectID.of(Array("node".utf8)), seal: ObjectID.of(Array("seal".utf8)))
+        let clean = CleanFolders(file: file)
+        clean.replace("data", top: proof.node, isTree: true, with: ["": proof, "a/x": proof])
+        clean.replace("other", top: proof.seal, isTree: false, with: ["sub": proof])
+        try clean.save()
+        let reread = CleanFolders(file: file)
+        XCTAssertNil(reread.problem)
+        XCTAssertEqual(reread.record(for: "data"), CleanFolders.Record(top: proof.node, isTree: true, folders: ["": proof, "a/x": proof]))
+        XCTAssertEqual(reread.record(for: "other"), CleanFolders.Record(top: proof.seal, isTree: false, folders: ["sub": proof]))
+        XCTAssertNil(reread.record(for: "none"))
+
+        var bytes = try Array(Data(contentsOf: URL(fileURLWithPath: file)))
+        bytes[20] ^= 1
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        let damaged = CleanFolders(file: file)
+        XCTAssertEqual(damaged.problem, "ignoring \(file): it is damaged (truncated or altered: its checksum does not match); it will be rebuilt")
+        XCTAssertNil(damaged.record(for: "data"), "nothing of a damaged file is trusted")
+
+        let newer = BinaryWriter.sealed(magic: CleanFolders.magic, version: CleanFolders.version + 1) { $0.put(UInt32(0)) }
+        try Data(newer).write(to: URL(fileURLWithPath: file))
+        XCTAssertEqual(CleanFolders(file: file).problem, "ignoring \(file): it was written by a newer mlv (format 2); it will be rebuilt")
+
+        // Well sealed but claiming more records than it holds.
+        let lying = BinaryWriter.sealed(magic: CleanFolders.magic, version: CleanFolders.version) { $0.put(UInt32(1_000_000)) }
+        try Data(lying).write(to: URL(fileURLWithPath: file))
+        XCTAssertEqual(CleanFolders(file: file).problem, "ignoring \(file): it counts more records than it holds; it will be rebuilt")
+    }
+}
