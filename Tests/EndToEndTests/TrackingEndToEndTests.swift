@@ -245,7 +245,7 @@ final class TrackingEndToEndTests: XCTestCase {
         // 1,400 distinct contents and the tree's 31 nodes (30 folders and the root) in one
         // pack: no object has a file of its own.
         let packs = try FileManager.default.contentsOfDirectory(atPath: repo.path(".mlv/cache/packs")).sorted()
-        XCTAssertEqual(packs.count, 2, "one pack and its index: \(packs)")
+        XCTAssertEqual(packs.count, 3, "one pack, its index and its lookup: \(packs)")
         XCTAssertEqual(try repo.packedObjects().count, 1_431)
         XCTAssertEqual(try repo.cacheObjects().count, 1_431)
         XCTAssertEqual(try repo.mlv("status", "--exit-code").code, 0)

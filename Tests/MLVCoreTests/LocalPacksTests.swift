@@ -58,6 +58,76 @@ final class LocalPacksTests: XCTestCase {
         XCTAssertEqual(try reopened.readVerified(ids[24]), Array("object 24".utf8))
     }
 
+    /// Lookups go through `<pack>.ids`, the pack's objects sorted by id; it is derived from the
+    /// index and made again whenever it is missing, damaged or older than the index.
+    func testEachPackHasASortedLookupRebuiltWhenMissingDamagedOrStale() throws {
+        let ids = try pack(["one", "two", "three", "four"])
+        let name = try XCTUnwrap(try packFiles().first { $0.hasSuffix(".pack") }).dropLast(5)
+        let lookupFile = dir + "/cache/packs/\(name).ids", indexFile = dir + "/cache/packs/\(name).idx"
+        func lookup() throws -> PackLookup { try PackLookup.decode(Array(try Data(contentsOf: URL(fileURLWithPath: lookupFile)))) }
+        XCTAssertEqual(try lookup().ids, ids.sorted())
+        func reopenedFindsAll(_ label: String) {
+            let reopened = ObjectStore(root: dir + "/cache", temporaryDirectory: dir + "/cache/tmp")
+            for (id, text) in zip(ids, ["one", "two", "three", "four"]) { XCTAssertEqual(try reopened.readVerified(id), Array(text.utf8), label) }
+            XCTAssertFalse(reopened.contains(ObjectID.of(Array("five".utf8))), label)
+        }
+        reopenedFindsAll("as written")
+
+        try FileManager.default.removeItem(atPath: lookupFile)
+        reopenedFindsAll("made again from the index")
+        XCTAssertEqual(try lookup().ids, ids.sorted(), "and written back")
+
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: lookupFile)))
+        bytes[70] ^= 1
+        chmod(lookupFile, 0o644)
+        try Data(bytes).write(to: URL(fileURLWithPath: lookupFile))
+        XCTAssertThrowsError(try lookup())
+        reopenedFindsAll("a damaged lookup is ignored")
+        XCTAssertEqual(try lookup().ids, ids.sorted(), "and replaced")
+
+        // An index rewritten since (another inode) makes the lookup stale: it is made again.
+        let stale = try lookup()
+        let indexBytes = try Data(contentsOf: URL(fileURLWithPath: indexFile))
+        try FileManager.default.removeItem(atPath: indexFile)
+        try indexBytes.write(to: URL(fileURLWithPath: indexFile))
+        XCTAssertFalse(stale.matches(index: try XCTUnwrap(FileSystem.lstatFile(indexFile))))
+        reopenedFindsAll("a stale lookup is not used")
+        XCTAssertTrue(try lookup().matches(index: try XCTUnwrap(FileSystem.lstatFile(indexFile))))
+
+        // gc takes a lookup whose pack is gone.
+        try FileManager.default.removeItem(atPath: indexFile)
+        try store.remove(Set<ObjectID>())
+        XCTAssertEqual(try packFiles(), [])
+    }
+
+    /// A lookup file is read strictly, so a binary search over it is sound.
+    func testALookupFileOutOfOrderOrPointingOutsideItsPackIsRefused() throws {
+        let a = ObjectID.of(Array("a".utf8)), b = ObjectID.of(Array("b".utf8))
+        func file(_ records: [(ObjectID, UInt64, UInt64)], packSize: UInt64 = 100) -> [UInt8] {
+            BinaryWriter.sealed(magic: PackLookup.magic, version: PackLookup.version) { out in
+                out.put(packSize); out.put(UInt64(0)); out.put(UInt64(0)); out.put(UInt64(0))
+                out.put(UInt32(records.count))
+                for (id, offset, length) in records { out.put(raw: id.bytes); out.put(offset); out.put(length) }
+            }
+        }
+        let (low, high) = a < b ? (a, b) : (b, a)
+        let good = try PackLookup.decode(file([(low, 0, 1), (high, 1, 1)]))
+        XCTAssertEqual(good.find(high)?.offset, 1)
+        XCTAssertNil(good.find(ObjectID.of(Array("c".utf8))))
+        func reason(_ bytes: [UInt8]) -> String? {
+            do { _ = try PackLookup.decode(bytes); return nil } catch { return (error as? BinaryReader.Damaged)?.reason }
+        }
+        XCTAssertEqual(reason(file([(high, 0, 1), (low, 1, 1)])), "is damaged (its ids are out of order)")
+        XCTAssertEqual(reason(file([(low, 0, 1), (low, 1, 1)])), "is damaged (its ids are out of order)")
+        XCTAssertEqual(reason(file([(low, 99, 2)])), "is damaged (an object lies outside its pack)")
+        XCTAssertEqual(reason(file([(low, 0, UInt64.max)])), "is damaged (an object lies outside its pack)")
+        let claimsMore = BinaryWriter.sealed(magic: PackLookup.magic, version: PackLookup.version) { out in
+            for _ in 0..<4 { out.put(UInt64(0)) }
+            out.put(UInt32(1_000_000))
+        }
+        XCTAssertEqual(reason(claimsMore), "counts more records than it holds")
+    }
+
     func testPackedObjectsAreReadBackVerifiedAndSeenByEveryQuery() throws {
         let ids = try pack(["alpha", "beta", "gamma"])
         // A fresh store (another process) finds them from the index on disk.
@@ -69,8 +139,8 @@ final class LocalPacksTests: XCTestCase {
             XCTAssertEqual(s.missing(from: Set(ids + [ObjectID.of(Array("delta".utf8))])), [ObjectID.of(Array("delta".utf8))])
             XCTAssertEqual(Set(try s.allObjects().map(\.id)), Set(ids))
         }
-        XCTAssertEqual(try packFiles().count, 2, "one pack and its index")
-        XCTAssertTrue(try packFiles().allSatisfy { $0.hasSuffix(".pack") || $0.hasSuffix(".idx") })
+        XCTAssertEqual(try packFiles().count, 3, "one pack, its index and its lookup")
+        XCTAssertTrue(try packFiles().allSatisfy { $0.hasSuffix(".pack") || $0.hasSuffix(".idx") || $0.hasSuffix(".ids") })
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/cache/tmp"), [], "no temporary left")
     }
 
@@ -99,7 +169,7 @@ final class LocalPacksTests: XCTestCase {
         XCTAssertEqual(try store.readVerified(ids[2]), Array("keep-2".utf8))
         XCTAssertFalse(store.contains(ids[1]))
         XCTAssertFalse(other.contains(where: store.contains))
-        XCTAssertEqual(try packFiles().count, 2, "one rewritten pack and its index")
+        XCTAssertEqual(try packFiles().count, 3, "one rewritten pack, its index and its lookup")
         XCTAssertTrue(Set(try packFiles()).isDisjoint(with: before), "both old packs are gone")
         let reopened = ObjectStore(root: dir + "/cache", temporaryDirectory: dir + "/cache/tmp")
         XCTAssertEqual(Set(try reopened.allObjects().map(\.id)), [ids[0], ids[2]])
@@ -136,7 +206,7 @@ final class LocalPacksTests: XCTestCase {
         let (merged, written) = try store.packs.consolidate()
         XCTAssertEqual(merged, 5)
         XCTAssertEqual(written, 1)
-        XCTAssertEqual(try packFiles().count, 2, "one pack and its index")
+        XCTAssertEqual(try packFiles().count, 3, "one pack, its index and its lookup")
         let reopened = ObjectStore(root: dir + "/cache", temporaryDirectory: dir + "/cache/tmp")
         XCTAssertEqual(reopened.packs.count(), 1)
         XCTAssertEqual(Set(try reopened.allObjects().map(\.id)), Set(ids))
@@ -179,7 +249,7 @@ final class LocalPacksTests: XCTestCase {
         XCTAssertEqual(try fresh.packs.consolidate().merged, 3)
         let after = ObjectStore(root: dir + "/cache", temporaryDirectory: dir + "/cache/tmp")
         XCTAssertEqual(after.packs.count(), 1)
-        XCTAssertEqual(try packFiles().count, 2)
+        XCTAssertEqual(try packFiles().count, 3, "the orphan's lookup went with it")
         XCTAssertEqual(Set(try after.allObjects().map(\.id)), Set(first + second))
     }
 }

@@ -17,9 +17,10 @@ final class LocalPacks: @unchecked Sendable {
     private var loaded = false
     private var names: [String] = []
     private var descriptors: [Int32] = []
-    /// Each pack's objects, in pack order.
-    private var contents: [[PackIndex.Entry]] = []
-    private var locations: [ObjectID: Location] = [:]
+    /// Each pack's objects by id (`PackLookup`, from `<pack>.ids`).
+    private var lookups: [PackLookup] = []
+    /// Each pack's objects in pack order, parsed from its index when gc or a fetch needs them.
+    private var contents: [Int: [PackIndex.Entry]] = [:]
     /// Objects whose bytes this process checked as it put their pack in place (a pull's
     /// fetch); reading them back for its checkout does not hash them again.
     private var checked: [ObjectID: String] = [:]
@@ -39,40 +40,86 @@ final class LocalPacks: @unchecked Sendable {
     }
 
     func packPath(_ name: String) -> String { "\(directory)/\(name).pack" }
+    private func indexPath(_ name: String) -> String { "\(directory)/\(name).idx" }
+    private func lookupPath(_ name: String) -> String { "\(directory)/\(name).ids" }
 
-    /// Reads every index once (packs exist only after a fetch, so most runs read nothing).
+    /// Finds every pack that has its index, reading each one's lookup file (made from the
+    /// index when missing, stale or damaged). Called with `lock` held.
     private func loadIfNeeded() {
         guard !loaded else { return }
         loaded = true
         guard let files = try? FileSystem.listDirectory(directory) else { return }
         for file in files.sorted() where file.hasSuffix(".idx") && !file.hasPrefix(".") {
             let name = String(file.dropLast(4))
-            guard let bytes = try? FileSystem.readFile("\(directory)/\(file)", limit: Int(LocalPacks.maximumIndexBytes)),
-                  let index = try? PackIndex.parse(bytes), index.pack.hex == name,
-                  FileSystem.lstatFile(packPath(name))?.size == index.packSize else { continue }
-            register(index)
+            guard let packSize = FileSystem.lstatFile(packPath(name))?.size, let indexStat = FileSystem.lstatFile(indexPath(name)) else { continue }
+            if let bytes = try? FileSystem.readFile(lookupPath(name), limit: 64 + Int(LocalPacks.maximumIndexBytes)),
+               let lookup = try? PackLookup.decode(bytes), lookup.packSize == packSize, lookup.matches(index: indexStat) {
+                register(name, lookup)
+                continue
+            }
+            guard let index = readIndex(name), index.packSize == packSize else { continue }
+            register(name, writeLookup(for: index, name: name))
+            contents[names.count - 1] = index.entries.filter { $0.kind == .object }
         }
     }
 
-    private func register(_ index: PackIndex) {
-        names.append(index.pack.hex)
+    /// A pack's index, checked against its name; nil when unreadable or not this pack's.
+    private func readIndex(_ name: String) -> PackIndex? {
+        guard let bytes = try? FileSystem.readFile(indexPath(name), limit: Int(LocalPacks.maximumIndexBytes)),
+              let index = try? PackIndex.parse(bytes), index.pack.hex == name else { return nil }
+        return index
+    }
+
+    /// Makes and writes the lookup file of a pack whose index was just read or written (a
+    /// failure to write only costs the next command a parse of the index).
+    private func writeLookup(for index: PackIndex, name: String) -> PackLookup {
+        var lookup = PackLookup(index: index)
+        if let stat = FileSystem.lstatFile(indexPath(name)) {
+            lookup.indexStamp = (stat.size, stat.mtimeNanoseconds, stat.inode)
+            try? FileSystem.writeAtomically(lookup.encoded(), to: lookupPath(name), mode: 0o444)
+        }
+        return lookup
+    }
+
+    private func register(_ name: String, _ lookup: PackLookup) {
+        names.append(name)
         descriptors.append(-1)
-        contents.append(index.entries.filter { $0.kind == .object })
-        for entry in index.entries where entry.kind == .object {
-            locations[entry.id] = Location(pack: names.count - 1, offset: entry.offset, length: entry.length)
-        }
+        lookups.append(lookup)
     }
 
-    func location(of id: ObjectID) -> Location? { lock.withLock { loadIfNeeded(); return locations[id] } }
+    /// A pack's objects in pack order (with `lock` held).
+    private func entries(ofPack pack: Int) -> [PackIndex.Entry] {
+        if let known = contents[pack] { return known }
+        let entries = readIndex(names[pack])?.entries.filter { $0.kind == .object } ?? []
+        contents[pack] = entries
+        return entries
+    }
+
+    func location(of id: ObjectID) -> Location? {
+        lock.withLock {
+            loadIfNeeded()
+            for pack in lookups.indices.reversed() {
+                if let found = lookups[pack].find(id) { return Location(pack: pack, offset: found.offset, length: found.length) }
+            }
+            return nil
+        }
+    }
 
     /// Every packed object with its size.
     func all() -> [(id: ObjectID, size: Int64)] {
-        lock.withLock { loadIfNeeded(); return locations.map { ($0.key, $0.value.length) } }
+        lock.withLock {
+            loadIfNeeded()
+            var seen = Set<ObjectID>()
+            var result: [(id: ObjectID, size: Int64)] = []
+            for lookup in lookups { lookup.forEach { id, size in if seen.insert(id).inserted { result.append((id, size)) } } }
+            return result
+        }
     }
 
     /// The pack file holding `id`, for messages.
     func path(of id: ObjectID) -> String? {
-        lock.withLock { loadIfNeeded(); return locations[id].map { packPath(names[$0.pack]) } }
+        guard let location = location(of: id) else { return nil }
+        return lock.withLock { packPath(names[location.pack]) }
     }
 
     private func descriptor(_ pack: Int) throws -> Int32 {
@@ -149,7 +196,7 @@ final class LocalPacks: @unchecked Sendable {
             // is rewritten with those and these, or the earlier objects would vanish.
             let earlier: [PackIndex.Entry] = lock.withLock {
                 loadIfNeeded()
-                return names.firstIndex(of: index.pack.hex).map { contents[$0] } ?? []
+                return names.firstIndex(of: index.pack.hex).map { self.entries(ofPack: $0) } ?? []
             }
             let wantedIDs = Set(wanted.map(\.id))
             let entries = (earlier.filter { !wantedIDs.contains($0.id) } + wanted.filter { $0.kind == .object }).sorted { $0.offset < $1.offset }
@@ -167,14 +214,21 @@ final class LocalPacks: @unchecked Sendable {
         try FileSystem.createDirectory(directory)
         let name = index.pack.hex
         guard rename(file, packPath(name)) == 0 else { throw FileError(path: packPath(name), operation: "rename pack into the cache", errno: errno) }
-        try FileSystem.writeAtomically(index.serialized(), to: "\(directory)/\(name).idx", mode: 0o444)
+        try FileSystem.writeAtomically(index.serialized(), to: indexPath(name), mode: 0o444)
+        let lookup = writeLookup(for: index, name: name)
         try FileSystem.syncDirectory(directory)
         lock.withLock {
             for id in ids { checked[id] = name }
             guard loaded else { return }
-            guard let known = names.firstIndex(of: name) else { return register(index) }
-            contents[known] = index.entries.filter { $0.kind == .object }
-            for entry in contents[known] { locations[entry.id] = Location(pack: known, offset: entry.offset, length: entry.length) }
+            let pack: Int
+            if let known = names.firstIndex(of: name) {
+                pack = known
+                lookups[known] = lookup
+            } else {
+                register(name, lookup)
+                pack = names.count - 1
+            }
+            contents[pack] = index.entries.filter { $0.kind == .object }
         }
     }
 
@@ -182,9 +236,13 @@ final class LocalPacks: @unchecked Sendable {
     /// deleted; the live objects of the others move to a new pack first. Returns the packs
     /// removed. Runs under the repository lock (gc).
     func remove(_ dead: Set<ObjectID>) throws -> Int {
-        let (packNames, packContents) = lock.withLock { loadIfNeeded(); return (names, contents) }
+        // Only packs holding a dead object have their index read.
+        let affected: [(String, [PackIndex.Entry])] = lock.withLock {
+            loadIfNeeded()
+            return names.indices.filter { pack in dead.contains { lookups[pack].find($0) != nil } }.map { (names[$0], entries(ofPack: $0)) }
+        }
         var removed = 0
-        for (name, entries) in zip(packNames, packContents) where entries.contains(where: { dead.contains($0.id) }) {
+        for (name, entries) in affected {
             let live = entries.filter { !dead.contains($0.id) }
             if !live.isEmpty {
                 let builder = try makeBuilder()
@@ -200,7 +258,8 @@ final class LocalPacks: @unchecked Sendable {
                 guard intact else { continue }
                 try builder.commit()
             }
-            unlink("\(directory)/\(name).idx")
+            unlink(indexPath(name))
+            unlink(lookupPath(name))
             unlink(packPath(name))
             removed += 1
         }
@@ -222,8 +281,11 @@ final class LocalPacks: @unchecked Sendable {
     /// process killed on the way leaves objects twice at worst, never missing. Returns how
     /// many packs were merged and how many were written. Runs under the repository lock (gc).
     func consolidate() throws -> (merged: Int, written: Int) {
-        let (packNames, packContents) = lock.withLock { loadIfNeeded(); return (names, contents) }
-        let small = zip(packNames, packContents).filter { (FileSystem.lstatFile(packPath($0.0))?.size ?? 0) < LocalPacks.smallPackSize }
+        let small: [(String, [PackIndex.Entry])] = lock.withLock {
+            loadIfNeeded()
+            return names.indices.filter { (FileSystem.lstatFile(packPath(names[$0]))?.size ?? 0) < LocalPacks.smallPackSize }
+                .map { (names[$0], entries(ofPack: $0)) }
+        }
         guard small.count >= 2 else { return (0, 0) }
         var builder = try makeBuilder()
         var merged: [String] = [], written: Set<String> = []
@@ -249,7 +311,8 @@ final class LocalPacks: @unchecked Sendable {
         // just been replaced by it, and stays.
         for name in merged where !written.contains(name) {
             // The index first: a pack without one no longer counts, and `removeOrphans` takes it.
-            unlink("\(directory)/\(name).idx")
+            unlink(indexPath(name))
+            unlink(lookupPath(name))
             unlink(packPath(name))
         }
         try FileSystem.syncDirectory(directory)
@@ -263,16 +326,19 @@ final class LocalPacks: @unchecked Sendable {
     private func forgetLoaded() {
         lock.withLock {
             for fd in descriptors where fd >= 0 { close(fd) }
-            names = []; descriptors = []; contents = []; locations = [:]; checked = [:]; loaded = false
+            names = []; descriptors = []; lookups = []; contents = [:]; checked = [:]; loaded = false
         }
     }
 
-    /// Deletes pack files whose index never appeared (a fetch killed between the two renames)
-    /// and index temporaries of processes that no longer run.
+    /// Deletes pack files whose index never appeared (a fetch killed between the two renames),
+    /// lookup files of packs that are gone, and temporaries of processes that no longer run.
     func removeOrphans() {
         guard let files = try? FileSystem.listDirectory(directory) else { return }
         let indexes = Set(files.filter { $0.hasSuffix(".idx") && !$0.hasPrefix(".") }.map { $0.dropLast(4) })
         for file in files where file.hasSuffix(".pack") && !indexes.contains(file.dropLast(5)) {
+            unlink("\(directory)/\(file)")
+        }
+        for file in files where file.hasSuffix(".ids") && !indexes.contains(file.dropLast(4)) {
             unlink("\(directory)/\(file)")
         }
         for file in files where file.hasPrefix(".") && file.contains(".mlv-tmp-") {
