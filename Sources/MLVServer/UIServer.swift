@@ -23,8 +23,6 @@ public struct UIServer: Sendable {
     /// Parsed params, metrics and pipelines by blob id, shared by every request: a blob's
     /// bytes never change, so a new commit still shows on reload while old ones cost nothing.
     let parsedBlobs = ParsedBlobCache()
-    /// Pages being rendered: the background reading of history waits while there are any.
-    let requestsInFlight = RequestGauge()
 
     public init(root: String, options: UIOptions, token: String = UUID().uuidString) {
         self.root = root
@@ -45,11 +43,8 @@ public struct UIServer: Sendable {
         let router = Router()
         router.add(middleware: GuardMiddleware(allowedHosts: allowedHosts(port: port), origins: Set(allowedHosts(port: port).map { "http://" + $0 })))
         let root = self.root, token = options.allowQueue ? self.token : nil, parsedBlobs = self.parsedBlobs
-        let requestsInFlight = self.requestsInFlight
         func page(_ render: @escaping @Sendable (UIPages, Request) throws -> String) -> @Sendable (Request, BasicRequestContext) async throws -> Response {
             { request, _ in
-                requestsInFlight.enter()
-                defer { requestsInFlight.leave() }
                 do {
                     let project = try Project.open(from: root, parsedBlobs: parsedBlobs)
                     let page = try render(UIPages(project: project, links: .server, queueToken: token), request)
@@ -114,31 +109,18 @@ public struct UIServer: Sendable {
     public func run(onStart: @escaping @Sendable (String) -> Void) async throws {
         // The server only reads and displays; see `GitSettings.verifyObjectHashes`.
         GitSettings.verifyObjectHashes(false)
-        // Read `.mlv/state/history` before listening, so the first page does not wait for it,
-        // then learn what it lacks of the current branch's history while the user looks at
-        // the first page.
+        // Read `.mlv/state/history` and what it lacks of the current branch's last 10,000
+        // commits before listening, so that no history page waits for Git: with the index this
+        // takes a few tens of milliseconds, without it (the first start) about as long as one
+        // cold history page would. The index is written back in the background.
         let project = try Project.open(from: root, parsedBlobs: parsedBlobs)
         project.loadHistoryIndex()
-        let busy = requestsInFlight
-        Task.detached(priority: .utility) {
-            try? project.learnHistory(limit: 10_000) {
-                while busy.count > 0 { usleep(2_000) }
-            }
-            project.saveHistoryIndex()
-        }
+        try? project.learnHistory(limit: 10_000)
+        Task.detached(priority: .utility) { project.saveHistoryIndex() }
         let app = Application(router: router(port: options.port), configuration: .init(address: .hostname(options.host, port: options.port)),
                               onServerRunning: { _ in onStart("http://\(options.host.contains(":") ? "[\(options.host)]" : options.host):\(options.port)/") })
         try await app.runService()
     }
-}
-
-/// A count of requests being answered.
-final class RequestGauge: @unchecked Sendable {
-    private var value = 0
-    private let lock = NSLock()
-    var count: Int { lock.withLock { value } }
-    func enter() { lock.withLock { value += 1 } }
-    func leave() { lock.withLock { value -= 1 } }
 }
 
 /// The queue form's fields.

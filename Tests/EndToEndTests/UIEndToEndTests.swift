@@ -135,6 +135,33 @@ final class UIEndToEndTests: XCTestCase {
         XCTAssertTrue(history.stdout.contains("\"summary\" : \"during load 0\""), history.stdout)
     }
 
+    /// The server reads the branch's history before it prints its URL, so the first history
+    /// page needs nothing from Git: a metrics blob taken away after the URL shows is not missed.
+    /// A server started without it (and without the history index) shows no value there.
+    func testTheServerReadsHistoryBeforeItPrintsItsURL() throws {
+        let repo = try repositoryWithRuns()
+        try? FileManager.default.removeItem(atPath: repo.path(".mlv/state/history"))
+        let blob = try repo.git("rev-parse", "HEAD:metrics.json").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let loose = repo.path(".git/objects/\(blob.prefix(2))/\(blob.dropFirst(2))")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: loose), "mlv wrote the commit's objects loose")
+        let accuracy = try XCTUnwrap((try JSONSerialization.jsonObject(with: try repo.read("metrics.json")) as? [String: Any])?["accuracy"] as? Double)
+        func historyPage(_ port: Int) throws -> String {
+            try TestRepository.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/history?metric=accuracy"], in: repo.root).stdout
+        }
+        let (server, port, _) = try startServer(in: repo)
+        try FileManager.default.moveItem(atPath: loose, toPath: repo.path("hidden-blob"))
+        let page = try historyPage(port)
+        server.terminate()
+        server.waitUntilExit()
+        XCTAssertEqual(page.components(separatedBy: "): \(accuracy)</title>").count, 2, "HEAD's point, once: \(page.suffix(600))")
+
+        try? FileManager.default.removeItem(atPath: repo.path(".mlv/state/history"))
+        let (blind, blindPort, _) = try startServer(in: repo)
+        defer { if blind.isRunning { blind.terminate(); blind.waitUntilExit() } }
+        XCTAssertFalse(try historyPage(blindPort).contains("): \(accuracy)</title>"), "without the blob, HEAD has no value")
+        try FileManager.default.moveItem(atPath: repo.path("hidden-blob"), toPath: loose)
+    }
+
     func testExportWritesTheSamePagesWithRelativeLinks() throws {
         let repo = try repositoryWithRuns()
         let result = try repo.mlv("ui", "--export", "site")

@@ -203,10 +203,9 @@ extension Project {
 }
 
 extension Project {
-    /// Reads HEAD's first-parent history (commits, then their metrics) into the cache in
-    /// batches of 100, calling `between` after each batch so a server can hold the work back
-    /// while it answers requests. Stops early once it reaches commits the cache already knows.
-    public func learnHistory(limit: Int, between: () -> Void) throws {
+    /// Reads HEAD's first-parent history (commits, then their metrics) into the cache, in
+    /// batches of 100 commits; what the cache already holds costs no Git read.
+    public func learnHistory(limit: Int) throws {
         guard var next = try git.headCommit() else { return }
         var seen = 0
         while seen < limit {
@@ -217,7 +216,6 @@ extension Project {
             seen += batch.count
             guard let last = batch.last, let parent = try commitInfo(last).parents.first else { return }
             next = parent
-            between()
         }
     }
 }
