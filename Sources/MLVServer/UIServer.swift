@@ -109,14 +109,20 @@ public struct UIServer: Sendable {
     public func run(onStart: @escaping @Sendable (String) -> Void) async throws {
         // The server only reads and displays; see `GitSettings.verifyObjectHashes`.
         GitSettings.verifyObjectHashes(false)
-        // Read `.mlv/state/history` and what it lacks of the current branch's last 10,000
-        // commits before listening, so that no history page waits for Git: with the index this
-        // takes a few tens of milliseconds, without it (the first start) about as long as one
-        // cold history page would. The index is written back in the background.
+        // Before listening, read `.mlv/state/history`, what it lacks of the current branch's
+        // last 10,000 commits and the experiments of the first page's commits, and write the
+        // index back, so that no first page waits for Git or competes with that write: with
+        // the index this takes a few tens of milliseconds, without it (a first start) about as
+        // long as those cold pages would have.
         let project = try Project.open(from: root, parsedBlobs: parsedBlobs)
         project.loadHistoryIndex()
         try? project.learnHistory(limit: 10_000)
-        Task.detached(priority: .utility) { project.saveHistoryIndex() }
+        if let branch = project.git.currentBranch(), let commits = try? project.firstParentHistory(from: branch, limit: 100), !commits.isEmpty {
+            var options = ExperimentShowOptions()
+            options.revisions = commits.map(\.hex)
+            _ = try? experimentTable(options, project: project)
+        }
+        project.saveHistoryIndex()
         let app = Application(router: router(port: options.port), configuration: .init(address: .hostname(options.host, port: options.port)),
                               onServerRunning: { _ in onStart("http://\(options.host.contains(":") ? "[\(options.host)]" : options.host):\(options.port)/") })
         try await app.runService()
