@@ -59,7 +59,6 @@ final class LocalPacks: @unchecked Sendable {
             }
             guard let index = readIndex(name), index.packSize == packSize else { continue }
             register(name, writeLookup(for: index, name: name))
-            contents[names.count - 1] = index.entries.filter { $0.kind == .object }
         }
     }
 
@@ -228,7 +227,9 @@ final class LocalPacks: @unchecked Sendable {
                 register(name, lookup)
                 pack = names.count - 1
             }
-            contents[pack] = index.entries.filter { $0.kind == .object }
+            // Parsed again only if gc or a fetch needs the pack order (a million-file add
+            // would otherwise keep 56 MB of entries it never reads).
+            contents[pack] = nil
         }
     }
 

@@ -167,17 +167,20 @@ struct Tracker {
             return (id, size, true)
         }
         let pointer: PointerFile
-        var built: [(folder: String, id: ObjectID, bytes: [UInt8])] = []
+        var built: [(folder: String, id: ObjectID)] = []
         if isDirectory {
             let entries = zip(targets, results).map { file, result in
                 DirectoryManifest.Entry(path: file.path, id: result.0, size: result.1, executable: file.stat.isExecutable)
             }
-            let manifest = DirectoryManifest(entries: entries)
             // A tree of nodes (format 2): an unchanged folder's node is already in the cache.
-            built = ManifestTree.nodes(for: manifest.entries, unchanged: unchanged.mapValues { ($0.proof.node, $0.size) })
-            for node in built { _ = try store.ingest(bytes: node.bytes, batch: batch) }
+            // Each node sorts its own children, so the entries need no sorted copy; each node's
+            // bytes are dropped once stored (a million files make about 90 MB of them).
+            for node in ManifestTree.nodes(for: entries, unchanged: unchanged.mapValues { ($0.proof.node, $0.size) }) {
+                _ = try store.ingest(bytes: node.bytes, batch: batch)
+                built.append((node.folder, node.id))
+            }
             pointer = PointerFile(name: PathName.lastComponent(of: relative), kind: .directory, id: built.last!.id,
-                                  size: manifest.totalSize + unchanged.values.reduce(0) { $0 + $1.size }, fileCount: files.count)
+                                  size: entries.reduce(0) { $0 + $1.size } + unchanged.values.reduce(0) { $0 + $1.size }, fileCount: files.count)
         } else {
             pointer = PointerFile(name: PathName.lastComponent(of: relative), kind: .file, id: results[0].0,
                                   size: results[0].1, fileCount: nil)
@@ -220,7 +223,7 @@ struct Tracker {
     /// Records what this add proves: the new tree's folders, as sealed when scanned, and that
     /// the cache holds all of it (at the generation after its writes; the repository lock
     /// keeps gc out meanwhile), so the next status and add need not read them.
-    private func recordProofs(_ relative: String, pointer: PointerFile, built: [(folder: String, id: ObjectID, bytes: [UInt8])],
+    private func recordProofs(_ relative: String, pointer: PointerFile, built: [(folder: String, id: ObjectID)],
                               unchanged: [String: (proof: CleanFolders.Proof, size: Int64)], seals: FolderSeals, clean: CleanFolders) throws {
         var folders: [String: CleanFolders.Proof] = [:]
         if let previous = clean.record(for: relative) {
