@@ -237,6 +237,25 @@ final class TrackingEndToEndTests: XCTestCase {
         XCTAssertEqual(try repo.mlv("fsck").code, 0)
     }
 
+    /// In symlink link mode the work tree holds links into the cache: adding it again must
+    /// record the objects' sizes and modes, not the links' (84 bytes, 777), or the pointer
+    /// would change while the data has not.
+    func testReAddingADirectoryCheckedOutAsSymlinksKeepsItsPointer() throws {
+        let repo = try TestRepository()
+        try repo.write("data/a.txt", "hello\n")
+        try repo.write("data/sub/b.txt", "world2\n")
+        XCTAssertEqual(try repo.mlv("add", "data").code, 0)
+        let pointer = try String(contentsOfFile: repo.path("data.mlv"), encoding: .utf8)
+        XCTAssertEqual(try repo.git("config", "-f", ".mlv/config", "core.linkMode", "symlink").code, 0)
+        try FileManager.default.removeItem(atPath: repo.path("data"))
+        XCTAssertEqual(try repo.mlv("checkout").code, 0)
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: repo.path("data/sub/b.txt"))[.type] as? FileAttributeType, .typeSymbolicLink)
+        usleep(100_000)
+        XCTAssertEqual(try repo.mlv("add", "data").stdout, "unchanged data (2 files, 13 B) -> data.mlv\n")
+        XCTAssertEqual(try String(contentsOfFile: repo.path("data.mlv"), encoding: .utf8), pointer)
+        XCTAssertEqual(try repo.mlv("status", "--exit-code").code, 0)
+    }
+
     func testAnAddOfManyFilesPacksTheirObjectsAndEveryCommandReadsThem() throws {
         let repo = try TestRepository()
         for i in 0..<1_500 { try repo.write("data/d\(i % 30)/f\(i).txt", "file \(i % 1_400)\n") }

@@ -15,7 +15,9 @@ struct FolderSeals {
     /// The bytes of the files beneath each folder.
     private(set) var sizes: [String: Int64] = [:]
 
-    init(_ scanned: [ScannedFile], sealedAt: Int64) {
+    /// `size` gives a file's bytes for `sizes` (a symlink into the cache stands for its object,
+    /// whose size only the cache knows).
+    init(_ scanned: [ScannedFile], sealedAt: Int64, size: (ScannedFile) -> Int64 = { $0.stat.size }) {
         for (position, file) in scanned.enumerated() {
             filesIn[FolderSeals.folder(of: file.path), default: []].append(position)
         }
@@ -35,7 +37,7 @@ struct FolderSeals {
         for folder in known.sorted(by: { $0.utf8.count > $1.utf8.count }) {
             var hasher = SHA256()
             var isRacy = false
-            sizes[folder] = (filesIn[folder] ?? []).reduce(0) { $0 + scanned[$1].stat.size }
+            sizes[folder] = (filesIn[folder] ?? []).reduce(0) { $0 + size(scanned[$1]) }
                 + (subfolders[folder] ?? []).reduce(0) { $0 + (sizes[$1] ?? 0) }
             // Files in the order the folder lists them, unsorted: an unchanged folder lists
             // the same way, and a new order could only cost a recheck, never hide a change.

@@ -135,7 +135,9 @@ struct Tracker {
         // proves it holds the tree they belong to.
         let clean = isDirectory ? CleanFolders(file: project.cleanFoldersPath) : nil
         if let problem = clean?.problem { project.reporter.warning(problem) }
-        let seals = isDirectory ? FolderSeals(files, sealedAt: scannedAt) : nil
+        // A symlink into the cache (symlink link mode) stands for its object, of the object's size.
+        func size(_ file: ScannedFile) -> Int64 { file.linkedObject.flatMap(store.size(of:)) ?? file.stat.size }
+        let seals = isDirectory ? FolderSeals(files, sealedAt: scannedAt, size: size) : nil
         let unchanged = seals.map { unchangedFolders(relative, seals: $0, clean: clean!) } ?? [:]
         if let whole = unchanged[""], let seals {
             let pointer = PointerFile(name: PathName.lastComponent(of: relative), kind: .directory, id: whole.proof.node,
@@ -155,7 +157,7 @@ struct Tracker {
             let file = targets[index]
             let statePath = file.path.isEmpty ? relative : relative + "/" + file.path
             if let id = file.linkedObject ?? state.id(for: statePath, stat: file.stat), store.contains(id) {
-                return (id, file.stat.size, false)
+                return (id, size(file), false)
             }
             let (id, size) = try store.ingest(file: file.path.isEmpty ? absolute : absolute + "/" + file.path, hasher: hasher, batch: batch)
             // The file changed while being read: its id would not match what is on disk.
@@ -170,7 +172,8 @@ struct Tracker {
         var built: [(folder: String, id: ObjectID)] = []
         if isDirectory {
             let entries = zip(targets, results).map { file, result in
-                DirectoryManifest.Entry(path: file.path, id: result.0, size: result.1, executable: file.stat.isExecutable)
+                // A symlink's own mode (777) says nothing of the file; its object is read-only.
+                DirectoryManifest.Entry(path: file.path, id: result.0, size: result.1, executable: file.linkedObject == nil && file.stat.isExecutable)
             }
             // A tree of nodes (format 2): an unchanged folder's node is already in the cache.
             // Each node sorts its own children, so the entries need no sorted copy; each node's
