@@ -136,15 +136,20 @@ public struct UIPages {
     // MARK: Runs
 
     /// Commits of a branch (first-parent, newest first) with their experiments under them.
-    public func runs(branch requested: String?, limit: Int = 100) throws -> String {
-        let branches = try project.branchNames()
+    /// The branch the runs page shows and its table (nil when the branch has no commits).
+    public func runsTable(branch requested: String?, limit: Int = 100) throws -> (branch: String, table: ExperimentTable?) {
         let branch = requested ?? project.git.currentBranch() ?? "HEAD"
         project.loadHistoryIndex()
         let commits = try project.firstParentHistory(from: branch, limit: limit)
         var options = ExperimentShowOptions()
         options.revisions = commits.map(\.hex)
         options.gateBaselinesAgainstParent = true
-        let table = commits.isEmpty ? nil : try experimentTable(options, project: project)
+        return (branch, commits.isEmpty ? nil : try experimentTable(options, project: project))
+    }
+
+    public func runs(branch requested: String?, limit: Int = 100) throws -> String {
+        let branches = try project.branchNames()
+        let (branch, table) = try runsTable(branch: requested, limit: limit)
         var body = "<h1>Runs of <code>\(Self.escape(branch))</code></h1>\n"
         if links == .server {
             body += "<form method=\"get\" action=\"/\" class=\"controls\"><label>Branch <select name=\"branch\">"

@@ -117,11 +117,7 @@ public struct UIServer: Sendable {
         let project = try Project.open(from: root, parsedBlobs: parsedBlobs)
         project.loadHistoryIndex()
         try? project.learnHistory(limit: 10_000)
-        if let branch = project.git.currentBranch(), let commits = try? project.firstParentHistory(from: branch, limit: 100), !commits.isEmpty {
-            var options = ExperimentShowOptions()
-            options.revisions = commits.map(\.hex)
-            _ = try? experimentTable(options, project: project)
-        }
+        _ = try? UIPages(project: project, links: .server).runsTable(branch: nil)
         project.saveHistoryIndex()
         let app = Application(router: router(port: options.port), configuration: .init(address: .hostname(options.host, port: options.port)),
                               onServerRunning: { _ in onStart("http://\(options.host.contains(":") ? "[\(options.host)]" : options.host):\(options.port)/") })

@@ -161,7 +161,9 @@ final class TrackingEndToEndTests: XCTestCase {
         XCTAssertEqual(try repo.mlv("status", "--exit-code").stderr, "", "rebuilt by the status that warned")
     }
 
-    func testStatusSkipsTheFoldersItProvedUnchangedAndRechecksWithoutItsProofs() throws {
+    /// A repository whose `data` (added, past the racy window) holds folder a with f0-f2.txt
+    /// ("a 0" ...) and folder b with g0-g2.txt ("b 0" ...).
+    private func addedTwoFolders() throws -> TestRepository {
         let repo = try TestRepository()
         for i in 0..<3 {
             try repo.write("data/a/f\(i).txt", "a \(i)\n")
@@ -169,13 +171,23 @@ final class TrackingEndToEndTests: XCTestCase {
         }
         XCTAssertEqual(try repo.mlv("add", "data").code, 0)
         usleep(100_000)
+        return repo
+    }
+
+    /// The tree node of one of those folders, spelled out as mlv writes it.
+    private static func folderNode(_ folder: String, _ prefix: String) -> String {
+        "mlv-tree 2\n" + (0..<3).map { "\(TestRepository.sha256(Data("\(folder) \($0)\n".utf8))) 4 644 \(prefix)\($0).txt\n" }.joined()
+    }
+
+    func testStatusSkipsTheFoldersItProvedUnchangedAndRechecksWithoutItsProofs() throws {
+        let repo = try addedTwoFolders()
         XCTAssertEqual(try repo.mlv("status", "--exit-code").code, 0)
         XCTAssertTrue(repo.exists(".mlv/state/clean"))
 
         // Hide the tree nodes of the top and of folder b, each shard's time put back so the
         // presence proof stands: a status that read either would fail.
-        let nodeB = "mlv-tree 2\n" + (0..<3).map { "\(TestRepository.sha256(Data("b \($0)\n".utf8))) 4 644 g\($0).txt\n" }.joined()
-        let nodeA = "mlv-tree 2\n" + (0..<3).map { "\(TestRepository.sha256(Data("a \($0)\n".utf8))) 4 644 f\($0).txt\n" }.joined()
+        let nodeB = Self.folderNode("b", "g")
+        let nodeA = Self.folderNode("a", "f")
         let root = "mlv-tree 2\n\(TestRepository.sha256(Data(nodeA.utf8))) 12 dir a\n\(TestRepository.sha256(Data(nodeB.utf8))) 12 dir b\n"
         let rootID = TestRepository.sha256(Data(root.utf8))
         XCTAssertTrue(try String(contentsOfFile: repo.path("data.mlv"), encoding: .utf8).contains(rootID), "the tree is as this test spells it")
@@ -205,16 +217,10 @@ final class TrackingEndToEndTests: XCTestCase {
     }
 
     func testAddReusesTheNodesOfFoldersProvedUnchangedAndGivesTheSameTreeAsAFullAdd() throws {
-        let repo = try TestRepository()
-        for i in 0..<3 {
-            try repo.write("data/a/f\(i).txt", "a \(i)\n")
-            try repo.write("data/b/g\(i).txt", "b \(i)\n")
-        }
-        XCTAssertEqual(try repo.mlv("add", "data").code, 0)
-        usleep(100_000)
+        let repo = try addedTwoFolders()
         // Folder b's node leaves the cache (its shard's time put back, so the cache still
         // proves it holds the tree): an add that rebuilt b would write it again.
-        let nodeB = "mlv-tree 2\n" + (0..<3).map { "\(TestRepository.sha256(Data("b \($0)\n".utf8))) 4 644 g\($0).txt\n" }.joined()
+        let nodeB = Self.folderNode("b", "g")
         let idB = TestRepository.sha256(Data(nodeB.utf8))
         let bytesB = try repo.replaceCacheObjectKeepingGeneration(idB)
         try repo.write("data/a/f0.txt", "changed\n")

@@ -94,15 +94,16 @@ final class LocalPacks: @unchecked Sendable {
         return entries
     }
 
-    func location(of id: ObjectID) -> Location? {
-        lock.withLock {
-            loadIfNeeded()
-            for pack in lookups.indices.reversed() {
-                if let found = lookups[pack].find(id) { return Location(pack: pack, offset: found.offset, length: found.length) }
-            }
-            return nil
+    /// Where `id` is (with `lock` held).
+    private func locate(_ id: ObjectID) -> Location? {
+        loadIfNeeded()
+        for pack in lookups.indices.reversed() {
+            if let found = lookups[pack].find(id) { return Location(pack: pack, offset: found.offset, length: found.length) }
         }
+        return nil
     }
+
+    func location(of id: ObjectID) -> Location? { lock.withLock { locate(id) } }
 
     /// Every packed object with its size.
     func all() -> [(id: ObjectID, size: Int64)] {
@@ -117,8 +118,7 @@ final class LocalPacks: @unchecked Sendable {
 
     /// The pack file holding `id`, for messages.
     func path(of id: ObjectID) -> String? {
-        guard let location = location(of: id) else { return nil }
-        return lock.withLock { packPath(names[location.pack]) }
+        lock.withLock { locate(id).map { packPath(names[$0.pack]) } }
     }
 
     private func descriptor(_ pack: Int) throws -> Int32 {

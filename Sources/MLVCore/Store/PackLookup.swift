@@ -20,8 +20,6 @@ struct PackLookup {
     /// `fanout[b]` is the position of the first id whose first byte is `b` or more.
     private var fanout = [Int](repeating: 0, count: 257)
 
-    var count: Int { ids.count }
-
     /// The lookup for a pack's whole objects (chunks and chunk lists are not cache objects).
     init(index: PackIndex) {
         packSize = index.packSize

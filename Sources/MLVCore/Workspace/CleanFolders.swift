@@ -65,6 +65,22 @@ struct FolderSeals {
         }
     }
 
+    /// The scanned files (the scan these seals were made from) outside the given folders.
+    func files(of scanned: [ScannedFile], outside folders: [String]) -> [ScannedFile] {
+        let excluded = Set(folders)
+        var result: [ScannedFile] = []
+        for (folder, positions) in filesIn {
+            var ancestor = folder, inside = false
+            while true {
+                if excluded.contains(ancestor) { inside = true; break }
+                if ancestor.isEmpty { break }
+                ancestor = FolderSeals.folder(of: ancestor)
+            }
+            if !inside { result += positions.map { scanned[$0] } }
+        }
+        return result
+    }
+
     /// The folder of a path inside the directory ("" at its top); paths here are clean.
     static func folder(of path: String) -> String {
         guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return "" }

@@ -102,7 +102,7 @@ func pathStatus(_ item: TrackedPath, version: WorkspaceVersion, proofs: Presence
         actual = whole ? ["": WorkspaceFile(path: "", stat: st, id: nil)] : [:]
     case .files(let scanned)?:
         if let seals, !skipped.isEmpty {
-            actual = try version.identify(unskippedFiles(scanned, seals: seals, skipped: skipped), at: item.dataPath)
+            actual = try version.identify(seals.files(of: scanned, outside: skipped), at: item.dataPath)
         } else {
             actual = try version.identify(scanned, at: item.dataPath).filter { item.includes($0.key) }
         }
@@ -125,22 +125,6 @@ func pathStatus(_ item: TrackedPath, version: WorkspaceVersion, proofs: Presence
     let isClean = added.isEmpty && modified.isEmpty && deleted.isEmpty
     return PathStatus(dataPath: item.dataPath, kind: pointer.kind, workspace: isClean ? .upToDate : .modified,
                       added: added, modified: modified, deleted: deleted, missingObjects: missingObjects, manifestMissing: false)
-}
-
-/// The scanned files outside the skipped folders.
-func unskippedFiles(_ scanned: [ScannedFile], seals: FolderSeals, skipped: [String]) -> [ScannedFile] {
-    let skippedSet = Set(skipped)
-    var result: [ScannedFile] = []
-    for (folder, positions) in seals.filesIn {
-        var ancestor = folder, inside = false
-        while true {
-            if skippedSet.contains(ancestor) { inside = true; break }
-            if ancestor.isEmpty { break }
-            ancestor = FolderSeals.folder(of: ancestor)
-        }
-        if !inside { result += positions.map { scanned[$0] } }
-    }
-    return result
 }
 
 /// What this status proved: every folder it read whose files all matched (nothing changed in

@@ -144,7 +144,7 @@ struct Tracker {
                                       size: seals.sizes[""] ?? 0, fileCount: files.count)
             return StoredPath(pointer: pointer, hashedFiles: 0, newObjects: 0, newBytes: 0)
         }
-        let targets = seals.map { unchanged.isEmpty ? files : unskippedFiles(files, seals: $0, skipped: Array(unchanged.keys)) } ?? files
+        let targets = seals.map { unchanged.isEmpty ? files : $0.files(of: files, outside: Array(unchanged.keys)) } ?? files
         // Many files: their small objects go into one pack, not a cache file each.
         let batch = targets.count >= ObjectBatch.packingThreshold ? try ObjectBatch(packingInto: store.packs) : ObjectBatch()
         var committed = false
