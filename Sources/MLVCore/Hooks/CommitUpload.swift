@@ -7,7 +7,7 @@ import MLVGit
 public func uploadData(of commits: [GitObjectID], remote name: String?, project: Project) throws -> TransferResult? {
     var collector = ReferenceCollector(project: project)
     try collector.addCommits(commits)
-    let ids = Set(collector.usedBy.keys)
+    let ids = Set(collector.objects.keys)
     guard !ids.isEmpty else { return nil }
     if name == nil, try listRemotes(project: project).isEmpty { throw HookError.noDataRemote(objects: ids.count) }
     // Settings only: opening the remote would ask an S3 server's credentials for nothing.

@@ -17,9 +17,9 @@ public struct FsckResult: Sendable, Equatable {
 /// Rehashes cache objects: those the work tree's pointers need, or every object with `all`
 /// (`mlv fsck`). Reports each missing or corrupted object with the paths that use it.
 public func fsck(all: Bool, project: Project) throws -> FsckResult {
-    var collector = ReferenceCollector(project: project)
+    var collector = ReferenceCollector(project: project, recordingPaths: true)
     try collector.addWorkspace()
-    var toCheck = Set(collector.usedBy.keys)
+    var toCheck = Set(collector.objects.keys)
     if all { for object in try project.store.allObjects() { toCheck.insert(object.id) } }
     var problems: [ObjectProblem] = []
     for missing in collector.missingManifests {
@@ -30,7 +30,7 @@ public func fsck(all: Bool, project: Project) throws -> FsckResult {
     let store = project.store
     let trust = ObjectTrust(file: project.trustPath, store: store)
     let total = Int64(ids.count)
-    let outcomes = try ParallelWork.map(ids.count, progress: { done in
+    let outcomes = try ParallelWork.mapHashing(ids.count, progress: { done in
         project.reporter.progress(phase: "fsck", done: done, total: total)
     }) { index, hasher -> (ObjectProblem.Kind?, Int64) in
         let id = ids[index]
@@ -48,7 +48,7 @@ public func fsck(all: Bool, project: Project) throws -> FsckResult {
     for (id, outcome) in zip(ids, outcomes) {
         bytes += outcome.1
         if let kind = outcome.0 {
-            problems.append(ObjectProblem(id: id, kind: kind, usedBy: (collector.usedBy[id] ?? []).sorted()))
+            problems.append(ObjectProblem(id: id, kind: kind, usedBy: collector.users(of: id)))
         }
     }
     problems.sort { $0.id < $1.id }

@@ -25,7 +25,7 @@ public func collectGarbage(scope: GCScope, dryRun: Bool, keepExperiments: Bool =
     var removedBytes: Int64 = 0, keptBytes: Int64 = 0
     var dead = Set<ObjectID>()
     for object in try project.store.allObjects() {
-        if collector.usedBy[object.id] != nil {
+        if collector.objects[object.id] != nil {
             kept += 1
             keptBytes += object.size
         } else {

@@ -33,12 +33,12 @@ func fetch(_ options: TransferOptions, cwd: String, project: Project, command: S
         collector = try collectForTransfer(options, cwd: cwd, project: project)
     }
     // What the pointers and manifests promise bounds what the remote may send for each id.
-    fetcher.expectedSizes = collector.sizes
-    let wanted = Set(collector.usedBy.keys).subtracting(manifests)
+    fetcher.expectedSizes = collector.objects
+    let wanted = Set(collector.objects.keys).subtracting(manifests)
     let absent = project.store.missing(from: wanted)
     result.skipped = wanted.count - absent.count
     result.skippedBytes = wanted.subtracting(absent).reduce(0) { $0 + (project.store.size(of: $1) ?? 0) }
-    try DiskSpace.reporting(command, needed: { absent.reduce(0) { $0 + (collector.sizes[$1] ?? 0) } }) {
+    try DiskSpace.reporting(command, needed: { absent.reduce(0) { $0 + (collector.statedSize(of: $1) ?? 0) } }) {
         try fetcher.fetch(absent, result: &result)
     }
     try fetcher.trust?.save()
@@ -64,7 +64,7 @@ struct Fetcher {
     /// copies it in the kernel instead of hashing it again.
     var trust: ObjectTrust?
     /// Sizes the pointers and manifests state; a remote item of another size is refused before
-    /// its bytes are read or written.
+    /// its bytes are read or written. Negative: none stated (tree nodes, manifests).
     var expectedSizes: [ObjectID: Int64] = [:]
     /// Objects stored between two commits to the cache (each a local pack), so an interrupted
     /// fetch keeps what it finished and a rerun does not download it again.
@@ -76,8 +76,8 @@ struct Fetcher {
         var whole: [RemoteCatalog.Location] = []
         var chunked: [RemoteCatalog.Location] = []
         for id in ids.sorted() {
-            guard let location = catalog.locations[id] else { result.missing.append(id); continue }
-            if location.entry.kind != .chunkList, let expected = expectedSizes[id], expected != location.entry.length {
+            guard let location = catalog.location(of: id) else { result.missing.append(id); continue }
+            if location.entry.kind != .chunkList, let expected = expectedSizes[id], expected >= 0, expected != location.entry.length {
                 throw RemoteError.sizeMismatch(remote: remote.displayName, object: id.hex, stated: expected, actual: location.entry.length)
             }
             if location.entry.kind == .chunkList { chunked.append(location) } else { whole.append(location) }
@@ -172,7 +172,7 @@ struct Fetcher {
                 start = end
             }
         }
-        let sizes = try ParallelWork.map(requests.count, workers: jobs) { index, _ -> Int64 in
+        let sizes = try ParallelWork.map(requests.count, workers: jobs) { index -> Int64 in
             let request = requests[index]
             let bytes = try remote.get(request.key, range: request.range)
             try bytes.withUnsafeBytes { raw in
@@ -202,12 +202,12 @@ struct Fetcher {
         }
         // A list that adds up to another size than the pointer states is refused before any
         // chunk is downloaded (a chunk repeated a thousand times would write a gigabyte).
-        if let expected = expectedSizes[id], expected != list.size {
+        if let expected = expectedSizes[id], expected >= 0, expected != list.size {
             throw RemoteError.sizeMismatch(remote: remote.displayName, object: id.hex, stated: expected, actual: list.size)
         }
         var chunkLocations: [RemoteCatalog.Location] = []
         for chunk in list.chunks {
-            guard let found = catalog.locations[chunk.id], found.entry.kind != .chunkList, found.entry.length == chunk.length else {
+            guard let found = catalog.location(of: chunk.id), found.entry.kind != .chunkList, found.entry.length == chunk.length else {
                 throw RemoteError.missingOnRemote(remote: remote.displayName, objects: [chunk.id.hex])
             }
             chunkLocations.append(found)
@@ -237,7 +237,7 @@ struct Fetcher {
                 // One hash over the whole file proves every chunk (and the list) at once, and
                 // runs on a second core beside the write; only a mismatch pays for finding
                 // which chunk was damaged.
-                _ = try ParallelWork.map(2, workers: 2) { part, _ in
+                _ = try ParallelWork.map(2, workers: 2) { part in
                     if part == 1 { whole.update(block) } else { try FileSystem.writeAll(temp.fd, block, path: temp.path) }
                 }
             }

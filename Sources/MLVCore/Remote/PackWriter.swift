@@ -114,6 +114,9 @@ final class PackWriter: @unchecked Sendable {
                     catalog.remember(indexBytes, name: index.pack.hex + ".idx")
                     lock.withLock {
                         catalog.add(index, key: key)
+                        // The catalog answers for these now; a million-item push would
+                        // otherwise keep every id twice.
+                        scheduled.subtract(packEntries.lazy.map(\.id))
                         sentPacks += 1
                         sentBytes += packSize
                     }

@@ -13,9 +13,14 @@ final class RemoteCatalog {
     static let markerKey = "mlv-remote"
     static let marker = Array("mlv-remote 1\n".utf8)
 
-    private(set) var locations: [ObjectID: Location] = [:]
     /// Every pack with an index, by key.
     private(set) var packs: [String: PackIndex] = [:]
+    /// The same packs in the order they were read, numbered for `slots`.
+    private var numbered: [(key: String, index: PackIndex)] = []
+    /// Where each item is: its pack's number (high 32 bits) and its entry's position in that
+    /// pack's index. Eight bytes per item, where a `Location` per item cost ten times that at
+    /// a million files.
+    private var slots: [ObjectID: UInt64] = [:]
     /// Packs on the remote without an index (an interrupted push): invisible to readers.
     private(set) var orphanPacks: [RemoteObject] = []
     private(set) var warnings: [String] = []
@@ -33,6 +38,7 @@ final class RemoteCatalog {
         // An index's stated pack size must be the pack's real size: it bounds every range read.
         let packSizes = Dictionary(listing.map { ($0.key, $0.size) }, uniquingKeysWith: { first, _ in first })
         try FileSystem.createDirectory(cacheDirectory)
+        var valid: [(key: String, index: PackIndex)] = []
         for object in listing where object.key.hasSuffix(".idx") {
             let name = PathName.lastComponent(of: object.key)
             // The name becomes a local file name: only `<64 hex>.idx` is an index.
@@ -64,17 +70,33 @@ final class RemoteCatalog {
                 continue
             }
             if !FileSystem.exists(cached) { try? FileSystem.writeAtomically(bytes, to: cached) }
-            packs[packKey] = index
-            for entry in index.entries where locations[entry.id] == nil {
-                locations[entry.id] = Location(packKey: packKey, entry: entry)
-            }
+            valid.append((packKey, index))
         }
+        // Sized once: growing a million-item table by doubling holds two copies at its peak.
+        slots.reserveCapacity(valid.reduce(0) { $0 + $1.index.entries.count })
+        for (key, index) in valid { insert(index, key: key) }
         orphanPacks = listing.filter { $0.key.hasSuffix(".pack") && packs[$0.key] == nil }
     }
 
     /// Whether the remote can supply these bytes: as a whole object, a chunk (the same bytes
     /// under the same id), or a chunk list for a large file.
-    func has(_ id: ObjectID) -> Bool { locations[id] != nil }
+    func has(_ id: ObjectID) -> Bool { slots[id] != nil }
+
+    /// Where the remote holds `id`, when it does (the first pack read that lists it).
+    func location(of id: ObjectID) -> Location? {
+        guard let slot = slots[id] else { return nil }
+        let pack = numbered[Int(slot >> 32)]
+        return Location(packKey: pack.key, entry: pack.index.entries[Int(slot & 0xffff_ffff)])
+    }
+
+    private func insert(_ index: PackIndex, key: String) {
+        packs[key] = index
+        let number = UInt64(numbered.count) << 32
+        numbered.append((key, index))
+        for (position, entry) in index.entries.enumerated() where slots[entry.id] == nil {
+            slots[entry.id] = number | UInt64(position)
+        }
+    }
 
     /// Caches the index of a pack this process uploaded, so the next command (and the
     /// pre-push hook's offline check) knows the remote has its items without asking.
@@ -83,12 +105,7 @@ final class RemoteCatalog {
     }
 
     /// Records a pack this process uploaded, so later lookups in the same run see it.
-    func add(_ index: PackIndex, key: String) {
-        packs[key] = index
-        for entry in index.entries where locations[entry.id] == nil {
-            locations[entry.id] = Location(packKey: key, entry: entry)
-        }
-    }
+    func add(_ index: PackIndex, key: String) { insert(index, key: key) }
 }
 
 extension RemoteCatalog {

@@ -52,17 +52,17 @@ public func checkRemote(_ name: String?, cwd: String, project: Project) throws -
                 problems.append(RemoteProblem(kind: .corrupted, key: key, object: id.hex, detail: "chunk list is malformed"))
                 continue
             }
-            for chunk in list.chunks where catalog.locations[chunk.id] == nil {
+            for chunk in list.chunks where !catalog.has(chunk.id) {
                 problems.append(RemoteProblem(kind: .missing, key: key, object: chunk.id.hex, detail: "chunk of \(id.short) is on no pack"))
             }
         }
         check.problems += problems
     }
     check.bytes = transfer.bytes
-    let collector = try collectForTransfer(TransferOptions(), cwd: cwd, project: project)
-    for id in collector.usedBy.keys.sorted() where !catalog.has(id) {
+    let collector = try collectForTransfer(TransferOptions(), cwd: cwd, project: project, recordingPaths: true)
+    for id in collector.objects.keys.sorted() where !catalog.has(id) {
         check.problems.append(RemoteProblem(kind: .missing, key: "", object: id.hex,
-                                            detail: "needed by \((collector.usedBy[id] ?? []).sorted().first ?? "the work tree"); run `mlv push`"))
+                                            detail: "needed by \(collector.users(of: id).first ?? "the work tree"); run `mlv push`"))
     }
     return check
 }
@@ -86,7 +86,7 @@ public func collectRemoteGarbage(_ name: String?, scope: GCScope, dryRun: Bool, 
     var collector = ReferenceCollector(project: project)
     try collector.addScope(scope, keepExperiments: keepExperiments)
     if let missing = collector.missingManifests.first { throw GCError.manifestMissing(path: missing.usedBy, id: missing.id) }
-    var live = Set(collector.usedBy.keys)
+    var live = Set(collector.objects.keys)
     let fetcher = Fetcher(remote: remote, catalog: catalog, store: project.store)
     var transfer = TransferResult()
     // A chunk list must never outlive its chunks: the chunks of every list that stays on the
@@ -102,7 +102,7 @@ public func collectRemoteGarbage(_ name: String?, scope: GCScope, dryRun: Bool, 
             live.formUnion(list.chunks.map(\.id))
         }
     }
-    try keepChunks(of: live.compactMap { catalog.locations[$0] }.filter { $0.entry.kind == .chunkList })
+    try keepChunks(of: live.compactMap { catalog.location(of: $0) }.filter { $0.entry.kind == .chunkList })
     while true {
         var surviving: [RemoteCatalog.Location] = []
         for (key, index) in catalog.packs {

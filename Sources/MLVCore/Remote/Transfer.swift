@@ -49,12 +49,12 @@ public struct TransferResult: Sendable, Equatable {
 let chunkingThreshold: Int64 = 1 << 20
 
 /// Collects the objects a transfer covers.
-func collectForTransfer(_ options: TransferOptions, cwd: String, project: Project) throws -> ReferenceCollector {
+func collectForTransfer(_ options: TransferOptions, cwd: String, project: Project, recordingPaths: Bool = false) throws -> ReferenceCollector {
     let selection = options.paths.isEmpty ? nil : try options.paths.map { path -> String in
         let relative = try project.relativePath(forUserPath: path, cwd: cwd)
         return relative.hasSuffix(PointerFile.suffix) ? String(relative.dropLast(PointerFile.suffix.count)) : relative
     }
-    var collector = ReferenceCollector(project: project, selection: selection)
+    var collector = ReferenceCollector(project: project, selection: selection, recordingPaths: recordingPaths)
     if options.revisions.isEmpty {
         try collector.addWorkspace()
         if let head = try project.git.headCommit() { try collector.addCommits([head]) }
@@ -105,7 +105,7 @@ func uploadObjects(_ options: TransferOptions, cwd: String, project: Project) th
     // Files before the manifests that list them: an interrupted push never leaves a
     // manifest on the remote whose files are not there.
     // Tree nodes go after the nodes beneath them, so what is on the remote is whole.
-    let ids = collector.usedBy.keys.sorted { a, b in
+    let ids = collector.objects.keys.sorted { a, b in
         let ra = collector.manifestOrder[a], rb = collector.manifestOrder[b]
         switch (ra, rb) {
         case (nil, nil): return a < b
@@ -117,7 +117,7 @@ func uploadObjects(_ options: TransferOptions, cwd: String, project: Project) th
     // Presence from one listing per cache folder and sizes from the pointers and manifests,
     // rather than a stat per object on this thread.
     let absent = project.store.missing(from: Set(ids))
-    func size(of id: ObjectID) -> Int64? { collector.sizes[id] ?? project.store.size(of: id) }
+    func size(of id: ObjectID) -> Int64? { collector.statedSize(of: id) ?? project.store.size(of: id) }
     let chunker = Chunker()
     let trust = ObjectTrust(file: project.trustPath, store: project.store)
     var done: Int64 = 0
@@ -133,7 +133,7 @@ func uploadObjects(_ options: TransferOptions, cwd: String, project: Project) th
         // pointer says is sent chunked after the batch, like any large file.
         let larger = NSLock()
         var largerThanStated: [ObjectID] = []
-        _ = try ParallelWork.map(runs.count) { index, _ in
+        _ = try ParallelWork.map(runs.count) { index in
             var gathered: [UInt8] = []
             var items: [(id: ObjectID, kind: PackIndex.Kind, length: Int)] = []
             for id in pending[runs[index]] {
@@ -233,7 +233,7 @@ private func pushChunked(_ id: ObjectID, writer: PackWriter, chunker: Chunker, t
         let base = UnsafeRawBufferPointer(buffer)
         let (cuts, start) = chunker.cuts(in: UnsafeRawBufferPointer(rebasing: base[0..<filled]), atEnd: atEnd)
         // One extra task hashes the whole file (when it must be verified) beside the chunks.
-        let hashed = try ParallelWork.map(cuts.count + (trusted ? 0 : 1)) { index, _ -> ObjectID? in
+        let hashed = try ParallelWork.map(cuts.count + (trusted ? 0 : 1)) { index -> ObjectID? in
             guard index < cuts.count else {
                 if let first = cuts.first, let last = cuts.last {
                     whole.update(bufferPointer: UnsafeRawBufferPointer(rebasing: base[first.lowerBound..<last.upperBound]))

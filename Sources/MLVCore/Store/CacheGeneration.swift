@@ -10,18 +10,18 @@ import Foundation
 struct CacheGeneration {
     let file: String
     let root: String
+    private let folders: [String]
 
     init(store: ObjectStore) {
         root = store.root
         file = store.root + "/generation"
+        folders = (0..<256).map(store.shardFolder) + [store.root + "/packs"]
     }
 
     /// The current generation; nil when a folder changed so recently that another change in
     /// the same clock tick could go unseen (nothing is then proven or trusted).
     func current() -> String? {
         guard let counter = counter() else { return nil }
-        var folders = (0..<256).map { String(format: "%@/%02x", root, $0) }
-        folders.append(root + "/packs")
         let now = StateCache.now()
         var times = [UInt8]()
         times.reserveCapacity(folders.count * 8)

@@ -97,7 +97,7 @@ public struct Chunker: Sendable {
         let slices = (data.count + slice - 1) / slice
         let gear = Chunker.gear
         let (small, large) = (smallMask, largeMask)
-        let found = (try? ParallelWork.map(slices) { index, _ -> [(position: Int, strict: Bool)] in
+        let found = (try? ParallelWork.map(slices) { index -> [(position: Int, strict: Bool)] in
             let from = index * slice, to = min(data.count, from + slice)
             var positions: [(position: Int, strict: Bool)] = []
             // Two halves in one loop: each step of a gear hash waits for the one before, so

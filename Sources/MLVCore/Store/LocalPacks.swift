@@ -186,7 +186,7 @@ final class LocalPacks: @unchecked Sendable {
             defer { close(fd) }
             var st = stat()
             guard fstat(fd, &st) == 0, Int64(st.st_size) == index.packSize else { throw damaged(wanted.first ?? index.entries[0]) }
-            _ = try ParallelWork.map(wanted.count) { number, _ in
+            _ = try ParallelWork.map(wanted.count) { number in
                 guard LocalPacks.intactItem(wanted[number], in: fd, path: temp) != nil else { throw damaged(wanted[number]) }
             }
             // Only the items read back and checked count: the remote's index may name other

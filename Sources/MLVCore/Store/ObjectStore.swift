@@ -83,6 +83,12 @@ public final class ObjectStore: @unchecked Sendable {
 
     private func shardIndex(_ id: ObjectID) -> Int { id.firstByte }
 
+    /// The folder of loose objects whose ids start with byte `shard` (`ROOT/3f`). Built
+    /// without `String(format:)`, which costs more than the `stat` it names.
+    func shardFolder(_ shard: Int) -> String {
+        root + "/" + String(shard >> 4, radix: 16) + String(shard & 15, radix: 16)
+    }
+
     // Shard folders stay open so that presence checks resolve one path component, not the
     // whole cache path: `status` checks every object a directory needs.
     private let shardLock = NSLock()
@@ -91,8 +97,7 @@ public final class ObjectStore: @unchecked Sendable {
     private func shardDescriptor(_ shard: Int) -> Int32? {
         shardLock.withLock {
             if shardDescriptors[shard] >= 0 { return shardDescriptors[shard] }
-            let name = root + "/" + String(shard >> 4, radix: 16) + String(shard & 15, radix: 16)
-            let fd = open(name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            let fd = open(shardFolder(shard), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             // A missing shard is not remembered: this process may create it later.
             guard fd >= 0 else { return nil }
             shardDescriptors[shard] = fd
@@ -206,10 +211,8 @@ public final class ObjectStore: @unchecked Sendable {
     func createTemporary(for id: ObjectID? = nil) throws -> (fd: Int32, path: String) {
         let directory: String
         if let id {
-            if shardDescriptor(id.firstByte) == nil {
-                try FileSystem.createDirectory(String(format: "%@/%02x", root, id.firstByte))
-            }
-            directory = String(format: "%@/%02x", root, id.firstByte)
+            directory = shardFolder(id.firstByte)
+            if shardDescriptor(id.firstByte) == nil { try FileSystem.createDirectory(directory) }
         } else {
             try FileSystem.createDirectory(temporaryDirectory)
             directory = temporaryDirectory
@@ -223,7 +226,7 @@ public final class ObjectStore: @unchecked Sendable {
     /// Deletes temporary object files left by mlv processes that no longer run (a killed add).
     public func removeAbandonedTemporaries() {
         removeAbandonedPackTemporaries()
-        for shard in 0..<256 { removeAbandoned(in: String(format: "%@/%02x", root, shard), prefixes: [ObjectStore.temporaryPrefix]) }
+        for shard in 0..<256 { removeAbandoned(in: shardFolder(shard), prefixes: [ObjectStore.temporaryPrefix]) }
     }
 
     /// Deletes what killed processes left in the temporary folder only: object temporaries and
@@ -415,7 +418,7 @@ public final class ObjectBatch: @unchecked Sendable {
             try FileSystem.createDirectory(shard)
         }
         // Renames of many small objects take as long as writing them: on every core.
-        _ = try ParallelWork.map(items.count, workers: items.count > 256 ? nil : 1) { index, _ in
+        _ = try ParallelWork.map(items.count, workers: items.count > 256 ? nil : 1) { index in
             guard rename(items[index].temp, items[index].final) == 0 else {
                 throw FileError(path: items[index].final, operation: "rename object into the cache", errno: errno)
             }

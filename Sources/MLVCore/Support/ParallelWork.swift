@@ -1,6 +1,6 @@
 import Foundation
 
-/// Runs per-item work on every core, each worker with its own `FileHasher` buffer.
+/// Runs per-item work on every core.
 enum ParallelWork {
     /// One worker per core; `MLV_JOBS` in the project's `Environment` overrides (set when a
     /// project is opened, before any work starts).
@@ -13,7 +13,23 @@ enum ParallelWork {
     /// Calls `body` for each index in `0..<count` across workers and returns the results in
     /// order. The first error stops handing out new items and is rethrown.
     static func map<T>(_ count: Int, workers requested: Int? = nil, progress: ((Int64) -> Void)? = nil,
-                       _ body: (Int, FileHasher) throws -> T) throws -> [T] {
+                       _ body: (Int) throws -> T) throws -> [T] {
+        try distribute(count, workers: min(requested ?? workerCount, count), progress: progress) { index, _ in try body(index) }
+    }
+
+    /// `map` for work that reads files whole: each worker gets its own `FileHasher` and its
+    /// 4 MiB block buffer, which the other work does not need to pay for.
+    static func mapHashing<T>(_ count: Int, workers requested: Int? = nil, progress: ((Int64) -> Void)? = nil,
+                              _ body: (Int, FileHasher) throws -> T) throws -> [T] {
+        let workers = min(requested ?? workerCount, count)
+        let hashers = (0..<max(workers, 0)).map { _ in FileHasher() }
+        defer { for hasher in hashers { hasher.release() } }
+        return try distribute(count, workers: workers, progress: progress) { index, worker in try body(index, hashers[worker]) }
+    }
+
+    /// Hands out indexes to `workers` threads; `body` gets the index and its worker's number.
+    private static func distribute<T>(_ count: Int, workers: Int, progress: ((Int64) -> Void)?,
+                                      _ body: (Int, Int) throws -> T) throws -> [T] {
         guard count > 0 else { return [] }
         let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
         results.initialize(repeating: nil)
@@ -22,11 +38,8 @@ enum ParallelWork {
         var next = 0
         var done: Int64 = 0
         var failure: Error?
-        let workers = min(requested ?? workerCount, count)
         withoutActuallyEscaping(body) { body in
-            DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                let hasher = FileHasher()
-                defer { hasher.release() }
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
                 while true {
                     let index: Int? = lock.withLock {
                         guard failure == nil, next < count else { return nil }
@@ -35,7 +48,7 @@ enum ParallelWork {
                     }
                     guard let index else { return }
                     do {
-                        results[index] = try body(index, hasher)
+                        results[index] = try body(index, worker)
                         if let progress {
                             let finished = lock.withLock { done += 1; return done }
                             if finished % 64 == 0 || finished == Int64(count) { progress(finished) }

@@ -2,8 +2,18 @@
 /// one-character names on Linux, and they normalize in ways mlv does not want (`~`, `..`),
 /// so hot paths split on `/` themselves.
 public enum PathName {
+    private static let separatorByte = UInt8(ascii: "/")
+
     /// Everything before the last `/` (`a/b/c` -> `a/b`, `/a` -> `/`, `a` -> ``).
     public static func parent(of path: String) -> String {
+        // Fast path for the common shape (no trailing or doubled slash): tree building asks
+        // this for every file of a directory, and counting characters costs more than the rest.
+        let utf8 = path.utf8
+        if let last = utf8.last, last != separatorByte {
+            guard let cut = utf8.lastIndex(of: separatorByte) else { return "" }
+            if cut == utf8.startIndex { return "/" }
+            if utf8[utf8.index(before: cut)] != separatorByte { return String(path[..<cut]) }
+        }
         var trimmed = Substring(path)
         while trimmed.count > 1, trimmed.last == "/" { trimmed.removeLast() }
         guard let slash = trimmed.lastIndex(of: "/") else { return "" }
@@ -15,6 +25,11 @@ public enum PathName {
 
     /// The part after the last `/` (`a/b/c` -> `c`, `e` -> `e`).
     public static func lastComponent(of path: String) -> String {
+        let utf8 = path.utf8
+        if let last = utf8.last, last != separatorByte {
+            guard let cut = utf8.lastIndex(of: separatorByte) else { return path }
+            return String(path[utf8.index(after: cut)...])
+        }
         var trimmed = Substring(path)
         while trimmed.count > 1, trimmed.last == "/" { trimmed.removeLast() }
         guard let slash = trimmed.lastIndex(of: "/") else { return String(trimmed) }

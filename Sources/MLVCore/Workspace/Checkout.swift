@@ -161,7 +161,7 @@ struct CheckoutPlan {
         // Workers take neighbouring items; spread over folders, they seldom wait for the same
         // folder's lock to create and rename files.
         let order = interleavedByFolder(writes)
-        let outcomes = try ParallelWork.map(writes.count, progress: { done in
+        let outcomes = try ParallelWork.mapHashing(writes.count, progress: { done in
             project.reporter.progress(phase: "checkout \(item.dataPath)", done: done, total: total)
         }) { index, hasher -> StoreError? in
             let entry = writes[order[index]]

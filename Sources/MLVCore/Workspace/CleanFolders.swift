@@ -19,7 +19,7 @@ struct FolderSeals {
     /// whose size only the cache knows).
     init(_ scanned: [ScannedFile], sealedAt: Int64, size: (ScannedFile) -> Int64 = { $0.stat.size }) {
         for (position, file) in scanned.enumerated() {
-            filesIn[FolderSeals.folder(of: file.path), default: []].append(position)
+            filesIn[PathName.parent(of: file.path), default: []].append(position)
         }
         // Every folder on the way to a file, so folders holding only folders are sealed too.
         var pending = Array(filesIn.keys)
@@ -27,7 +27,7 @@ struct FolderSeals {
         known.insert("")
         while let folder = pending.popLast() {
             if folder.isEmpty { continue }
-            let parent = FolderSeals.folder(of: folder)
+            let parent = PathName.parent(of: folder)
             subfolders[parent, default: []].append(folder)
             if known.insert(parent).inserted { pending.append(parent) }
         }
@@ -47,7 +47,7 @@ struct FolderSeals {
                 if changed >= sealedAt - StateCache.racyWindow(for: st.mtimeNanoseconds) { isRacy = true; break }
                 record.removeAll(keepingCapacity: true)
                 record.append(UInt8(ascii: "f"))
-                record += FolderSeals.name(of: file.path).utf8
+                record += PathName.lastComponent(of: file.path).utf8
                 record.append(0)
                 record.append(st.kind == .symlink ? 1 : 0)
                 for value in [UInt64(st.mode), st.inode, UInt64(bitPattern: st.size), UInt64(bitPattern: st.mtimeNanoseconds), UInt64(bitPattern: st.ctimeNanoseconds)] {
@@ -58,7 +58,7 @@ struct FolderSeals {
             }
             for sub in (subfolders[folder] ?? []).sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) where !isRacy {
                 guard let seal = seals[sub], !racy.contains(sub) else { isRacy = true; break }
-                hasher.update(data: [UInt8(ascii: "d")] + Array(FolderSeals.name(of: sub).utf8) + [0] + seal.bytes)
+                hasher.update(data: [UInt8(ascii: "d")] + Array(PathName.lastComponent(of: sub).utf8) + [0] + seal.bytes)
             }
             if isRacy { racy.insert(folder); continue }
             seals[folder] = hasher.finalize().withUnsafeBytes { ObjectID(bytes: $0) }
@@ -74,22 +74,11 @@ struct FolderSeals {
             while true {
                 if excluded.contains(ancestor) { inside = true; break }
                 if ancestor.isEmpty { break }
-                ancestor = FolderSeals.folder(of: ancestor)
+                ancestor = PathName.parent(of: ancestor)
             }
             if !inside { result += positions.map { scanned[$0] } }
         }
         return result
-    }
-
-    /// The folder of a path inside the directory ("" at its top); paths here are clean.
-    static func folder(of path: String) -> String {
-        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return "" }
-        return String(path[..<slash])
-    }
-
-    static func name(of path: String) -> Substring {
-        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return Substring(path) }
-        return path[path.utf8.index(after: slash)...]
     }
 }
 

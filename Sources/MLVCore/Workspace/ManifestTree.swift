@@ -46,8 +46,8 @@ public enum ManifestTree {
         }
         for (path, node) in unchanged { folder(at: path).known = node }
         for entry in entries {
-            folder(at: FolderSeals.folder(of: entry.path)).files.append(
-                Child(name: String(FolderSeals.name(of: entry.path)), id: entry.id, size: entry.size, kind: .file(executable: entry.executable)))
+            folder(at: PathName.parent(of: entry.path)).files.append(
+                Child(name: PathName.lastComponent(of: entry.path), id: entry.id, size: entry.size, kind: .file(executable: entry.executable)))
         }
         var out: [(folder: String, id: ObjectID, bytes: [UInt8])] = []
         func emit(_ folder: Folder, path: String) -> (ObjectID, Int64) {

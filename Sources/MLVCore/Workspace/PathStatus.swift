@@ -136,7 +136,7 @@ private func provenFolders(walk: ManifestWalk, top: ObjectID, seals: FolderSeals
     for path in changed {
         var folder = path
         repeat {
-            folder = FolderSeals.folder(of: folder)
+            folder = PathName.parent(of: folder)
             guard dirty.insert(folder).inserted else { break }
         } while !folder.isEmpty
     }

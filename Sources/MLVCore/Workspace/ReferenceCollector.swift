@@ -8,13 +8,17 @@ public enum GCScope: String, Sendable, CaseIterable {
     case allCommits = "all-commits"
 }
 
-/// Finds every object that the pointers of a set of commits (and the work tree) need,
-/// remembering which path uses each.
+/// Finds every object that the pointers of a set of commits (and the work tree) need, and,
+/// when asked, which paths use each.
 struct ReferenceCollector {
     let project: Project
-    private(set) var usedBy: [ObjectID: Set<String>] = [:]
-    /// Sizes the pointers and manifests state for file objects (not for manifests).
-    private(set) var sizes: [ObjectID: Int64] = [:]
+    /// Every object needed, with the size its pointer or manifest states; -1 for manifests and
+    /// tree nodes, whose size nothing states. One table: at a million files, a table of paths
+    /// or a second one of sizes would cost hundreds of MiB that push and pull never read.
+    private(set) var objects: [ObjectID: Int64] = [:]
+    /// The paths that use each object; kept only with `recordingPaths` (fsck's reports).
+    private(set) var paths: [ObjectID: Set<String>] = [:]
+    let recordingPaths: Bool
     /// Manifests that are referenced but not in the cache (their files are unknown).
     private(set) var missingManifests: [(id: ObjectID, usedBy: String)] = []
     /// Directory manifests among the objects (transfers send them after the files they list).
@@ -26,9 +30,24 @@ struct ReferenceCollector {
     /// file inside a tracked directory); nil for everything.
     let selection: [String]?
 
-    init(project: Project, selection: [String]? = nil) {
+    init(project: Project, selection: [String]? = nil, recordingPaths: Bool = false) {
         self.project = project
         self.selection = selection
+        self.recordingPaths = recordingPaths
+    }
+
+    /// The size the pointers or manifests state for a file object.
+    func statedSize(of id: ObjectID) -> Int64? {
+        guard let size = objects[id], size >= 0 else { return nil }
+        return size
+    }
+
+    /// The paths using `id`, sorted (empty unless `recordingPaths`).
+    func users(of id: ObjectID) -> [String] { (paths[id] ?? []).sorted() }
+
+    private mutating func note(_ id: ObjectID, size: Int64 = -1, path: @autoclosure () -> String) {
+        if size >= 0 { objects[id] = size } else if objects[id] == nil { objects[id] = -1 }
+        if recordingPaths { paths[id, default: []].insert(path()) }
     }
 
     mutating func addWorkspace() throws {
@@ -75,24 +94,25 @@ struct ReferenceCollector {
 
     private mutating func add(_ pointer: PointerFile, path: String, dataPath: String) throws {
         guard selects(dataPath) else { return }
-        usedBy[pointer.id, default: []].insert(path)
-        guard pointer.kind == .directory else { sizes[pointer.id] = pointer.size; return }
+        guard pointer.kind == .directory else { note(pointer.id, size: pointer.size, path: path); return }
+        note(pointer.id, path: path)
         guard seenManifests.insert(pointer.id).inserted else { return }
         // Only the folders of a tree that hold selected paths are read (a pull of one folder
         // fetches the nodes on its way and beneath it).
         let walk = try project.manifestWalk(pointer.id, fileCount: pointer.fileCount, allowMissing: true) { folder, _ in selects(dataPath + "/" + folder) }
+        // Grown once: doubling a million-entry table holds both copies at its peak.
+        objects.reserveCapacity(objects.count + walk.entries.count + walk.nodes.count + walk.missing.count)
         for node in walk.nodes {
-            usedBy[node, default: []].insert(path)
+            note(node, path: path)
             if manifests.insert(node).inserted { manifestOrder[node] = manifestOrder.count }
         }
         for (id, folder) in walk.missing {
             missingManifests.append((id, folder.isEmpty ? path : path + "/" + folder))
-            usedBy[id, default: []].insert(path)
+            note(id, path: path)
             if manifests.insert(id).inserted { manifestOrder[id] = manifestOrder.count }
         }
-        for entry in walk.entries where selects(dataPath + "/" + entry.path) {
-            usedBy[entry.id, default: []].insert(path + "/" + entry.path)
-            sizes[entry.id] = entry.size
+        for entry in walk.entries where selection == nil || selects(dataPath + "/" + entry.path) {
+            note(entry.id, size: entry.size, path: path + "/" + entry.path)
         }
     }
 }

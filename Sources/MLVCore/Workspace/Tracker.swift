@@ -151,7 +151,7 @@ struct Tracker {
         defer { if !committed { batch.discard() } }
         let hashedAt = StateCache.now()
         let total = Int64(targets.count)
-        let results = try ParallelWork.map(targets.count, progress: { done in
+        let results = try ParallelWork.mapHashing(targets.count, progress: { done in
             project.reporter.progress(phase: "add \(relative)", done: done, total: total)
         }) { index, hasher -> (ObjectID, Int64, Bool) in
             let file = targets[index]
@@ -216,7 +216,7 @@ struct Tracker {
         return matching.filter { folder, _ in
             var above = folder
             while !above.isEmpty {
-                above = FolderSeals.folder(of: above)
+                above = PathName.parent(of: above)
                 if matching[above] != nil { return false }
             }
             return true

@@ -22,7 +22,7 @@ enum WorkspaceScanner {
         // the kernel serves it in parallel (as `git status` preloads its index on threads).
         let subdirectories = try walk(directory, relative: "", displayPath: displayPath, cacheRoot: cacheRoot,
                                       foreignLinks: foreignLinks, recurse: false, into: &found)
-        let parts = try ParallelWork.map(subdirectories.count) { index, _ -> [ScannedFile] in
+        let parts = try ParallelWork.map(subdirectories.count) { index -> [ScannedFile] in
             var part: [ScannedFile] = []
             _ = try walk(subdirectories[index].0, relative: subdirectories[index].1, displayPath: displayPath, cacheRoot: cacheRoot,
                          foreignLinks: foreignLinks, recurse: true, into: &part)

@@ -64,7 +64,7 @@ struct WorkspaceVersion {
                 unknown.append(index)
             }
         }
-        let hashed = try ParallelWork.map(unknown.count) { position, hasher -> ObjectID in
+        let hashed = try ParallelWork.mapHashing(unknown.count) { position, hasher -> ObjectID in
             let file = scanned[unknown[position]]
             let (id, _) = try hasher.hash(path: file.path.isEmpty ? absolute : absolute + "/" + file.path)
             state.record(file.path.isEmpty ? dataPath : dataPath + "/" + file.path, stat: file.stat, id: id, hashedAt: hashedAt)
