@@ -116,7 +116,14 @@ struct Fetcher {
     private func adoptPacks(_ whole: [RemoteCatalog.Location], from remote: LinkableRemote,
                             result: inout TransferResult) throws -> [RemoteCatalog.Location] {
         var rest: [RemoteCatalog.Location] = []
-        for (key, items) in Dictionary(grouping: whole, by: \.packKey).sorted(by: { $0.key < $1.key }) {
+        // `whole` is sorted by pack: each pack's items are one run of it (no grouped copy).
+        var start = whole.startIndex
+        while start < whole.endIndex {
+            let key = whole[start].packKey
+            var end = start + 1
+            while end < whole.endIndex && whole[end].packKey == key { end += 1 }
+            let items = whole[start..<end]
+            start = end
             let wanted = items.reduce(Int64(0)) { $0 + $1.entry.length }
             guard let index = catalog.packs[key], wanted * 2 >= index.packSize,
                   try store.packs.adopt(index, wanted: items.map(\.entry), link: { remote.link(key, to: $0) },

@@ -21,9 +21,12 @@ final class LocalPacks: @unchecked Sendable {
     private var lookups: [PackLookup] = []
     /// Each pack's objects in pack order, parsed from its index when gc or a fetch needs them.
     private var contents: [Int: [PackIndex.Entry]] = [:]
-    /// Objects whose bytes this process checked as it put their pack in place (a pull's
-    /// fetch); reading them back for its checkout does not hash them again.
-    private var checked: [ObjectID: String] = [:]
+    /// Packs whose every item this process checked as it put them in place (a pull's fetch),
+    /// and single items checked in packs that also hold others; reading them back for the
+    /// checkout does not hash them again. By pack where it can be: a table of a million ids
+    /// cost a pull 190 MB.
+    private var checkedPacks: Set<String> = []
+    private var checkedItems: [ObjectID: String] = [:]
 
     /// A local index is read up to this size: an add now starts a new pack every 100,000
     /// objects, but an earlier mlv put a whole add in one pack (about 90 MB of index for a
@@ -135,7 +138,7 @@ final class LocalPacks: @unchecked Sendable {
     func read(_ id: ObjectID) throws -> [UInt8]? {
         guard let location = location(of: id) else { return nil }
         let fd = try descriptor(location.pack)
-        let (path, alreadyChecked) = lock.withLock { (packPath(names[location.pack]), checked[id] == names[location.pack]) }
+        let (path, alreadyChecked) = lock.withLock { (packPath(names[location.pack]), checkedPacks.contains(names[location.pack]) || checkedItems[id] == names[location.pack]) }
         let bytes = try LocalPacks.readItem(fd, offset: location.offset, length: location.length, path: path)
         guard bytes.count == Int(location.length), alreadyChecked || ObjectID.of(bytes) == id else {
             throw StoreError.corrupted(id, path: path)
@@ -168,7 +171,7 @@ final class LocalPacks: @unchecked Sendable {
     /// Starts a new pack; objects become visible when it is committed.
     func makeBuilder() throws -> LocalPackBuilder {
         try LocalPackBuilder(temporaryDirectory: temporaryDirectory) { [self] file, index in
-            try install(file, index, checked: index.entries.map(\.id))
+            try install(file, index, checked: nil)
         }
     }
 
@@ -198,9 +201,10 @@ final class LocalPacks: @unchecked Sendable {
                 return names.firstIndex(of: index.pack.hex).map { self.entries(ofPack: $0) } ?? []
             }
             let wantedIDs = Set(wanted.map(\.id))
-            let entries = (earlier.filter { !wantedIDs.contains($0.id) } + wanted.filter { $0.kind == .object }).sorted { $0.offset < $1.offset }
+            let kept = earlier.filter { !wantedIDs.contains($0.id) }
+            let entries = (kept + wanted.filter { $0.kind == .object }).sorted { $0.offset < $1.offset }
             let verified = PackIndex(pack: index.pack, packSize: index.packSize, entries: entries)
-            try install(temp, verified, checked: wanted.map(\.id))
+            try install(temp, verified, checked: kept.isEmpty ? nil : wanted.map(\.id))
             return true
         } catch {
             unlink(temp)
@@ -209,7 +213,8 @@ final class LocalPacks: @unchecked Sendable {
     }
 
     /// Moves a finished, synced pack into place, then its index (which makes it count).
-    private func install(_ file: String, _ index: PackIndex, checked ids: [ObjectID]) throws {
+    /// `checked`: the items this process checked; nil when it checked them all.
+    private func install(_ file: String, _ index: PackIndex, checked ids: [ObjectID]?) throws {
         try FileSystem.createDirectory(directory)
         let name = index.pack.hex
         guard rename(file, packPath(name)) == 0 else { throw FileError(path: packPath(name), operation: "rename pack into the cache", errno: errno) }
@@ -217,7 +222,7 @@ final class LocalPacks: @unchecked Sendable {
         let lookup = writeLookup(for: index, name: name)
         try FileSystem.syncDirectory(directory)
         lock.withLock {
-            for id in ids { checked[id] = name }
+            if let ids { for id in ids { checkedItems[id] = name } } else { checkedPacks.insert(name) }
             guard loaded else { return }
             let pack: Int
             if let known = names.firstIndex(of: name) {
@@ -327,7 +332,7 @@ final class LocalPacks: @unchecked Sendable {
     private func forgetLoaded() {
         lock.withLock {
             for fd in descriptors where fd >= 0 { close(fd) }
-            names = []; descriptors = []; lookups = []; contents = [:]; checked = [:]; loaded = false
+            names = []; descriptors = []; lookups = []; contents = [:]; checkedPacks = []; checkedItems = [:]; loaded = false
         }
     }
 

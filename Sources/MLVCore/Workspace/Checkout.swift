@@ -92,7 +92,8 @@ struct CheckoutPlan {
         let actual = (try version.files(at: item.dataPath, kind: item.pointer.kind) ?? [:]).filter { item.includes($0.key) }
         var expectedPaths = Set<String>()
         for entry in expected where item.includes(entry.path) {
-            expectedPaths.insert(entry.path)
+            // Only files already there can be left over (a fresh clone has none).
+            if !actual.isEmpty { expectedPaths.insert(entry.path) }
             if let file = actual[entry.path] {
                 let sameMode = item.pointer.kind == .file || file.stat.kind != .file || file.stat.isExecutable == entry.executable
                 if file.id == entry.id && sameMode { continue }
@@ -111,7 +112,8 @@ struct CheckoutPlan {
         }
         if item.pointer.kind == .directory {
             var folders = Set<String>()
-            for path in writes.map(\.path) + deletions { folders.insert(PathName.parent(of: path)) }
+            for entry in writes { folders.insert(PathName.parent(of: entry.path)) }
+            for path in deletions { folders.insert(PathName.parent(of: path)) }
             for folder in folders where !folder.isEmpty {
                 try FileSystem.checkRealFolders(folder, under: project.absolute(item.dataPath), display: item.dataPath)
             }
@@ -161,31 +163,34 @@ struct CheckoutPlan {
         // Workers take neighbouring items; spread over folders, they seldom wait for the same
         // folder's lock to create and rename files.
         let order = interleavedByFolder(writes)
-        let outcomes = try ParallelWork.mapHashing(writes.count, progress: { done in
+        state.expect(writes.count)
+        // Only failures are kept: an outcome per file cost 56 MB at a million files.
+        let failuresLock = NSLock()
+        var failures: [(position: Int, error: StoreError)] = []
+        _ = try ParallelWork.mapHashing(writes.count, progress: { done in
             project.reporter.progress(phase: "checkout \(item.dataPath)", done: done, total: total)
-        }) { index, hasher -> StoreError? in
+        }) { index, hasher in
             let entry = writes[order[index]]
             let destination = entry.path.isEmpty ? base : base + "/" + entry.path
             let written: FileStat?
             do {
                 written = try materializer.materialize(entry.id, to: destination, executable: entry.executable, hasher: hasher)
             } catch let error as StoreError {
-                return error
+                failuresLock.withLock { failures.append((index, error)) }
+                return
             }
             if let written {
                 state.record(entry.path.isEmpty ? item.dataPath : item.dataPath + "/" + entry.path, stat: written, id: entry.id,
                              hashedAt: Int64.max)
             }
-            return nil
         }
         var missing: [ObjectID] = [], corrupted: [ObjectID] = []
-        var bytes: Int64 = 0
-        for (position, outcome) in zip(order, outcomes) {
-            let entry = writes[position]
-            switch outcome {
-            case .none: bytes += entry.size
-            case .missing(let id)?: missing.append(id)
-            case .corrupted(let id, _)?: corrupted.append(id)
+        var bytes = writes.reduce(Int64(0)) { $0 + $1.size }
+        for failure in failures.sorted(by: { $0.position < $1.position }) {
+            bytes -= writes[order[failure.position]].size
+            switch failure.error {
+            case .missing(let id): missing.append(id)
+            case .corrupted(let id, _): corrupted.append(id)
             }
         }
         return CheckedOutPath(dataPath: item.dataPath, written: writes.count - missing.count - corrupted.count,
