@@ -216,6 +216,40 @@ final class TrackingEndToEndTests: XCTestCase {
         XCTAssertEqual(try repo.mlv("status").stderr, "", "rewritten by the status that warned")
     }
 
+    func testCheckoutLeavesFoldersProvedToHoldTheTargetUnread() throws {
+        let repo = try addedTwoFolders()
+        XCTAssertEqual(try repo.git("add", "-A").code, 0)
+        XCTAssertEqual(try repo.git("commit", "-qm", "v1").code, 0)
+        try repo.write("data/a/f0.txt", "changed\n")
+        usleep(100_000)
+        XCTAssertEqual(try repo.mlv("add", "data").code, 0)
+        XCTAssertEqual(try repo.git("commit", "-qam", "v2").code, 0)
+        usleep(100_000)
+        // Folder b is the same node in both versions; it leaves the cache (shard time put
+        // back). A checkout that read b's node, or compared b's files, would miss it.
+        let idB = TestRepository.sha256(Data(Self.folderNode("b", "g").utf8))
+        let bytesB = try repo.replaceCacheObjectKeepingGeneration(idB)
+        XCTAssertEqual(try repo.git("checkout", "-q", "HEAD~1").code, 0)
+        let back = try repo.mlv("checkout")
+        XCTAssertEqual(back.code, 0, back.stderr)
+        XCTAssertEqual(back.stdout, "data: 1 file(s) written (4 B), 0 deleted\n")
+        XCTAssertEqual(try String(contentsOfFile: repo.path("data/a/f0.txt"), encoding: .utf8), "a 0\n")
+
+        // Without the proofs, the same checkout must read b's node, and finds it missing.
+        XCTAssertEqual(try repo.git("checkout", "-q", "main").code, 0)
+        XCTAssertEqual(try repo.mlv("checkout").code, 0)
+        try FileManager.default.removeItem(atPath: repo.path(".mlv/state/clean"))
+        XCTAssertEqual(try repo.git("checkout", "-q", "HEAD~1").code, 0)
+        let unproven = try repo.mlv("checkout")
+        XCTAssertNotEqual(unproven.code, 0)
+        XCTAssertEqual(try String(contentsOfFile: repo.path("data/a/f0.txt"), encoding: .utf8), "changed\n", "nothing written")
+        try repo.replaceCacheObjectKeepingGeneration(idB, with: bytesB)
+        XCTAssertEqual(try repo.mlv("checkout").code, 0)
+        XCTAssertEqual(try String(contentsOfFile: repo.path("data/a/f0.txt"), encoding: .utf8), "a 0\n")
+        XCTAssertEqual(try repo.mlv("status", "--exit-code").stdout, "data  up to date\n")
+        XCTAssertEqual(try repo.mlv("fsck").code, 0)
+    }
+
     func testAddReusesTheNodesOfFoldersProvedUnchangedAndGivesTheSameTreeAsAFullAdd() throws {
         let repo = try addedTwoFolders()
         // Folder b's node leaves the cache (its shard's time put back, so the cache still

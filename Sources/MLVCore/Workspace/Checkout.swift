@@ -41,8 +41,10 @@ func checkout(_ paths: [String], cwd: String, options: CheckoutOptions, project:
     let halfWritten = Set(interrupted.flatMap(\.paths))
     var plans: [CheckoutPlan] = []
     var conflicts: [String] = []
+    // Folders proven to hold exactly what the target has there are left unread (see `narrowed`).
+    let clean = CleanFolders(file: project.cleanFoldersPath)
     for item in tracked {
-        let plan = try CheckoutPlan(item, version: version, halfWritten: halfWritten)
+        let plan = try CheckoutPlan(item, version: version, halfWritten: halfWritten, clean: clean)
         for path in plan.unsafeToReplace { conflicts.append(path.isEmpty ? item.dataPath : item.dataPath + "/" + path) }
         plans.append(plan)
     }
@@ -76,20 +78,25 @@ struct CheckoutPlan {
     var unsafeToReplace: [String] = []
     var missingManifest = false
 
-    init(_ item: TrackedPath, version: WorkspaceVersion, halfWritten: Set<String> = []) throws {
+    init(_ item: TrackedPath, version: WorkspaceVersion, halfWritten: Set<String> = [], clean: CleanFolders? = nil) throws {
         self.item = item
         let project = version.project
         // Nothing is written or removed through a symbolic link: a committed link named like
         // a folder of a lock output or pointer would otherwise send the bytes out of the tree.
         try FileSystem.checkRealFolders(PathName.parent(of: item.dataPath), under: project.root)
         let expected: [DirectoryManifest.Entry]
+        var narrowed: [String: WorkspaceFile]?
         do {
-            expected = try project.expectedFiles(of: item)
+            if let found = try Self.narrowed(item, version: version, clean: clean) {
+                (expected, narrowed) = found
+            } else {
+                expected = try project.expectedFiles(of: item)
+            }
         } catch StoreError.missing {
             missingManifest = true
             return
         }
-        let actual = (try version.files(at: item.dataPath, kind: item.pointer.kind) ?? [:]).filter { item.includes($0.key) }
+        let actual = try narrowed ?? (try version.files(at: item.dataPath, kind: item.pointer.kind) ?? [:]).filter { item.includes($0.key) }
         var expectedPaths = Set<String>()
         for entry in expected where item.includes(entry.path) {
             // Only files already there can be left over (a fresh clone has none).
@@ -123,6 +130,33 @@ struct CheckoutPlan {
             if actual[""] != nil { deletions.removeAll { $0 == "" } }
             if !FileSystem.exists(project.store.path(for: actual[""]?.id ?? item.pointer.id)) { unsafeToReplace.append("") }
         }
+    }
+
+    /// For a whole tracked directory with folder proofs (`CleanFolders`): the target tree's
+    /// files and the workspace's, both without the folders that already hold exactly the
+    /// target's content. Such a folder's seal (its files' stats, unchanged) matches a proof
+    /// that it held the very node the target has there, so nothing in it is read, compared
+    /// or written: a checkout that changes 100 files of a million reads 100 files' worth of
+    /// tree and state. Nil when there are no proofs to use.
+    static func narrowed(_ item: TrackedPath, version: WorkspaceVersion,
+                         clean: CleanFolders?) throws -> (expected: [DirectoryManifest.Entry], actual: [String: WorkspaceFile])? {
+        guard let clean, item.subpaths.isEmpty, item.pointer.kind == .directory,
+              let known = clean.record(for: item.dataPath)?.folders else { return nil }
+        let sealedAt = StateCache.now()
+        guard case .files(let scanned)? = try version.scan(at: item.dataPath, kind: .directory) else { return nil }
+        let seals = FolderSeals(scanned, sealedAt: sealedAt)
+        func holds(_ folder: String, _ node: ObjectID) -> Bool {
+            guard let proof = known[folder], let seal = seals.seals[folder] else { return false }
+            return proof.node == node && proof.seal == seal
+        }
+        if holds("", item.pointer.id) { return ([], [:]) }
+        var skipped: [String] = []
+        let walk = try version.project.manifestWalk(item.pointer.id, fileCount: item.pointer.fileCount) { folder, node in
+            if holds(folder, node) { skipped.append(folder); return false }
+            return true
+        }
+        let files = skipped.isEmpty ? scanned : seals.files(of: scanned, outside: skipped)
+        return (walk.entries, try version.identify(files, at: item.dataPath))
     }
 
     /// A workspace file may be replaced when its bytes are kept in the cache (it was added).
