@@ -8,13 +8,23 @@ add (+ git commit), unchanged status, status after 10 files change, add of those
 and checkout of a 100-file change. `git status` runs on the same files committed to a plain
 Git repository.
 
-Usage: python3 bench/scale.py [--files N] [--tools mlv,dvc] [--mlv PATH] [--out DIR]
+With --s3, push and clone + pull also go through S3: a moto server on 127.0.0.1 that the
+script starts and stops (needs `pip install 'moto[server]' boto3`, and dvc-s3 for DVC);
+requests are counted in moto's access log. --keep-source DIR keeps the generated files there
+and reuses them in a later run with the same --files.
+
+Usage: python3 bench/scale.py [--files N] [--tools mlv,dvc] [--s3] [--mlv PATH] [--out DIR]
+                              [--keep-source DIR]
 (DVC is found as `dvc` on PATH, or named by the DVC environment variable.)
 """
 import argparse, os, random, shutil, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tracking  # noqa: E402
 from tracking import run as run_command  # noqa: E402
+import remotes  # noqa: E402
+
+tracking.ENV.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
 
 
 def run(cmd, cwd, check=True):
@@ -52,6 +62,9 @@ class MLV:
     name = "mlv"
     def __init__(self, binary): self.bin = binary
     def init(self, remote): return f"{self.bin} init -q && {self.bin} remote add store {remote} --default -q"
+    def add_s3(self, url, endpoint): return f"{self.bin} remote add s3 {url} --endpoint {endpoint} -q"
+    def push_s3(self): return f"{self.bin} push -q -r s3"
+    def pull_s3(self): return f"{self.bin} pull -q -r s3"
     def add(self): return f"{self.bin} add -q data && git add -A && git commit -qm v"
     def status(self): return f"{self.bin} status"
     def push(self): return f"{self.bin} push -q"
@@ -64,6 +77,9 @@ class DVC:
     name = "dvc"
     def __init__(self): self.cmd = os.environ.get("DVC", "dvc")
     def init(self, remote): return f"{self.cmd} init -q && {self.cmd} remote add -d store {remote} && git add -A && git commit -qm setup"
+    def add_s3(self, url, endpoint): return f"{self.cmd} remote add s3 {url} && {self.cmd} remote modify s3 endpointurl {endpoint}"
+    def push_s3(self): return f"{self.cmd} push -q -r s3"
+    def pull_s3(self): return f"{self.cmd} pull -q -r s3"
     def add(self): return f"{self.cmd} add -q data && git add -A && git commit -qm v"
     def status(self): return f"{self.cmd} status"
     def push(self): return f"{self.cmd} push -q"
@@ -72,7 +88,7 @@ class DVC:
     def cache(self, repo): return f"{repo}/.dvc/cache"
 
 
-def scenario(tool, source, out, files):
+def scenario(tool, source, out, files, endpoint=None):
     repo, remote, clone = f"{out}/{tool.name}-repo", f"{out}/{tool.name}-remote", f"{out}/{tool.name}-clone"
     os.makedirs(repo)
     os.makedirs(remote)
@@ -85,6 +101,14 @@ def scenario(tool, source, out, files):
     run(tool.status(), repo)  # the first status after add may record what add could not
     r["unchanged status"] = run(tool.status(), repo)
     r["push"] = run(tool.push(), repo)
+    if endpoint:
+        # The S3 remote is committed with the next add, so the clone below knows it.
+        bucket = f"{tool.name}-{random.randrange(1 << 30)}"
+        remotes.make_bucket(endpoint, bucket)
+        run(tool.add_s3(f"s3://{bucket}/scale", endpoint), repo)
+        before = remotes.moto_requests()
+        r["push to S3"] = run(tool.push_s3(), repo)
+        r["push to S3: requests"] = remotes.moto_requests() - before
     cache_before, remote_before = du(tool.cache(repo)), du(remote)
     change(f"{repo}/data", 10, 3, b"ten")
     r["status, 10 changed"] = run(tool.status(), repo)
@@ -95,8 +119,15 @@ def scenario(tool, source, out, files):
     change(f"{repo}/data", 100, 4, b"hundred")
     run(tool.add(), repo)
     run(tool.push(), repo)
+    if endpoint:
+        run(tool.push_s3(), repo)
     run(f"git clone -q {repo} {clone}", out)
     r["clone + pull"] = run(tool.pull(), clone)
+    if endpoint:
+        run(f"git clone -q {repo} {clone}-s3", out)
+        before = remotes.moto_requests()
+        r["clone + pull from S3"] = run(tool.pull_s3(), f"{clone}-s3")
+        r["clone + pull from S3: requests"] = remotes.moto_requests() - before
     r["checkout of 100 changed"] = run(tool.checkout("HEAD~1"), repo)
     return r
 
@@ -107,12 +138,22 @@ def main():
     parser.add_argument("--tools", default="mlv,dvc")
     parser.add_argument("--mlv", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".build", "release", "mlv"))
     parser.add_argument("--out", default=None)
+    parser.add_argument("--s3", action="store_true", help="also push and pull through S3 (moto on 127.0.0.1)")
+    parser.add_argument("--keep-source", default=None, help="keep the generated files here and reuse them")
     args = parser.parse_args()
     base = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
     os.makedirs(base, exist_ok=True)
     out = args.out or tempfile.mkdtemp(prefix="scale-", dir=base)
     source = f"{out}/source"
-    make_files(source, args.files)
+    if args.keep_source:
+        source = args.keep_source
+        marker = f"{source}/../{os.path.basename(source)}.{args.files}.complete"
+        if not os.path.exists(marker):
+            shutil.rmtree(source, ignore_errors=True)
+            make_files(source, args.files)
+            open(marker, "w").close()
+    else:
+        make_files(source, args.files)
     gitrepo = f"{out}/git"
     os.makedirs(gitrepo)
     # No automatic gc: it would repack the comparison repository in the background while
@@ -121,14 +162,18 @@ def main():
     run("git status --porcelain", gitrepo)
     git_status = run("git status --porcelain", gitrepo)
     results = {}
+    moto, endpoint = remotes.start_moto(f"{out}/moto.log") if args.s3 else (None, None)
     try:
         for name in args.tools.split(","):
             tool = MLV(os.path.abspath(args.mlv)) if name == "mlv" else DVC()
             print(f"{tool.name} ...", file=sys.stderr)
             started = time.perf_counter()
-            results[name] = scenario(tool, source, out, args.files)
+            results[name] = scenario(tool, source, out, args.files, endpoint)
             print(f"  {tool.name}: {time.perf_counter() - started:.0f} s in all", file=sys.stderr)
     finally:
+        if moto:
+            moto.terminate()
+            moto.wait()
         subprocess.run(["chmod", "-R", "u+w", out], check=False)
         if not args.out:
             shutil.rmtree(out, ignore_errors=True)
@@ -146,9 +191,9 @@ def main():
                 if n in others:
                     ratios.append(f"{value[0] / results['mlv'][key][0]:.1f}x")
             else:
-                cells.append(f"{value:.2f}")
+                cells.append(f"{value:.2f}" if isinstance(value, float) else f"{value}")
                 if n in others:
-                    ratios.append("")
+                    ratios.append(f"{value / results['mlv'][key]:.1f}x" if isinstance(value, int) and results['mlv'][key] else "")
         print(f"| {key} | " + " | ".join(cells) + "".join(f" | {r}" for r in ratios) + " |")
     print(f"\ngit status --porcelain on the same files: {git_status[0]:.2f} s ({git_status[1]:.0f} MiB)")
     if "mlv" in results:
