@@ -325,29 +325,41 @@ final class TrackingEndToEndTests: XCTestCase {
         XCTAssertEqual(try repo.mlv("fsck").code, 0)
     }
 
-    func testAnAddOfManyFilesKilledMidwayIsCompletedByARerun() throws {
+    /// Killed once the pack being filled holds about 40% of the 100,000 files' bytes.
+    func testAnAddOfAHundredThousandFilesKilledMidwayIsCompletedByARerun() throws {
         let repo = try TestRepository()
-        for i in 0..<20_000 { try repo.write("data/d\(i % 100)/f\(i).txt", "file number \(i)\n") }
+        let count = 100_000
+        for i in 0..<count { try repo.write("data/d\(i % 1000)/f\(i).txt", "file number \(i)\n") }
         let add = try repo.startMLV(["add", "data"])
+        func packs(_ suffix: String) -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: repo.path(".mlv/cache/packs"))) ?? [])
+                .filter { $0.hasSuffix(suffix) && !$0.hasPrefix(".") }
+        }
+        let total = (0..<count).reduce(0) { $0 + "file number \($1)\n".utf8.count }
         repo.kill(add) {
-            let temporaries = (try? FileManager.default.contentsOfDirectory(atPath: repo.path(".mlv/cache/tmp"))) ?? []
-            return temporaries.contains { $0.hasPrefix(".tmp-obj-") }
+            let tmp = repo.path(".mlv/cache/tmp")
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? []
+            return names.contains { name in
+                name.hasPrefix(".tmp-obj-") && ((try? FileManager.default.attributesOfItem(atPath: tmp + "/" + name)[.size] as? Int) ?? 0) > total * 2 / 5
+            }
         }
         XCTAssertFalse(repo.exists("data.mlv"), "no pointer for an add that did not finish")
+        XCTAssertEqual(packs(".idx"), [], "nothing counts before the add commits")
+
         let rerun = try repo.mlv("add", "data")
         XCTAssertEqual(rerun.code, 0, rerun.stderr)
         XCTAssertEqual(try repo.mlv("fsck").code, 0)
         XCTAssertEqual(try repo.mlv("status", "--exit-code").code, 0)
-        let packFiles = try FileManager.default.contentsOfDirectory(atPath: repo.path(".mlv/cache/packs")).filter { !$0.hasPrefix(".") }
-        XCTAssertEqual(packFiles.filter { $0.hasSuffix(".pack") }.count, packFiles.filter { $0.hasSuffix(".idx") }.count,
-                       "no pack without its index")
-        XCTAssertEqual(Set(try repo.packedObjects().map(\.id)).count, 20_000 + 100 + 1, "files, folder nodes, root")
+        XCTAssertEqual(packs(".pack").count, packs(".idx").count, "no pack without its index")
+        let packed = try repo.packedObjects().map(\.id)
+        XCTAssertEqual(Set(packed).count, count + 1000 + 1, "files, folder nodes, root")
         // The killed add's half-written pack goes with the next gc.
         XCTAssertEqual(try repo.mlv("gc", "--workspace").code, 0)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: repo.path(".mlv/cache/tmp")), [])
         try FileManager.default.removeItem(atPath: repo.path("data"))
         XCTAssertEqual(try repo.mlv("checkout").code, 0)
-        XCTAssertEqual(try repo.read("data/d7/f12307.txt"), Data("file number 12307\n".utf8))
+        XCTAssertEqual(try repo.read("data/d307/f12307.txt"), Data("file number 12307\n".utf8))
+        XCTAssertEqual(try repo.read("data/d999/f99999.txt"), Data("file number 99999\n".utf8))
     }
 
     func testDiffBetweenCommitsAndWorkspace() throws {
