@@ -157,7 +157,7 @@ final class TrackingEndToEndTests: XCTestCase {
         try bytes.prefix(bytes.count - 10).write(to: URL(fileURLWithPath: index))
         let damaged = try repo.mlv("status", "--exit-code")
         XCTAssertEqual(damaged.code, 1)
-        XCTAssertEqual(damaged.stderr, "mlv: warning: \(index) is damaged (truncated or altered: its checksum does not match); it was ignored and is rebuilt from scratch (files are hashed again)\n")
+        XCTAssertEqual(damaged.stderr, "mlv: warning: \(index) is damaged (truncated or altered: its length does not match); it was ignored and is rebuilt from scratch (files are hashed again)\n")
         XCTAssertEqual(try repo.mlv("status", "--exit-code").stderr, "", "rebuilt by the status that warned")
     }
 

@@ -94,6 +94,11 @@ public struct ObjectID: Hashable, Comparable, Sendable, CustomStringConvertible 
         ObjectID(digest: SHA256.hash(data: bytes))
     }
 
+    /// The id of part of a buffer, hashed in place.
+    static func of(_ bytes: ArraySlice<UInt8>) -> ObjectID {
+        bytes.withUnsafeBytes { ObjectID(digest: SHA256.hash(data: $0)) }
+    }
+
     public var short: String { String(hex.prefix(12)) }
     public var description: String { hex }
     public static func < (lhs: ObjectID, rhs: ObjectID) -> Bool { (lhs.a, lhs.b, lhs.c, lhs.d) < (rhs.a, rhs.b, rhs.c, rhs.d) }

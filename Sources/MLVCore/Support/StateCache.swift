@@ -2,8 +2,9 @@ import Crypto
 import Foundation
 
 /// Remembers the id of each workspace file by (path, inode, size, mtime), so unchanged files
-/// are never hashed twice. Stored in `.mlv/state/hashes` in a checksummed binary form (see
-/// `encode`); the text form earlier versions wrote is still read.
+/// are never hashed twice. Stored in `.mlv/state/hashes` in a checksummed binary form grouped
+/// by folder (`StateFile`), so a command that looks at a few folders decodes only theirs; the
+/// forms earlier versions wrote are still read.
 public final class StateCache: @unchecked Sendable {
     struct Entry: Equatable {
         var inode: UInt64
@@ -22,7 +23,13 @@ public final class StateCache: @unchecked Sendable {
 
     private let file: String
     private let lock = NSLock()
-    private var entries: [String: Entry] = [:]
+    /// The file as read, whose folder blocks are decoded on first use and copied unchanged
+    /// into the next save (`StateFile`).
+    private var stored = StateFile()
+    /// Decoded folders: name within the folder -> entry.
+    private var folders: [String: [String: Entry]] = [:]
+    /// Folders whose entries changed since the file was read (written from `folders`).
+    private var changed: Set<String> = []
     private var dirty = false
 
     /// Why the file on disk was not used, when it was damaged or from a newer mlv: it is then
@@ -34,7 +41,7 @@ public final class StateCache: @unchecked Sendable {
 
     /// Opens the cache; it is read at its first use (a status that proves folders unchanged
     /// never needs it). A missing file just means an empty cache; `onProblem` hears why a
-    /// file on disk was not used.
+    /// file on disk, or one folder's records in it, was not used.
     public init(file: String, onProblem: @escaping @Sendable (String) -> Void = { _ in }) {
         self.file = file
         self.onProblem = onProblem
@@ -45,65 +52,93 @@ public final class StateCache: @unchecked Sendable {
         guard !loaded else { return }
         loaded = true
         guard let bytes = try? FileSystem.readFile(file, limit: 1 << 31), !bytes.isEmpty else { return }
+        let legacy: [String: Entry]
         if bytes.starts(with: StateCache.magic) {
-            do { entries = try StateCache.decode(bytes) } catch let error as DecodeError {
+            do {
+                switch try StateFile.open(bytes) {
+                case .folders(let file):
+                    stored = file
+                    return
+                case .flat(let entries):
+                    legacy = entries
+                }
+            } catch let error as DecodeError {
                 loadProblem = "\(file) \(error.reason); it was ignored and is rebuilt from scratch (files are hashed again)"
                 onProblem(loadProblem!)
                 dirty = true
+                return
             } catch {
                 dirty = true
+                return
             }
-            return
+        } else {
+            // The text form of earlier versions: read once, written back in the binary form.
+            legacy = StateCache.decodeText(bytes)
         }
-        // The text form of earlier versions: read once, written back in the binary form.
-        entries = StateCache.decodeText(bytes)
+        for (path, entry) in legacy {
+            let (folder, name) = StateCache.split(path)
+            folders[folder, default: [:]][name] = entry
+            changed.insert(folder)
+        }
         dirty = true
+    }
+
+    /// A path's folder and its name there (`a/b/c` -> `a/b`, `c`; keys without `/` sit in "").
+    static func split(_ path: String) -> (folder: String, name: String) {
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return ("", path) }
+        return (String(path[..<slash]), String(path[path.utf8.index(after: slash)...]))
+    }
+
+    /// The entries of one folder, decoded from the file on first use. Called with `lock` held.
+    private func entries(of folder: String) -> [String: Entry] {
+        loadIfNeeded()
+        if let known = folders[folder] { return known }
+        var decoded: [String: Entry] = [:]
+        do {
+            decoded = try stored.decode(folder)
+        } catch let error as DecodeError {
+            // Only this folder's records are lost: they are rebuilt, the rest still count.
+            onProblem("\(file) \(error.reason); they were ignored and are rebuilt (those files are hashed again)")
+            changed.insert(folder)
+            dirty = true
+        } catch {
+            changed.insert(folder)
+            dirty = true
+        }
+        folders[folder] = decoded
+        return decoded
+    }
+
+    private func update(_ path: String, _ change: (inout [String: Entry], String) -> Bool) {
+        let (folder, name) = StateCache.split(path)
+        lock.withLock {
+            var current = entries(of: folder)
+            folders[folder] = nil // uniquely referenced while it changes
+            if change(&current, name) {
+                changed.insert(folder)
+                dirty = true
+            }
+            folders[folder] = current
+        }
     }
 
     // MARK: The binary form
 
-    /// `MLVSTATE`, a little-endian UInt32 version, a UInt32 count, then one record per path in
-    /// no particular order (inode, size, mtime in ns as 64-bit little-endian integers, the 32-byte id,
-    /// a UInt16 path length and the path), then the SHA-256 of everything before it, so a
-    /// truncated or altered file is noticed rather than trusted.
     static let magic = Array("MLVSTATE".utf8)
-    static let version: UInt32 = 2
+    /// Format 3: records grouped by folder (`StateFile`). Format 2 (one flat table) is read.
+    static let version: UInt32 = 3
 
     struct DecodeError: Error { let reason: String }
 
-    /// Paths longer than a record can name are left out (they are hashed again).
-    static func encode(_ entries: [String: Entry]) -> [UInt8] {
-        var kept = 0, bytes = 0
-        for path in entries.keys where path.utf8.count <= Int(UInt16.max) {
-            kept += 1
-            bytes += 58 + path.utf8.count
-        }
-        var out = magic
-        out.reserveCapacity(out.count + 8 + bytes + 32)
-        func put<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) } }
-        put(version)
-        put(UInt32(kept))
-        // In no particular order: sorting a million paths cost more than the rest of the write.
-        for (path, entry) in entries where path.utf8.count <= Int(UInt16.max) {
-            put(entry.inode); put(entry.size); put(entry.mtime)
-            out.append(contentsOf: entry.id.bytes)
-            put(UInt16(path.utf8.count))
-            out.append(contentsOf: path.utf8)
-        }
-        out.append(contentsOf: SHA256.hash(data: out))
-        return out
-    }
-
-    static func decode(_ bytes: [UInt8]) throws -> [String: Entry] {
+    /// Format 2, as mlv wrote before format 3: `MLVSTATE`, version 2, a UInt32 count, then
+    /// (inode, size, mtime, 32-byte id, UInt16 path length, path) per record, then the SHA-256
+    /// of everything before it. Read once and written back as format 3.
+    static func decodeFlat(_ bytes: [UInt8]) throws -> [String: Entry] {
         let header = magic.count + 8, trailer = 32
         guard bytes.count >= header + trailer else { throw DecodeError(reason: "is truncated") }
         return try bytes.withUnsafeBytes { raw -> [String: Entry] in
             func read<T: FixedWidthInteger>(_ type: T.Type, at offset: Int) -> T {
                 T(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: T.self))
-            }
-            let version = read(UInt32.self, at: magic.count)
-            guard version == StateCache.version else {
-                throw DecodeError(reason: version > StateCache.version ? "was written by a newer mlv (format \(version))" : "has an unknown format (\(version))")
             }
             let body = UnsafeRawBufferPointer(rebasing: raw[0..<(raw.count - trailer)])
             guard Array(SHA256.hash(data: body)) == Array(raw[(raw.count - trailer)...]) else {
@@ -163,9 +198,9 @@ public final class StateCache: @unchecked Sendable {
 
     /// The remembered id when the file's stat still matches.
     public func id(for path: String, stat: FileStat) -> ObjectID? {
-        lock.withLock {
-            loadIfNeeded()
-            guard let entry = entries[path], entry.inode == stat.inode, entry.size == stat.size,
+        let (folder, name) = StateCache.split(path)
+        return lock.withLock {
+            guard let entry = entries(of: folder)[name], entry.inode == stat.inode, entry.size == stat.size,
                   entry.mtime == stat.mtimeNanoseconds else { return nil }
             return entry.id
         }
@@ -176,33 +211,28 @@ public final class StateCache: @unchecked Sendable {
     public func record(_ path: String, stat: FileStat, id: ObjectID, hashedAt: Int64) {
         guard hashedAt == Int64.max || stat.mtimeNanoseconds < hashedAt - StateCache.racyWindow(for: stat.mtimeNanoseconds) else { return }
         let entry = Entry(inode: stat.inode, size: stat.size, mtime: stat.mtimeNanoseconds, id: id)
-        lock.withLock {
-            loadIfNeeded()
-            if entries[path] != entry {
-                entries[path] = entry
-                dirty = true
-            }
+        update(path) { entries, name in
+            guard entries[name] != entry else { return false }
+            entries[name] = entry
+            return true
         }
-    }
-
-    /// Makes room for `count` more records at once: a table grown by doubling holds both
-    /// copies at its peak, 200 MB for a checkout of a million files.
-    public func expect(_ count: Int) {
-        lock.withLock { loadIfNeeded(); entries.reserveCapacity(entries.count + count) }
     }
 
     /// Forgets a path (its file is gone or no longer to be trusted).
     public func forget(_ path: String) {
-        lock.withLock { loadIfNeeded(); if entries.removeValue(forKey: path) != nil { dirty = true } }
+        update(path) { entries, name in entries.removeValue(forKey: name) != nil }
     }
 
     /// Writes the cache back if anything changed (atomically; the last writer wins, which only
-    /// ever costs a rehash).
+    /// ever costs a rehash). Folders nothing changed in are copied as they were read, unparsed.
     public func save() throws {
-        let snapshot: [String: Entry]? = lock.withLock { dirty ? entries : nil }
-        guard let snapshot else { return }
+        let bytes: [UInt8]? = lock.withLock {
+            guard dirty else { return nil }
+            return stored.rewritten(replacing: changed, with: folders)
+        }
+        guard let bytes else { return }
         try FileSystem.createDirectory(PathName.parent(of: file))
-        try FileSystem.writeAtomically(StateCache.encode(snapshot), to: file)
+        try FileSystem.writeAtomically(bytes, to: file)
         lock.withLock { dirty = false }
     }
 

@@ -197,7 +197,6 @@ struct CheckoutPlan {
         // Workers take neighbouring items; spread over folders, they seldom wait for the same
         // folder's lock to create and rename files.
         let order = interleavedByFolder(writes)
-        state.expect(writes.count)
         // Only failures are kept: an outcome per file cost 56 MB at a million files.
         let failuresLock = NSLock()
         var failures: [(position: Int, error: StoreError)] = []
