@@ -118,6 +118,9 @@ struct StateFile {
                 body.append(contentsOf: file.utf8)
                 count += 1
             }
+            // A block names its length in 32 bits; a folder too large for that is left out
+            // (its files are hashed again) rather than trapping.
+            guard body.count <= Int(UInt32.max) else { continue }
             table.append((name, count, body[...], ObjectID.of(body)))
         }
         var out = StateCache.magic
