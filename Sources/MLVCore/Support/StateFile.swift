@@ -41,26 +41,26 @@ struct StateFile {
     static func open(_ bytes: [UInt8]) throws -> Opened {
         let magic = StateCache.magic
         guard bytes.count >= magic.count + 8 + 32, bytes.starts(with: magic) else { throw DecodeError(reason: "is truncated") }
-        var reader = Reader(bytes: bytes, offset: magic.count)
-        let version = try reader.u32()
+        var reader = BinaryReader(bytes, from: magic.count)
+        let version = try truncatedIfShort { try reader.read(UInt32.self) }
         if version == 2 { return .flat(try StateCache.decodeFlat(bytes)) }
         guard version == StateCache.version else {
             throw DecodeError(reason: version > StateCache.version ? "was written by a newer mlv (format \(version))" : "has an unknown format (\(version))")
         }
-        let count = Int(try reader.u32())
+        let count = Int(try truncatedIfShort { try reader.read(UInt32.self) })
         guard count <= (bytes.count - reader.offset) / folderSize else { throw DecodeError(reason: "is damaged (it claims \(count) folders)") }
         var file = StateFile()
         var pending: [(String, Int, Int, ObjectID)] = []
         pending.reserveCapacity(count)
         for _ in 0..<count {
-            let name = try reader.string(length: Int(try reader.u16()))
-            let records = Int(try reader.u32()), length = Int(try reader.u32())
-            let seal = try reader.id()
+            let (name, records, length, seal) = try truncatedIfShort {
+                (try StateFile.name(&reader), Int(try reader.read(UInt32.self)), Int(try reader.read(UInt32.self)), try StateFile.id(&reader))
+            }
             guard records <= length / recordSize else { throw DecodeError(reason: "is damaged (a folder claims \(records) records)") }
             pending.append((name, records, length, seal))
         }
         let tableEnd = reader.offset
-        let stated = try reader.id()
+        let stated = try truncatedIfShort { try StateFile.id(&reader) }
         guard ObjectID.of(bytes[..<tableEnd]) == stated else {
             throw DecodeError(reason: "is damaged (truncated or altered: its checksum does not match)")
         }
@@ -83,14 +83,15 @@ struct StateFile {
         guard ObjectID.of(body) == block.seal else {
             throw DecodeError(reason: "is damaged (the records of folder '\(DisplayText.escaped(folder))' do not match their checksum)")
         }
-        var reader = Reader(bytes: bytes, offset: block.offset, end: block.offset + block.length)
+        var reader = BinaryReader(bytes, from: block.offset, to: block.offset + block.length)
         var entries: [String: Entry] = [:]
         entries.reserveCapacity(block.count)
-        for _ in 0..<block.count {
-            let inode = try reader.u64(), size = Int64(bitPattern: try reader.u64()), mtime = Int64(bitPattern: try reader.u64())
-            let id = try reader.id()
-            let name = try reader.string(length: Int(try reader.u16()))
-            entries[name] = Entry(inode: inode, size: size, mtime: mtime, id: id)
+        try StateFile.truncatedIfShort {
+            for _ in 0..<block.count {
+                let inode = try reader.read(UInt64.self), size = try reader.read(Int64.self), mtime = try reader.read(Int64.self)
+                let id = try StateFile.id(&reader)
+                entries[try StateFile.name(&reader)] = Entry(inode: inode, size: size, mtime: mtime, id: id)
+            }
         }
         guard reader.offset == reader.end else { throw DecodeError(reason: "is damaged (bytes after the records of folder '\(DisplayText.escaped(folder))')") }
         return entries
@@ -107,69 +108,50 @@ struct StateFile {
         }
         for name in changed.sorted() where name.utf8.count <= limit {
             guard let entries = folders[name], !entries.isEmpty else { continue }
-            var body: [UInt8] = []
+            var body = BinaryWriter(capacity: entries.count * (StateFile.recordSize + 16))
             var count = 0
-            body.reserveCapacity(entries.count * (StateFile.recordSize + 16))
             for (file, entry) in entries where file.utf8.count <= limit {
-                Reader.put(entry.inode, into: &body); Reader.put(UInt64(bitPattern: entry.size), into: &body)
-                Reader.put(UInt64(bitPattern: entry.mtime), into: &body)
-                body.append(contentsOf: entry.id.bytes)
-                Reader.put(UInt16(file.utf8.count), into: &body)
-                body.append(contentsOf: file.utf8)
+                body.put(entry.inode); body.put(entry.size); body.put(entry.mtime)
+                body.put(raw: entry.id.bytes)
+                StateFile.put(name: file, into: &body)
                 count += 1
             }
             // A block names its length in 32 bits; a folder too large for that is left out
             // (its files are hashed again) rather than trapping.
-            guard body.count <= Int(UInt32.max) else { continue }
-            table.append((name, count, body[...], ObjectID.of(body)))
+            guard body.bytes.count <= Int(UInt32.max) else { continue }
+            table.append((name, count, body.bytes[...], ObjectID.of(body.bytes)))
         }
-        var out = StateCache.magic
-        out.reserveCapacity(bytes.count + 4096 + table.count * 64)
-        Reader.put(StateCache.version, into: &out)
-        Reader.put(UInt32(table.count), into: &out)
+        var out = BinaryWriter(capacity: bytes.count + 4096 + table.count * 64)
+        out.put(raw: StateCache.magic)
+        out.put(StateCache.version)
+        out.put(UInt32(table.count))
         for item in table {
-            Reader.put(UInt16(item.name.utf8.count), into: &out)
-            out.append(contentsOf: item.name.utf8)
-            Reader.put(UInt32(item.count), into: &out)
-            Reader.put(UInt32(item.body.count), into: &out)
-            out.append(contentsOf: item.seal.bytes)
+            StateFile.put(name: item.name, into: &out)
+            out.put(UInt32(item.count))
+            out.put(UInt32(item.body.count))
+            out.put(raw: item.seal.bytes)
         }
-        out.append(contentsOf: ObjectID.of(out).bytes)
-        for item in table { out.append(contentsOf: item.body) }
-        return out
+        out.put(raw: ObjectID.of(out.bytes).bytes)
+        for item in table { out.put(raw: item.body) }
+        return out.bytes
     }
 
-    /// Little-endian fields, each checked against the bytes that are left.
-    private struct Reader {
-        let bytes: [UInt8]
-        var offset: Int
-        var end: Int
+    /// Names are a UInt16 length and UTF-8 bytes.
+    private static func put(name: String, into writer: inout BinaryWriter) {
+        writer.put(UInt16(name.utf8.count))
+        writer.put(raw: name.utf8)
+    }
 
-        init(bytes: [UInt8], offset: Int, end: Int? = nil) {
-            self.bytes = bytes
-            self.offset = offset
-            self.end = end ?? bytes.count
-        }
+    private static func name(_ reader: inout BinaryReader) throws -> String {
+        String(decoding: try reader.raw(Int(try reader.read(UInt16.self))), as: UTF8.self)
+    }
 
-        private mutating func take(_ count: Int) throws -> ArraySlice<UInt8> {
-            guard count >= 0, count <= end - offset else { throw DecodeError(reason: "is truncated") }
-            defer { offset += count }
-            return bytes[offset..<(offset + count)]
-        }
+    private static func id(_ reader: inout BinaryReader) throws -> ObjectID {
+        try reader.raw(32).withUnsafeBytes { ObjectID(bytes: $0) }
+    }
 
-        private mutating func integer<T: FixedWidthInteger>(_: T.Type) throws -> T {
-            let slice = try take(MemoryLayout<T>.size)
-            return slice.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(as: T.self)) }
-        }
-
-        mutating func u16() throws -> UInt16 { try integer(UInt16.self) }
-        mutating func u32() throws -> UInt32 { try integer(UInt32.self) }
-        mutating func u64() throws -> UInt64 { try integer(UInt64.self) }
-        mutating func id() throws -> ObjectID { try take(32).withUnsafeBytes { ObjectID(bytes: $0) } }
-        mutating func string(length: Int) throws -> String { String(decoding: try take(length), as: UTF8.self) }
-
-        static func put<T: FixedWidthInteger>(_ value: T, into out: inout [UInt8]) {
-            withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
-        }
+    /// `BinaryReader` runs out as "ends in the middle of a record"; this file says "is truncated".
+    private static func truncatedIfShort<T>(_ read: () throws -> T) throws -> T {
+        do { return try read() } catch is BinaryReader.Damaged { throw DecodeError(reason: "is truncated") }
     }
 }
