@@ -145,14 +145,10 @@ struct CheckoutPlan {
         let sealedAt = StateCache.now()
         guard case .files(let scanned)? = try version.scan(at: item.dataPath, kind: .directory) else { return nil }
         let seals = FolderSeals(scanned, sealedAt: sealedAt)
-        func holds(_ folder: String, _ node: ObjectID) -> Bool {
-            guard let proof = known[folder], let seal = seals.seals[folder] else { return false }
-            return proof.node == node && proof.seal == seal
-        }
-        if holds("", item.pointer.id) { return ([], [:]) }
+        if seals.holds("", node: item.pointer.id, proofs: known) { return ([], [:]) }
         var skipped: [String] = []
         let walk = try version.project.manifestWalk(item.pointer.id, fileCount: item.pointer.fileCount) { folder, node in
-            if holds(folder, node) { skipped.append(folder); return false }
+            if seals.holds(folder, node: node, proofs: known) { skipped.append(folder); return false }
             return true
         }
         let files = skipped.isEmpty ? scanned : seals.files(of: scanned, outside: skipped)

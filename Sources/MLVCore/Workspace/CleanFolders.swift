@@ -65,6 +65,13 @@ struct FolderSeals {
         }
     }
 
+    /// Whether `folder`, as sealed now, is proven by `proofs` to hold the node `node`: its
+    /// seal is the one the proof recorded when the folder matched that node.
+    func holds(_ folder: String, node: ObjectID, proofs: [String: CleanFolders.Proof]) -> Bool {
+        guard let proof = proofs[folder], let seal = seals[folder] else { return false }
+        return proof.node == node && proof.seal == seal
+    }
+
     /// The scanned files (the scan these seals were made from) outside the given folders.
     func files(of scanned: [ScannedFile], outside folders: [String]) -> [ScannedFile] {
         let excluded = Set(folders)

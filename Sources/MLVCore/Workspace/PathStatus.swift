@@ -58,10 +58,7 @@ func pathStatus(_ item: TrackedPath, version: WorkspaceVersion, proofs: Presence
         seals = FolderSeals(scanned, sealedAt: sealedAt)
         known = clean.record(for: item.dataPath)?.folders ?? [:]
     }
-    func proven(_ folder: String, _ node: ObjectID) -> Bool {
-        guard let seals, let proof = known[folder], let seal = seals.seals[folder] else { return false }
-        return proof.node == node && proof.seal == seal
-    }
+    func proven(_ folder: String, _ node: ObjectID) -> Bool { seals?.holds(folder, node: node, proofs: known) == true }
     if present && proven("", pointer.id) {
         return PathStatus(dataPath: item.dataPath, kind: pointer.kind, workspace: .upToDate,
                           added: [], modified: [], deleted: [], missingObjects: 0, manifestMissing: false)
