@@ -18,7 +18,7 @@ extension Repository {
     public func hasCommit(_ id: GitObjectID) -> Bool {
         var oid = id.raw
         var commit: OpaquePointer?
-        guard git_commit_lookup(&commit, pointer, &oid) == 0 else { return false }
+        guard let pointer = try? pointer, git_commit_lookup(&commit, pointer, &oid) == 0 else { return false }
         git_commit_free(commit)
         return true
     }
@@ -27,7 +27,7 @@ extension Repository {
     public func mergeBase(_ a: GitObjectID, _ b: GitObjectID) throws -> GitObjectID? {
         var result = git_oid()
         var first = a.raw, second = b.raw
-        let rc = git_merge_base(&result, pointer, &first, &second)
+        let rc = try git_merge_base(&result, pointer, &first, &second)
         if rc == GIT_ENOTFOUND.rawValue { return nil }
         try check(rc, "find the merge base of \(a.short) and \(b.short)")
         return GitObjectID(result)
@@ -37,7 +37,7 @@ extension Repository {
     /// (`git_reference_lookup`, `git_reference_peel`).
     public func commit(ofReference name: String) throws -> GitObjectID? {
         var ref: OpaquePointer?
-        let rc = git_reference_lookup(&ref, pointer, name)
+        let rc = try git_reference_lookup(&ref, pointer, name)
         if rc == GIT_ENOTFOUND.rawValue || rc == GIT_EINVALIDSPEC.rawValue { return nil }
         try check(rc, "look up \(name)")
         defer { git_reference_free(ref) }

@@ -124,7 +124,7 @@ extension Repository {
         let environment = ProcessInfo.processInfo.environment
         if let name = environment["GIT_COMMITTER_NAME"], let email = environment["GIT_COMMITTER_EMAIL"], !name.isEmpty,
            git_signature_now(&signature, name, email) == 0, let signature { return signature }
-        if git_signature_default(&signature, pointer) == 0, let signature { return signature }
+        if try git_signature_default(&signature, pointer) == 0, let signature { return signature }
         try check(git_signature_now(&signature, "mlv", "mlv@localhost"), "create signature")
         return signature!
     }

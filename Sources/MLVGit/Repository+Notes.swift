@@ -9,7 +9,7 @@ extension Repository {
         try check(git_commit_lookup(&notes, pointer, &notesOID), "look up notes commit \(notesCommit.short)")
         defer { git_commit_free(notes) }
         var note: OpaquePointer?
-        let rc = git_note_commit_read(&note, pointer, notes, &oid)
+        let rc = try git_note_commit_read(&note, pointer, notes, &oid)
         if rc == GIT_ENOTFOUND.rawValue { return nil }
         try check(rc, "read note on \(commit.short)")
         defer { git_note_free(note) }
@@ -20,7 +20,7 @@ extension Repository {
     public func readNote(on commit: GitObjectID, notesRef: String) throws -> String? {
         var oid = commit.raw
         var note: OpaquePointer?
-        let rc = git_note_read(&note, pointer, notesRef, &oid)
+        let rc = try git_note_read(&note, pointer, notesRef, &oid)
         if rc == GIT_ENOTFOUND.rawValue { return nil }
         try check(rc, "read note on \(commit.short)")
         defer { git_note_free(note) }

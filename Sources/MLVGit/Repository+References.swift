@@ -29,7 +29,7 @@ extension Repository {
 
     /// Deletes a reference; a missing one is not an error (`git_reference_remove`).
     public func deleteReference(_ name: String) throws {
-        let rc = git_reference_remove(pointer, name)
+        let rc = try git_reference_remove(pointer, name)
         if rc == GIT_ENOTFOUND.rawValue { return }
         try check(rc, "delete \(name)")
     }

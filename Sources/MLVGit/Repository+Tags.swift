@@ -40,7 +40,7 @@ extension Repository {
             guard let target = git_reference_target(ref) else { continue }
             var object: OpaquePointer?
             var oid = target.pointee
-            guard git_object_lookup(&object, pointer, &oid, GIT_OBJECT_ANY) == 0 else { continue }
+            guard try git_object_lookup(&object, pointer, &oid, GIT_OBJECT_ANY) == 0 else { continue }
             defer { git_object_free(object) }
             if git_object_type(object) == GIT_OBJECT_TAG {
                 let tag = object

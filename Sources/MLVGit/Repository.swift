@@ -6,7 +6,8 @@ import Foundation
 /// Not thread-safe: libgit2 objects must not be shared between threads, so open one
 /// `Repository` per thread.
 public final class Repository {
-    let pointer: OpaquePointer
+    /// The libgit2 handle; nil until first use for a repository found by `StandardLayout`.
+    private var handle: OpaquePointer?
 
     /// The work tree's root, with a trailing slash removed; nil for a bare repository.
     public let workTree: String?
@@ -14,24 +15,54 @@ public final class Repository {
     public let gitDirectory: String
 
     init(pointer: OpaquePointer) {
-        self.pointer = pointer
+        handle = pointer
+        (workTree, gitDirectory) = Repository.paths(of: pointer)
+    }
+
+    private init(unopened found: StandardLayout.Found) {
+        workTree = found.workTree
+        gitDirectory = found.gitDirectory
+    }
+
+    deinit { if let handle { git_repository_free(handle) } }
+
+    private static func paths(of pointer: OpaquePointer) -> (workTree: String?, gitDirectory: String) {
+        var workTree: String?
         if let wd = git_repository_workdir(pointer) {
             var path = String(cString: wd)
             while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
             workTree = path
-        } else {
-            workTree = nil
         }
         var gd = String(cString: git_repository_path(pointer))
         while gd.count > 1 && gd.hasSuffix("/") { gd.removeLast() }
-        gitDirectory = gd
+        return (workTree, gd)
     }
 
-    deinit { git_repository_free(pointer) }
+    /// The libgit2 handle, opened on first use when the repository was found without libgit2;
+    /// libgit2 must then agree on where the work tree is.
+    var pointer: OpaquePointer {
+        get throws {
+            if let handle { return handle }
+            GitLibrary.ensure()
+            var repo: OpaquePointer?
+            try check(git_repository_open(&repo, gitDirectory), "open repository at \(gitDirectory)")
+            let opened = Repository.paths(of: repo!)
+            guard opened.workTree == workTree else {
+                git_repository_free(repo)
+                throw GitError(code: -1, operation: "open repository at \(gitDirectory)",
+                               message: "libgit2 places its work tree at \(opened.workTree ?? "nowhere"), not \(workTree ?? "nowhere")")
+            }
+            handle = repo
+            return repo!
+        }
+    }
 
     /// Opens the repository that contains `path`, searching parent folders (`git_repository_discover`
-    /// then `git_repository_open`). Returns nil when `path` is in no repository.
-    public static func discover(from path: String) throws -> Repository? {
+    /// then `git_repository_open`). Returns nil when `path` is in no repository. With
+    /// `deferringLibgit2`, an ordinary layout is found without libgit2, which is then loaded
+    /// and opened only when first needed (a command that never needs it starts faster).
+    public static func discover(from path: String, deferringLibgit2: Bool = false) throws -> Repository? {
+        if deferringLibgit2, let found = StandardLayout.find(from: path) { return Repository(unopened: found) }
         GitLibrary.ensure()
         var buf = git_buf()
         defer { git_buf_dispose(&buf) }
@@ -72,7 +103,7 @@ public final class Repository {
     /// The commit HEAD points at, or nil on an unborn branch (`git_reference_name_to_id`).
     public func headCommit() throws -> GitObjectID? {
         var oid = git_oid()
-        let rc = git_reference_name_to_id(&oid, pointer, "HEAD")
+        let rc = try git_reference_name_to_id(&oid, pointer, "HEAD")
         if rc == GIT_ENOTFOUND.rawValue || rc == GIT_EUNBORNBRANCH.rawValue { return nil }
         try check(rc, "read HEAD")
         return GitObjectID(oid)
@@ -81,7 +112,7 @@ public final class Repository {
     /// The short name of the branch HEAD is on, nil when detached or unborn (`git_repository_head`).
     public func currentBranch() -> String? {
         var ref: OpaquePointer?
-        guard git_repository_head(&ref, pointer) == 0 else { return nil }
+        guard let pointer = try? pointer, git_repository_head(&ref, pointer) == 0 else { return nil }
         defer { git_reference_free(ref) }
         guard git_reference_is_branch(ref) == 1 else { return nil }
         return String(cString: git_reference_shorthand(ref))

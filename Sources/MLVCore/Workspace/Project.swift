@@ -38,7 +38,7 @@ public final class Project {
     public static func open(from directory: String, reporter: Reporter = SilentReporter(),
                             sources: [TrackedPathSource] = Project.standardSources,
                             environment: Environment = .process, parsedBlobs: ParsedBlobCache = ParsedBlobCache()) throws -> Project {
-        guard let git = try Repository.discover(from: directory), let workTree = git.workTree else {
+        guard let git = try Repository.discover(from: directory, deferringLibgit2: true), let workTree = git.workTree else {
             throw WorkspaceError.notInGitWorkTree(directory)
         }
         let root = FileSystem.realPath(workTree) ?? workTree
@@ -70,7 +70,8 @@ public final class Project {
         self.git = git
         self.reporter = reporter
         self.sources = sources
-        config = try ProjectConfig.load(committed: root + "/.mlvconfig", local: root + "/.mlv/config")
+        config = try ProjectConfigCache.load(committed: root + "/.mlvconfig", local: root + "/.mlv/config",
+                                             record: root + "/.mlv/state/config")
         var cache = config.cacheDirectory ?? ".mlv/cache"
         if !cache.hasPrefix("/") { cache = root + "/" + cache }
         // The temporary folder sits inside the cache so renames never cross filesystems.
