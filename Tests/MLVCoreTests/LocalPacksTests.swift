@@ -144,6 +144,40 @@ final class LocalPacksTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/cache/tmp"), [], "no temporary left")
     }
 
+    /// Objects are gathered in blocks before they are written: every object must land at the
+    /// offset its index gives, whether it fills a block, spans past one, is larger than one,
+    /// comes from another thread or follows a flush.
+    func testObjectsWrittenInBlocksAreAllReadBackFromTheirOffsets() throws {
+        let block = 64 << 10
+        let builder = try store.packs.makeBuilder(blockSize: block)
+        var generator = SystemRandomNumberGenerator()
+        func object(_ size: Int) -> [UInt8] { (0..<size).map { _ in UInt8.random(in: 0...255, using: &generator) } }
+        var objects = [object(block - 100), object(200), object(block + 12_345), object(7)]
+        objects += (0..<600).map { _ in object(Int.random(in: 1...(block / 3))) }
+        objects[300] = object(3 * block)
+        let first = objects.prefix(4).map { $0 }, rest = Array(objects.dropFirst(4))
+        for bytes in first { try bytes.withUnsafeBytes { try builder.append([(ObjectID.of(bytes), $0)]) } }
+        try builder.flush()
+        let failures = NSLock()
+        var failed: [Error] = []
+        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            for bytes in rest[(worker * 150)..<((worker + 1) * 150)] {
+                do { try bytes.withUnsafeBytes { try builder.append([(ObjectID.of(bytes), $0)]) } } catch {
+                    failures.withLock { failed.append(error) }
+                }
+            }
+        }
+        XCTAssertTrue(failed.isEmpty, "\(failed)")
+        XCTAssertEqual(builder.count, objects.count)
+        XCTAssertEqual(builder.bytes, Int64(objects.reduce(0) { $0 + $1.count }))
+        try builder.commit()
+        let reopened = ObjectStore(root: dir + "/cache", temporaryDirectory: dir + "/cache/tmp")
+        for bytes in objects { XCTAssertEqual(try reopened.readVerified(ObjectID.of(bytes)), bytes) }
+        let pack = try XCTUnwrap(packFiles().first { $0.hasSuffix(".pack") })
+        let size = try FileManager.default.attributesOfItem(atPath: dir + "/cache/packs/" + pack)[.size] as? Int
+        XCTAssertEqual(size, objects.reduce(0) { $0 + $1.count }, "no gap and nothing past the last object")
+    }
+
     func testADamagedPackedObjectIsReportedAndNeverReturned() throws {
         let ids = try pack(["payload-one", "payload-two"])
         let packPath = dir + "/cache/packs/" + (try packFiles().first { $0.hasSuffix(".pack") })!

@@ -19,18 +19,25 @@ struct CacheGeneration {
     }
 
     /// The current generation; nil when a folder changed so recently that another change in
-    /// the same clock tick could go unseen (nothing is then proven or trusted).
-    func current() -> String? {
-        guard let counter = counter() else { return nil }
-        let now = StateCache.now()
-        var times = [UInt8]()
-        times.reserveCapacity(folders.count * 8)
-        for folder in folders {
-            let mtime = FileSystem.lstatFile(folder)?.mtimeNanoseconds ?? 0
-            if mtime != 0 && mtime >= now - StateCache.racyWindow(for: mtime) { return nil }
-            withUnsafeBytes(of: mtime.littleEndian) { times.append(contentsOf: $0) }
+    /// the same clock tick could go unseen (nothing is then proven or trusted). With a wait,
+    /// a folder changed just now is given up to that many nanoseconds to settle.
+    func current(waitingAtMost wait: Int64 = 0) -> String? {
+        let deadline = StateCache.now() + wait
+        while true {
+            guard let counter = counter() else { return nil }
+            let now = StateCache.now()
+            var times = [UInt8]()
+            times.reserveCapacity(folders.count * 8)
+            var settlesAt: Int64 = 0
+            for folder in folders {
+                let mtime = FileSystem.lstatFile(folder)?.mtimeNanoseconds ?? 0
+                if mtime != 0 { settlesAt = max(settlesAt, mtime + StateCache.racyWindow(for: mtime)) }
+                withUnsafeBytes(of: mtime.littleEndian) { times.append(contentsOf: $0) }
+            }
+            if settlesAt <= now { return counter + " " + ObjectID.of(times).short }
+            guard settlesAt <= deadline else { return nil }
+            usleep(useconds_t((settlesAt - now) / 1000 + 1))
         }
-        return counter + " " + ObjectID.of(times).short
     }
 
     /// The token and counter, creating the file on first use.

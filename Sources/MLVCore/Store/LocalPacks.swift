@@ -168,9 +168,10 @@ final class LocalPacks: @unchecked Sendable {
         return bytes
     }
 
-    /// Starts a new pack; objects become visible when it is committed.
-    func makeBuilder() throws -> LocalPackBuilder {
-        try LocalPackBuilder(temporaryDirectory: temporaryDirectory) { [self] file, index in
+    /// Starts a new pack; objects become visible when it is committed. (Tests choose small
+    /// blocks to cross their edges with few bytes.)
+    func makeBuilder(blockSize: Int = LocalPackBuilder.blockSize) throws -> LocalPackBuilder {
+        try LocalPackBuilder(temporaryDirectory: temporaryDirectory, blockSize: blockSize) { [self] file, index in
             try install(file, index, checked: nil)
         }
     }
@@ -364,31 +365,91 @@ final class LocalPackBuilder: @unchecked Sendable {
     private var ids: Set<ObjectID> = []
     private var finished = false
     private let install: (String, PackIndex) throws -> Void
+    /// Objects are gathered here and written a block at a time: one `write` per small object,
+    /// made under the lock, cost more than hashing it and kept the other cores waiting.
+    private var block: PackBlock
+    /// The first failed block write: the pack has a hole and must not be committed.
+    private var writeFailure: Error?
+    static let blockSize = 4 << 20
 
-    fileprivate init(temporaryDirectory: String, install: @escaping (String, PackIndex) throws -> Void) throws {
+    fileprivate init(temporaryDirectory: String, blockSize: Int, install: @escaping (String, PackIndex) throws -> Void) throws {
         try FileSystem.createDirectory(temporaryDirectory)
         path = "\(temporaryDirectory)/\(ObjectStore.temporaryPrefix)\(TemporaryName.suffix())"
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
         guard fd >= 0 else { throw FileError(path: path, operation: "create", errno: errno) }
         self.install = install
+        block = PackBlock(offset: 0, capacity: blockSize)
     }
 
     deinit {
+        block.release()
         if !finished { close(fd); unlink(path) }
     }
 
     var count: Int { lock.withLock { entries.count } }
     var bytes: Int64 { lock.withLock { size } }
 
-    /// Appends verified objects; those already in this pack are skipped.
+    /// Appends verified objects; those already in this pack are skipped. Each object gets its
+    /// place in the pack under the lock; full blocks are written outside it, at their offset.
     func append(_ items: [(id: ObjectID, bytes: UnsafeRawBufferPointer)]) throws {
+        var full: [PackBlock] = []
+        defer { for finished in full { finished.release() } }
         try lock.withLock {
+            if let writeFailure { throw writeFailure }
             for item in items where !ids.contains(item.id) {
-                try FileSystem.writeAll(fd, item.bytes, path: path)
+                if !block.fits(item.bytes.count) && block.used > 0 {
+                    full.append(block)
+                    block = PackBlock(offset: size, capacity: block.capacity)
+                }
+                if block.fits(item.bytes.count) {
+                    block.add(item.bytes)
+                } else {
+                    // Larger than a block: straight to its place; the empty block moves past it.
+                    do { try write(item.bytes, at: size) } catch { writeFailure = error; throw error }
+                    block.offset = size + Int64(item.bytes.count)
+                }
                 entries.append(PackIndex.Entry(id: item.id, offset: size, length: Int64(item.bytes.count), kind: .object))
                 ids.insert(item.id)
                 size += Int64(item.bytes.count)
             }
+        }
+        try writeOut(full)
+    }
+
+    /// Writes the objects still in memory now, for a builder that will take no more (a full
+    /// pack waiting for its batch to commit holds no memory).
+    func flush() throws {
+        let pending = lock.withLock { () -> PackBlock in
+            let pending = block
+            block = PackBlock(offset: size, capacity: block.capacity)
+            return pending
+        }
+        defer { pending.release() }
+        try writeOut([pending])
+    }
+
+    private func writeOut(_ blocks: [PackBlock]) throws {
+        for finished in blocks where finished.used > 0 {
+            do {
+                try write(finished.filled, at: finished.offset)
+                // Start writing it back now, so the fsync at commit waits for little.
+                _ = LinuxCalls.syncFileRange(fd, finished.offset, Int64(finished.used), LinuxCalls.startWriteback)
+            } catch {
+                lock.withLock { if writeFailure == nil { writeFailure = error } }
+                throw error
+            }
+        }
+    }
+
+    private func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileError(path: path, operation: "write", errno: errno)
+            }
+            done += n
         }
     }
 
@@ -396,9 +457,16 @@ final class LocalPackBuilder: @unchecked Sendable {
     /// name (nil when empty).
     @discardableResult
     func commit() throws -> String? {
-        let (entries, size) = lock.withLock { (self.entries, self.size) }
+        let (entries, size, last, failure) = lock.withLock { (self.entries, self.size, self.block, self.writeFailure) }
         finished = true
         guard !entries.isEmpty else { close(fd); unlink(path); return nil }
+        do {
+            if let failure { throw failure }
+            try write(last.filled, at: last.offset)
+        } catch {
+            close(fd); unlink(path)
+            throw error
+        }
         guard fsync(fd) == 0 else {
             let failure = errno
             close(fd); unlink(path)
@@ -409,4 +477,31 @@ final class LocalPackBuilder: @unchecked Sendable {
         do { try install(path, index) } catch { unlink(path); throw error }
         return index.pack.hex
     }
+}
+
+/// A run of objects gathered in memory for one write at `offset` in the pack; its memory is
+/// taken at the first object.
+private struct PackBlock {
+    var offset: Int64
+    let capacity: Int
+    private var memory: UnsafeMutableRawBufferPointer?
+    private(set) var used = 0
+
+    init(offset: Int64, capacity: Int) {
+        self.offset = offset
+        self.capacity = capacity
+    }
+
+    func fits(_ count: Int) -> Bool { used + count <= capacity }
+
+    mutating func add(_ bytes: UnsafeRawBufferPointer) {
+        let memory = memory ?? .allocate(byteCount: capacity, alignment: 16)
+        self.memory = memory
+        UnsafeMutableRawBufferPointer(rebasing: memory[used..<(used + bytes.count)]).copyMemory(from: bytes)
+        used += bytes.count
+    }
+
+    var filled: UnsafeRawBufferPointer { memory.map { UnsafeRawBufferPointer(rebasing: $0[0..<used]) } ?? UnsafeRawBufferPointer(start: nil, count: 0) }
+
+    func release() { memory?.deallocate() }
 }

@@ -363,6 +363,7 @@ public final class ObjectBatch: @unchecked Sendable {
             guard var builder = packBuilder else { return nil }
             guard ids.insert(id).inserted else { return (builder, false) }
             if packedObjects >= objectsPerPack || packedBytes + Int64(bytes.count) > ObjectBatch.packBytes, let packs {
+                try builder.flush()
                 fullBuilders.append(builder)
                 builder = try packs.makeBuilder()
                 packBuilder = builder

@@ -13,6 +13,14 @@ enum LinuxCalls {
     static func copyFileRange(_ input: Int32, _ inputOffset: UnsafeMutablePointer<Int64>?, _ output: Int32,
                               _ outputOffset: UnsafeMutablePointer<Int64>?, _ length: Int, _ flags: UInt32) -> Int
 
+    /// `sync_file_range(2)`: with `startWriteback`, starts writing a range's dirty pages to
+    /// disk without waiting, so a later `fsync` has less left to wait for.
+    @_silgen_name("sync_file_range")
+    static func syncFileRange(_ fd: Int32, _ offset: Int64, _ length: Int64, _ flags: UInt32) -> Int32
+
+    /// `SYNC_FILE_RANGE_WRITE` from <fcntl.h>.
+    static let startWriteback: UInt32 = 2
+
     /// `prctl(2)`, declared with its five arguments (the C prototype is variadic).
     @_silgen_name("prctl")
     static func prctl(_ option: Int32, _ a: UInt, _ b: UInt, _ c: UInt, _ d: UInt) -> Int32

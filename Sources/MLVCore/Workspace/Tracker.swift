@@ -49,6 +49,14 @@ public func add(_ paths: [String], cwd: String, options: AddOptions = AddOptions
         }
         try state.save()
     }
+    // Last, so that the writes into the cache above have had a moment to settle: a folder
+    // changed within the racy window gives no generation, and only a short wait is spent on it.
+    let stored = results.filter { $0.pointer.kind == .directory }.map(\.pointer.id)
+    if !stored.isEmpty {
+        let presence = PresenceProofs(file: project.presencePath, generation: CacheGeneration(store: project.store).current(waitingAtMost: 25_000_000))
+        for id in stored { presence.record(id) }
+        try? presence.save()
+    }
     return results
 }
 
@@ -237,16 +245,6 @@ struct Tracker {
         for node in built { if let seal = seals.seals[node.folder] { folders[node.folder] = CleanFolders.Proof(node: node.id, seal: seal) } }
         clean.replace(relative, top: pointer.id, isTree: true, with: folders)
         try clean.save()
-        // This add just wrote into the cache's folders: their times are within the racy window,
-        // when no generation can be read. A moment's wait lets it settle.
-        var generation = CacheGeneration(store: project.store).current()
-        if generation == nil {
-            usleep(25_000)
-            generation = CacheGeneration(store: project.store).current()
-        }
-        let presence = PresenceProofs(file: project.presencePath, generation: generation)
-        presence.record(pointer.id)
-        try presence.save()
     }
 
 }
