@@ -166,7 +166,11 @@ def main():
     os.makedirs(gitrepo)
     # No automatic gc: it would repack the comparison repository in the background while
     # the tools are timed.
-    run(f"git init -q -b main . && git config gc.auto 0 && cp -r {source} data && git add -A && git commit -qm files", gitrepo)
+    run("git init -q -b main . && git config gc.auto 0", gitrepo)
+    # Physical baselines on the same disk in the same state: a run that grows faster than the
+    # file count because the disk slows shows it here too.
+    copy = run(f"cp -r {source} data", gitrepo)
+    git_add = run("git add -A && git commit -qm files", gitrepo)
     run("git status --porcelain", gitrepo)
     git_status = run("git status --porcelain", gitrepo)
     # Timed; its copy of the files and a million loose objects would otherwise stay for the
@@ -207,8 +211,10 @@ def main():
                     ratios.append(f"{value / results['mlv'][key]:.1f}x" if isinstance(value, int) and results['mlv'][key] else "")
         print(f"| {key} | " + " | ".join(cells) + "".join(f" | {r}" for r in ratios) + " |")
     print(f"\ngit status --porcelain on the same files: {git_status[0]:.2f} s ({git_status[1]:.0f} MiB)")
+    print(f"cp -r of the files: {copy[0]:.2f} s;  git add -A + commit of them: {git_add[0]:.2f} s ({git_add[1]:.0f} MiB)")
     if "mlv" in results:
         print(f"mlv unchanged status / git status = {results['mlv']['unchanged status'][0] / git_status[0]:.1f}x")
+        print(f"mlv add / cp -r = {results['mlv']['add'][0] / copy[0]:.2f}x;  mlv add / git add + commit = {results['mlv']['add'][0] / git_add[0]:.2f}x")
 
 
 if __name__ == "__main__":
