@@ -34,7 +34,7 @@ struct CacheGeneration {
                 if mtime != 0 { settlesAt = max(settlesAt, mtime + StateCache.racyWindow(for: mtime)) }
                 withUnsafeBytes(of: mtime.littleEndian) { times.append(contentsOf: $0) }
             }
-            if settlesAt <= now { return counter + " " + ObjectID.of(times).short }
+            if settlesAt < now { return counter + " " + ObjectID.of(times).short }
             guard settlesAt <= deadline else { return nil }
             usleep(useconds_t((settlesAt - now) / 1000 + 1))
         }
