@@ -63,8 +63,12 @@ final class ProjectConfigCacheTests: XCTestCase {
         let good = try XCTUnwrap(FileManager.default.contents(atPath: record))
         // A record claiming another value for the same stamps, with a valid checksum, is what
         // mlv itself would trust; a flipped byte, a cut, or a newer version is not.
+        // The flipped byte says `core.cache` is set (to ""): a record that still decodes, so
+        // only its checksum refuses it.
         var flipped = [UInt8](good)
-        flipped[flipped.count - 40] ^= 1
+        let hasCache = ProjectConfigCache.magic.count + 4 + 4 + 2 * 32
+        XCTAssertEqual(flipped[hasCache], 0)
+        flipped[hasCache] = 1
         var newer = [UInt8](good)
         newer[8] = 2
         for damaged in [flipped, Array(good.prefix(20)), newer, []] {

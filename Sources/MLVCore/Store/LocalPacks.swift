@@ -405,7 +405,7 @@ final class LocalPackBuilder: @unchecked Sendable {
                     block.add(item.bytes)
                 } else {
                     // Larger than a block: straight to its place; the empty block moves past it.
-                    do { try write(item.bytes, at: size) } catch { writeFailure = error; throw error }
+                    do { try FileSystem.writeAll(fd, item.bytes, at: size, path: path) } catch { writeFailure = error; throw error }
                     block.offset = size + Int64(item.bytes.count)
                 }
                 entries.append(PackIndex.Entry(id: item.id, offset: size, length: Int64(item.bytes.count), kind: .object))
@@ -431,25 +431,13 @@ final class LocalPackBuilder: @unchecked Sendable {
     private func writeOut(_ blocks: [PackBlock]) throws {
         for finished in blocks where finished.used > 0 {
             do {
-                try write(finished.filled, at: finished.offset)
+                try FileSystem.writeAll(fd, finished.filled, at: finished.offset, path: path)
                 // Start writing it back now, so the fsync at commit waits for little.
                 _ = LinuxCalls.syncFileRange(fd, finished.offset, Int64(finished.used), LinuxCalls.startWriteback)
             } catch {
                 lock.withLock { if writeFailure == nil { writeFailure = error } }
                 throw error
             }
-        }
-    }
-
-    private func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws {
-        var done = 0
-        while done < bytes.count {
-            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FileError(path: path, operation: "write", errno: errno)
-            }
-            done += n
         }
     }
 
@@ -462,7 +450,7 @@ final class LocalPackBuilder: @unchecked Sendable {
         guard !entries.isEmpty else { close(fd); unlink(path); return nil }
         do {
             if let failure { throw failure }
-            try write(last.filled, at: last.offset)
+            try FileSystem.writeAll(fd, last.filled, at: last.offset, path: path)
         } catch {
             close(fd); unlink(path)
             throw error

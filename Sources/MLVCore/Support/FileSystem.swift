@@ -188,10 +188,12 @@ public enum FileSystem {
         }
     }
 
-    static func writeAll(_ fd: Int32, _ raw: UnsafeRawBufferPointer, path: String) throws {
+    /// With `position`, each `pwrite` goes at that place in the file instead of at its offset.
+    static func writeAll(_ fd: Int32, _ raw: UnsafeRawBufferPointer, at position: Int64? = nil, path: String) throws {
         var offset = 0
         while offset < raw.count {
-            let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+            let n = position.map { pwrite(fd, raw.baseAddress! + offset, raw.count - offset, off_t($0) + off_t(offset)) }
+                ?? write(fd, raw.baseAddress! + offset, raw.count - offset)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw FileError(path: path, operation: "write", errno: errno)

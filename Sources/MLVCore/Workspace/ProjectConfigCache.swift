@@ -21,9 +21,7 @@ enum ProjectConfigCache {
 
         /// Follows symlinks, as the parser does: an edit to a link's target must show.
         init(of path: String) {
-            var st = stat()
-            guard stat(path, &st) == 0 else { return }
-            let file = FileStat(st)
+            guard let file = FileSystem.statFile(path) else { return }
             (inode, size, mtime, ctime) = (file.inode, file.size, file.mtimeNanoseconds, file.ctimeNanoseconds)
         }
 
