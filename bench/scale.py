@@ -27,9 +27,37 @@ import remotes  # noqa: E402
 tracking.ENV.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
 
 
+class OutOfTime(Exception):
+    pass
+
+
+DEADLINE = None  # perf_counter() time at which the running tool's scenario is stopped
+
+
 def run(cmd, cwd, check=True):
-    """Seconds and peak memory (MiB) of a shell command; dirty pages are flushed first, untimed."""
-    return run_command(cmd, cwd, check=check, settle=True)
+    """Seconds and peak memory (MiB) of a shell command; dirty pages are flushed first, untimed.
+    A command still running at DEADLINE is killed with its children (OutOfTime)."""
+    if DEADLINE is None:
+        return run_command(cmd, cwd, check=check, settle=True)
+    os.sync()
+    if time.perf_counter() >= DEADLINE:
+        raise OutOfTime()
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, shell=True, cwd=cwd, env=tracking.ENV, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() >= DEADLINE:
+            os.killpg(proc.pid, 9)
+            os.wait4(proc.pid, 0)
+            raise OutOfTime()
+        time.sleep(0.02)
+    code = os.waitstatus_to_exitcode(status)
+    if check and code != 0:
+        sys.exit(f"command failed ({code}): {cmd}")
+    return time.perf_counter() - start, usage.ru_maxrss / 1024
 
 
 def du(path):
@@ -88,14 +116,15 @@ class DVC:
     def cache(self, repo): return f"{repo}/.dvc/cache"
 
 
-def scenario(tool, source, out, files, endpoint=None):
+def scenario(tool, source, out, files, endpoint=None, r=None):
+    """Fills `r` step by step (so a run stopped by --time-limit keeps what it measured)."""
     repo, remote, clone = f"{out}/{tool.name}-repo", f"{out}/{tool.name}-remote", f"{out}/{tool.name}-clone"
     os.makedirs(repo)
     os.makedirs(remote)
     run("git init -q -b main .", repo)
     run(tool.init(remote), repo)
     run(f"cp -r {source} {repo}/data", out)
-    r = {}
+    r = {} if r is None else r
     r["add"] = run(tool.add(), repo)
     time.sleep(1)  # past every tool's racy window, as a user's next command would be
     run(tool.status(), repo)  # the first status after add may record what add could not
@@ -140,6 +169,8 @@ def main():
     parser.add_argument("--out", default=None)
     parser.add_argument("--s3", action="store_true", help="also push and pull through S3 (moto on 127.0.0.1)")
     parser.add_argument("--keep-source", default=None, help="keep the generated files here and reuse them")
+    parser.add_argument("--time-limit", type=float, default=None,
+                        help="seconds each tool's scenario may take; a tool still running then is stopped and reported")
     args = parser.parse_args()
     base = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
     os.makedirs(base, exist_ok=True)
@@ -177,13 +208,21 @@ def main():
     # whole run (15 GB at a million files).
     shutil.rmtree(gitrepo, ignore_errors=True)
     results = {}
+    stopped = {}  # tool -> how many results it had when its time ran out
     moto, endpoint = remotes.start_moto(f"{out}/moto.log") if args.s3 else (None, None)
     try:
         for name in args.tools.split(","):
             tool = MLV(os.path.abspath(args.mlv)) if name == "mlv" else DVC()
             print(f"{tool.name} ...", file=sys.stderr)
             started = time.perf_counter()
-            results[name] = scenario(tool, source, out, args.files, endpoint)
+            global DEADLINE
+            DEADLINE = started + args.time_limit if args.time_limit else None
+            partial = {}
+            try:
+                scenario(tool, source, out, args.files, endpoint, partial)
+            except OutOfTime:
+                stopped[name] = len(partial)
+            results[name] = partial
             print(f"  {tool.name}: {time.perf_counter() - started:.0f} s in all", file=sys.stderr)
     finally:
         if moto:
@@ -197,9 +236,15 @@ def main():
     others = [n for n in names if n != "mlv" and "mlv" in results]
     print("| operation | " + " | ".join(names) + "".join(f" | {n}/mlv" for n in others) + " |")
     print("|---|" + "---|" * (len(names) + len(others)))
-    for key in results[names[0]]:
+    keys = max((list(results[n]) for n in names), key=len)
+    for key in keys:
         cells, ratios = [], []
         for n in names:
+            if key not in results[n]:
+                cells.append("did not finish" if n in stopped else "-")
+                if n in others:
+                    ratios.append("")
+                continue
             value = results[n][key]
             if isinstance(value, tuple):
                 cells.append(f"{value[0]:.2f} s ({value[1]:.0f})")
@@ -210,6 +255,8 @@ def main():
                 if n in others:
                     ratios.append(f"{value / results['mlv'][key]:.1f}x" if isinstance(value, int) and results['mlv'][key] else "")
         print(f"| {key} | " + " | ".join(cells) + "".join(f" | {r}" for r in ratios) + " |")
+    for n, count in stopped.items():
+        print(f"\n{n} was stopped after {args.time_limit:.0f} s (--time-limit), {count} result(s) in")
     print(f"\ngit status --porcelain on the same files: {git_status[0]:.2f} s ({git_status[1]:.0f} MiB)")
     print(f"cp -r of the files: {copy[0]:.2f} s;  git add -A + commit of them: {git_add[0]:.2f} s ({git_add[1]:.0f} MiB)")
     if "mlv" in results:

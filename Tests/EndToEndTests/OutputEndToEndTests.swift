@@ -122,7 +122,7 @@ final class OutputEndToEndTests: XCTestCase {
         try repo.git("add", "-A")
         try repo.git("commit", "-q", "-m", "faster")
         assertOutput(try repo.mlv("push"), repo, """
-            Pushed 3 object(s), 223 B; 7 already there (372 B); 6 request(s) in <SECONDS> s (store)
+            Pushed 3 object(s), 223 B; 3 already there (37 B); 6 request(s) in <SECONDS> s (store)
             """)
         let clone = try TestRepository(initMLV: false)
         try clone.git("remote", "add", "origin", repo.root)

@@ -46,6 +46,11 @@ final class TreeManifestEndToEndTests: XCTestCase {
         try repo.git("commit", "-q", "-am", "v2")
         let push = try json(try repo.mlv("push", "--json"))
         XCTAssertEqual(push["objects"] as? Int, 3)
+        // The 11 unchanged folders' nodes are on the remote: they stand for their 1,100 files
+        // unread. Only f03's other 99 files are looked up.
+        XCTAssertEqual(push["skipped"] as? Int, 11 + 99)
+        let total = (0..<1_200).reduce(0) { $0 + "file \($1)\n".utf8.count } - "file 3\n".utf8.count + "changed\n".utf8.count
+        XCTAssertEqual(push["skipped_bytes"] as? Int, total - "changed\n".utf8.count)
         let diff = try repo.mlv("diff", "HEAD~1", "HEAD")
         XCTAssertEqual(OutputEndToEndTests.normalized(diff.stdout, repo), """
             Tracked data, HEAD~1 -> HEAD:
@@ -65,6 +70,36 @@ final class TreeManifestEndToEndTests: XCTestCase {
         XCTAssertEqual(try copy.fingerprint("data"), try repo.fingerprint("data"))
         XCTAssertEqual(try copy.mlv("status", "--exit-code").code, 0)
         XCTAssertEqual(try copy.mlv("fsck").code, 0)
+    }
+
+    /// While a `gc --cloud` is under way or was cut off, a node on the remote proves nothing
+    /// about its files: a push looks every object up. The next gc that finishes clears that.
+    func testAPushChecksEveryObjectAfterAnInterruptedRemoteGC() throws {
+        let repo = try TestRepository()
+        for i in 0..<40 { try repo.write("data/f\(i % 4)/x\(i).txt", "file \(i)\n") }
+        XCTAssertEqual(try repo.mlv("add", "data").code, 0)
+        try repo.git("commit", "-q", "-m", "v1")
+        XCTAssertEqual(try repo.mlv("remote", "add", "store", remoteDirectory, "--default").code, 0)
+        XCTAssertEqual(try json(try repo.mlv("push", "--json"))["objects"] as? Int, 40 + 4 + 1)
+        // A gc cut off after it began removing packs leaves its mark on the remote.
+        let mark = remoteDirectory + "/packs/gc-underway"
+        try Data("mlv gc --cloud\n".utf8).write(to: URL(fileURLWithPath: mark))
+        try repo.write("data/f1/x1.txt", "changed\n")
+        XCTAssertEqual(try repo.mlv("add", "data").code, 0)
+        try repo.git("commit", "-q", "-am", "v2")
+        let checked = try json(try repo.mlv("push", "--json"))
+        XCTAssertEqual(checked["objects"] as? Int, 3)
+        XCTAssertEqual(checked["skipped"] as? Int, 39 + 3, "every other file and folder node looked up")
+        // A gc that removes v1's leftovers finishes and takes the mark away.
+        XCTAssertEqual(try repo.mlv("gc", "--cloud", "--workspace").code, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: mark))
+        try repo.write("data/f2/x2.txt", "changed again\n")
+        XCTAssertEqual(try repo.mlv("add", "data").code, 0)
+        try repo.git("commit", "-q", "-am", "v3")
+        let pruned = try json(try repo.mlv("push", "--json"))
+        XCTAssertEqual(pruned["objects"] as? Int, 3)
+        XCTAssertEqual(pruned["skipped"] as? Int, 3 + 9, "three folder nodes and f2's other files")
+        XCTAssertEqual(try repo.mlv("fsck", "--remote", "store").code, 0)
     }
 
     /// A diff between two trees compares node ids: with an unchanged folder's node gone from

@@ -35,6 +35,13 @@ final class PackWriter: @unchecked Sendable {
     private var sentPacks = 0
     private var sentBytes: Int64 = 0
 
+    /// When set, a pack's upload starts only once every earlier one has finished, so packs
+    /// appear on the remote in the order they were filled (a push's manifests and tree nodes).
+    var publishesInOrder: Bool {
+        get { appendLock.withLock { inOrder } }
+        set { appendLock.withLock { inOrder = newValue } }
+    }
+    private var inOrder = false
     var packsSent: Int { lock.withLock { sentPacks } }
     var bytesSent: Int64 { lock.withLock { sentBytes } }
 
@@ -100,6 +107,7 @@ final class PackWriter: @unchecked Sendable {
             fd = -1
             let file = path, packSize = size, packEntries = entries
             entries = []
+            if inOrder { uploads.wait() }
             slots.wait()
             uploads.enter()
             DispatchQueue.global().async { [self] in

@@ -12,6 +12,9 @@ final class RemoteCatalog {
     static let packPrefix = "packs/"
     static let markerKey = "mlv-remote"
     static let marker = Array("mlv-remote 1\n".utf8)
+    /// Present on the remote while a `gc --cloud` removes packs (and after one that was cut
+    /// off, until the next completes): pushes then check every object, not just the nodes.
+    static let collectionKey = "packs/gc-underway"
 
     /// Every pack with an index, by key.
     private(set) var packs: [String: PackIndex] = [:]
@@ -24,6 +27,8 @@ final class RemoteCatalog {
     /// Packs on the remote without an index (an interrupted push): invisible to readers.
     private(set) var orphanPacks: [RemoteObject] = []
     private(set) var warnings: [String] = []
+    /// Whether a `gc --cloud` is removing packs or was cut off (`collectionKey`).
+    private(set) var collectionUnderway = false
 
     /// Lists the remote's packs and reads every index not cached yet.
     /// Where indexes are cached (`.mlv/remotes/NAME/indexes`).
@@ -76,6 +81,7 @@ final class RemoteCatalog {
         slots.reserveCapacity(valid.reduce(0) { $0 + $1.index.entries.count })
         for (key, index) in valid { insert(index, key: key) }
         orphanPacks = listing.filter { $0.key.hasSuffix(".pack") && packs[$0.key] == nil }
+        collectionUnderway = keys.contains(RemoteCatalog.collectionKey)
     }
 
     /// Whether the remote can supply these bytes: as a whole object, a chunk (the same bytes

@@ -117,6 +117,10 @@ public func collectRemoteGarbage(_ name: String?, scope: GCScope, dryRun: Bool, 
     var result = RemoteGCResult(remote: settings.name, dryRun: dryRun)
     if !dryRun, let directory = remote as? LocalRemote { directory.removeAbandonedTemporaries(in: "packs") }
     let writer = PackWriter(remote: remote, catalog: catalog, temporaryDirectory: project.store.temporaryDirectory)
+    // Packs go in any order, so a node may briefly outlive the files it lists: pushes must not
+    // take a node as proof of what is beneath it until this gc has finished.
+    let removes = catalog.packs.values.contains { PackFate($0, live: live).action != .keep }
+    if !dryRun && removes { try remote.put(RemoteCatalog.collectionKey, bytes: Array("mlv gc --cloud\n".utf8)) }
     for (key, index) in catalog.packs.sorted(by: { $0.key < $1.key }) {
         let fate = PackFate(index, live: live)
         let keep = fate.live, liveBytes = fate.liveBytes
@@ -146,6 +150,7 @@ public func collectRemoteGarbage(_ name: String?, scope: GCScope, dryRun: Bool, 
             try remote.delete(key)
         }
     }
+    if !dryRun && (removes || catalog.collectionUnderway) { try remote.delete(RemoteCatalog.collectionKey) }
     return result
 }
 

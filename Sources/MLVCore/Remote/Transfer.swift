@@ -49,12 +49,13 @@ public struct TransferResult: Sendable, Equatable {
 let chunkingThreshold: Int64 = 1 << 20
 
 /// Collects the objects a transfer covers.
-func collectForTransfer(_ options: TransferOptions, cwd: String, project: Project, recordingPaths: Bool = false) throws -> ReferenceCollector {
+func collectForTransfer(_ options: TransferOptions, cwd: String, project: Project, recordingPaths: Bool = false,
+                        heldWhole: ((ObjectID) -> Bool)? = nil) throws -> ReferenceCollector {
     let selection = options.paths.isEmpty ? nil : try options.paths.map { path -> String in
         let relative = try project.relativePath(forUserPath: path, cwd: cwd)
         return relative.hasSuffix(PointerFile.suffix) ? String(relative.dropLast(PointerFile.suffix.count)) : relative
     }
-    var collector = ReferenceCollector(project: project, selection: selection, recordingPaths: recordingPaths)
+    var collector = ReferenceCollector(project: project, selection: selection, recordingPaths: recordingPaths, heldWhole: heldWhole)
     if options.revisions.isEmpty {
         try collector.addWorkspace()
         if let head = try project.git.headCommit() { try collector.addCommits([head]) }
@@ -96,8 +97,15 @@ public func push(_ options: TransferOptions, cwd: String, project: Project) thro
 func uploadObjects(_ options: TransferOptions, cwd: String, project: Project) throws -> TransferResult {
     let started = Date()
     let (settings, remote, catalog) = try openCatalog(options.remote, project: project)
-    let collector = try collectForTransfer(options, cwd: cwd, project: project)
+    // A manifest or tree node on the remote stands for everything beneath it: pushes send a
+    // node only after what it lists, so a push of 10 changed files among a million reads and
+    // sends the folders on their paths only. Not while a `gc --cloud` is running or was cut
+    // off: it may have removed a node's files before the node.
+    let heldWhole: ((ObjectID) -> Bool)? = catalog.collectionUnderway ? nil : { catalog.has($0) }
+    let collector = try collectForTransfer(options, cwd: cwd, project: project, heldWhole: heldWhole)
     var result = TransferResult(remote: settings.name)
+    result.skipped = collector.held.count
+    result.skippedBytes = collector.held.reduce(0) { $0 + max(0, $1.size) }
     catalog.warnings.forEach(project.reporter.warning)
     project.store.removeAbandonedPackTemporaries()
     let writer = PackWriter(remote: remote, catalog: catalog, temporaryDirectory: project.store.temporaryDirectory,
@@ -133,7 +141,9 @@ func uploadObjects(_ options: TransferOptions, cwd: String, project: Project) th
         // pointer says is sent chunked after the batch, like any large file.
         let larger = NSLock()
         var largerThanStated: [ObjectID] = []
-        _ = try ParallelWork.map(runs.count) { index in
+        // Manifests and tree nodes go in order, one run after another: a node must never land
+        // in a pack published before the pack of a node beneath it (see `heldWhole`).
+        _ = try ParallelWork.map(runs.count, workers: manifestsStarted ? 1 : nil) { index in
             var gathered: [UInt8] = []
             var items: [(id: ObjectID, kind: PackIndex.Kind, length: Int)] = []
             for id in pending[runs[index]] {
@@ -164,6 +174,7 @@ func uploadObjects(_ options: TransferOptions, cwd: String, project: Project) th
             try drain()
             try writer.flush()
             manifestsStarted = true
+            writer.publishesInOrder = true
         }
         project.reporter.progress(phase: "push to \(settings.name)", done: done, total: Int64(ids.count))
         if writer.has(id) {

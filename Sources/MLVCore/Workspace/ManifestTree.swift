@@ -134,6 +134,9 @@ struct ManifestWalk {
     var folders: [(path: String, id: ObjectID)] = []
     /// False for a format 1 manifest (one flat object, no folder nodes).
     var isTree = true
+    /// Folders left unread because `held` said their node, and so everything beneath it, is
+    /// already where it is wanted; with the bytes their node states are beneath it.
+    var held: [(folder: String, id: ObjectID, size: Int64)] = []
 
     /// Nodes deeper than this are refused (Git's own limit on paths is of this order).
     static let maximumDepth = 256
@@ -141,9 +144,10 @@ struct ManifestWalk {
     /// Reads the manifest `id` of a directory that its pointer says holds `fileCount` files
     /// (a tree that expands to more is refused: nodes may be shared, so a few small nodes could
     /// otherwise stand for billions of files). `read` gives a verified object, or nil when the
-    /// cache lacks it; with `allowMissing` a missing node is listed, not an error.
+    /// cache lacks it; with `allowMissing` a missing node is listed, not an error. A folder
+    /// whose node `held` accepts is listed in `held` and not read.
     static func read(_ id: ObjectID, fileCount: Int?, allowMissing: Bool = false, descend: (String, ObjectID) -> Bool = { _, _ in true },
-                     read: (ObjectID) throws -> [UInt8]?) throws -> ManifestWalk {
+                     held: ((ObjectID) -> Bool)? = nil, read: (ObjectID) throws -> [UInt8]?) throws -> ManifestWalk {
         var walk = ManifestWalk()
         guard let bytes = try read(id) else {
             guard allowMissing else { throw StoreError.missing(id) }
@@ -175,6 +179,10 @@ struct ManifestWalk {
                 case .folder:
                     guard walk.nodes.count <= limit + 1 else { throw fail("has more folders than its pointer states files") }
                     guard descend(path, child.id) else { continue }
+                    if let held, held(child.id) {
+                        walk.held.append((path, child.id, child.size))
+                        continue
+                    }
                     let sub: [UInt8]?
                     do { sub = try read(child.id) } catch let error as StoreError {
                         guard case .corrupted = error else { throw error }

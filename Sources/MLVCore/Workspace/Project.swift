@@ -328,8 +328,9 @@ public final class Project {
     /// Reads a manifest with its nodes. With `allowMissing`, nodes the cache lacks are listed
     /// rather than an error; `descend` chooses the folders (inside the directory) to read.
     func manifestWalk(_ id: ObjectID, fileCount: Int?, allowMissing: Bool = false,
-                      descend: (String, ObjectID) -> Bool = { _, _ in true }) throws -> ManifestWalk {
-        try ManifestWalk.read(id, fileCount: fileCount, allowMissing: allowMissing, descend: descend) { node in
+                      descend: (String, ObjectID) -> Bool = { _, _ in true },
+                      held: ((ObjectID) -> Bool)? = nil) throws -> ManifestWalk {
+        try ManifestWalk.read(id, fileCount: fileCount, allowMissing: allowMissing, descend: descend, held: held) { node in
             do { return try store.readVerified(node) } catch StoreError.missing { return nil }
         }
     }

@@ -29,11 +29,22 @@ struct ReferenceCollector {
     /// Repository-relative paths to restrict to (a tracked path, a folder holding some, or a
     /// file inside a tracked directory); nil for everything.
     let selection: [String]?
+    /// Says a directory manifest or tree node is already held whole where the objects are
+    /// going (a push's remote): it is not read, and nothing beneath it is collected.
+    let heldWhole: ((ObjectID) -> Bool)?
+    /// The manifests and tree nodes `heldWhole` accepted, with the bytes stated beneath each.
+    private(set) var held: [(id: ObjectID, size: Int64)] = []
+    private var seenHeld: Set<ObjectID> = []
 
-    init(project: Project, selection: [String]? = nil, recordingPaths: Bool = false) {
+    init(project: Project, selection: [String]? = nil, recordingPaths: Bool = false, heldWhole: ((ObjectID) -> Bool)? = nil) {
         self.project = project
         self.selection = selection
         self.recordingPaths = recordingPaths
+        self.heldWhole = heldWhole
+    }
+
+    private mutating func noteHeld(_ id: ObjectID, size: Int64) {
+        if seenHeld.insert(id).inserted { held.append((id, size)) }
     }
 
     /// The size the pointers or manifests state for a file object.
@@ -95,11 +106,14 @@ struct ReferenceCollector {
     private mutating func add(_ pointer: PointerFile, path: String, dataPath: String) throws {
         guard selects(dataPath) else { return }
         guard pointer.kind == .directory else { note(pointer.id, size: pointer.size, path: path); return }
+        if let heldWhole, heldWhole(pointer.id) { noteHeld(pointer.id, size: pointer.size); return }
         note(pointer.id, path: path)
         guard seenManifests.insert(pointer.id).inserted else { return }
         // Only the folders of a tree that hold selected paths are read (a pull of one folder
         // fetches the nodes on its way and beneath it).
-        let walk = try project.manifestWalk(pointer.id, fileCount: pointer.fileCount, allowMissing: true) { folder, _ in selects(dataPath + "/" + folder) }
+        let walk = try project.manifestWalk(pointer.id, fileCount: pointer.fileCount, allowMissing: true,
+                                            descend: { folder, _ in selects(dataPath + "/" + folder) }, held: heldWhole)
+        for folder in walk.held { noteHeld(folder.id, size: folder.size) }
         // Grown once: doubling a million-entry table holds both copies at its peak.
         objects.reserveCapacity(objects.count + walk.entries.count + walk.nodes.count + walk.missing.count)
         for node in walk.nodes {
