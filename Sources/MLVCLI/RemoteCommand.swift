@@ -7,7 +7,8 @@ struct RemoteCommand: ParsableCommand {
         subcommands: [Add.self, List.self, Remove.self, Modify.self])
 
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a remote: a directory path, file://PATH or s3://BUCKET/PREFIX.")
+        // Named here: a name derived from the type costs a scan of every conformance at start.
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a remote: a directory path, file://PATH or s3://BUCKET/PREFIX.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Name of the remote.") var name: String
         @Argument(help: "URL of the remote.") var url: String
@@ -25,7 +26,7 @@ struct RemoteCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List remotes.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List remotes.")
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
@@ -45,7 +46,7 @@ struct RemoteCommand: ParsableCommand {
     }
 
     struct Remove: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a remote's settings (its data is left alone).")
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a remote's settings (its data is left alone).")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
 
@@ -58,7 +59,7 @@ struct RemoteCommand: ParsableCommand {
     }
 
     struct Modify: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change a remote setting: url, endpoint, region, pathstyle, jobs.")
+        static let configuration = CommandConfiguration(commandName: "modify", abstract: "Change a remote setting: url, endpoint, region, pathstyle, jobs.")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         @Argument var key: String
