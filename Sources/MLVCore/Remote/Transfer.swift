@@ -113,15 +113,8 @@ func uploadObjects(_ options: TransferOptions, cwd: String, project: Project) th
     // Files before the manifests that list them: an interrupted push never leaves a
     // manifest on the remote whose files are not there.
     // Tree nodes go after the nodes beneath them, so what is on the remote is whole.
-    let ids = collector.objects.keys.sorted { a, b in
-        let ra = collector.manifestOrder[a], rb = collector.manifestOrder[b]
-        switch (ra, rb) {
-        case (nil, nil): return a < b
-        case (nil, _): return true
-        case (_, nil): return false
-        case let (x?, y?): return x < y
-        }
-    }
+    let ids = collector.objects.keys.filter { collector.manifestOrder[$0] == nil }.sorted()
+        + collector.manifestOrder.sorted { $0.value < $1.value }.map(\.key)
     // Presence from one listing per cache folder and sizes from the pointers and manifests,
     // rather than a stat per object on this thread.
     let absent = project.store.missing(from: Set(ids))

@@ -121,14 +121,20 @@ public final class ObjectStore: @unchecked Sendable {
 
     /// Reads a small object whole (manifests, files on push) and checks its bytes against its id.
     public func readVerified(_ id: ObjectID, limit: Int = 1 << 30) throws -> [UInt8] {
+        // Packs first: most small objects are packed, and a push of a million of them would
+        // otherwise fail a million opens of loose files first. A damaged packed copy still
+        // leaves a loose one to read.
+        var damaged: StoreError?
+        do {
+            if let bytes = try packs.read(id) { return bytes }
+        } catch let error as StoreError {
+            damaged = error
+        }
         let objectPath = path(for: id)
         let shard = shardDescriptor(shardIndex(id))
         let fd = shard.map { shard in String(id.hex.dropFirst(2)).withCString { openat(shard, $0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) } } ?? -1
         guard fd >= 0 else {
-            if shard == nil || errno == ENOENT {
-                if let bytes = try packs.read(id) { return bytes }
-                throw StoreError.missing(id)
-            }
+            if shard == nil || errno == ENOENT { throw damaged ?? StoreError.missing(id) }
             throw FileError(path: objectPath, operation: "open", errno: errno)
         }
         defer { close(fd) }
