@@ -5,18 +5,29 @@ import MLVGit
 /// already show every object on the remote, nothing is sent and the remote is not contacted.
 /// Returns nil when the commits reference no tracked data.
 public func uploadData(of commits: [GitObjectID], remote name: String?, project: Project) throws -> TransferResult? {
-    var collector = ReferenceCollector(project: project)
+    // Settings only: opening the remote would ask an S3 server's credentials for nothing.
+    let settings: RemoteSettings?
+    do {
+        let none = try name == nil && listRemotes(project: project).isEmpty
+        settings = none ? nil : try selectRemote(name, project: project)
+    } catch {
+        // A remote that cannot be chosen matters only when the commits reference data.
+        var collector = ReferenceCollector(project: project)
+        try collector.addCommits(commits)
+        if collector.objects.isEmpty { return nil }
+        throw error
+    }
+    let cached = settings.map { RemoteCatalog.cachedIDs(in: project.mlvDirectory + "/remotes/" + $0.name + "/indexes") } ?? []
+    // As in a push, a node the remote held when last seen stands for everything beneath it.
+    var collector = ReferenceCollector(project: project, heldWhole: cached.isEmpty ? nil : { cached.contains($0) })
     try collector.addCommits(commits)
     let ids = Set(collector.objects.keys)
-    guard !ids.isEmpty else { return nil }
-    if name == nil, try listRemotes(project: project).isEmpty { throw HookError.noDataRemote(objects: ids.count) }
-    // Settings only: opening the remote would ask an S3 server's credentials for nothing.
-    let settings = try selectRemote(name, project: project)
-    let cached = RemoteCatalog.cachedIDs(in: project.mlvDirectory + "/remotes/" + settings.name + "/indexes")
+    guard !ids.isEmpty || !collector.held.isEmpty else { return nil }
+    guard let settings else { throw HookError.noDataRemote(objects: ids.count) }
     if collector.missingManifests.isEmpty && ids.isSubset(of: cached) {
         var result = TransferResult(remote: settings.name)
-        result.skipped = ids.count
-        result.skippedBytes = ids.reduce(0) { $0 + (project.store.size(of: $1) ?? 0) }
+        result.skipped = ids.count + collector.held.count
+        result.skippedBytes = ids.reduce(0) { $0 + (project.store.size(of: $1) ?? 0) } + collector.held.reduce(0) { $0 + max(0, $1.size) }
         return result
     }
     let result = try uploadObjects(TransferOptions(remote: settings.name, revisions: commits.map(\.hex)), cwd: project.root, project: project)
