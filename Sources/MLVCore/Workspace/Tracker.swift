@@ -186,9 +186,9 @@ struct Tracker {
             // A tree of nodes (format 2): an unchanged folder's node is already in the cache.
             // Each node sorts its own children, so the entries need no sorted copy; each node's
             // bytes are dropped once stored (a million files make about 90 MB of them).
-            for node in ManifestTree.nodes(for: entries, unchanged: unchanged.mapValues { ($0.proof.node, $0.size) }) {
-                _ = try store.ingest(bytes: node.bytes, batch: batch)
-                built.append((node.folder, node.id))
+            try ManifestTree.forEachNode(of: entries, unchanged: unchanged.mapValues { ($0.proof.node, $0.size) }) { folder, id, bytes in
+                _ = try store.ingest(bytes: bytes, batch: batch)
+                built.append((folder, id))
             }
             pointer = PointerFile(name: PathName.lastComponent(of: relative), kind: .directory, id: built.last!.id,
                                   size: entries.reduce(0) { $0 + $1.size } + unchanged.values.reduce(0) { $0 + $1.size }, fileCount: files.count)
