@@ -1,3 +1,4 @@
+import Crypto
 @testable import MLVCore
 import XCTest
 
@@ -40,6 +41,29 @@ final class CleanFoldersTests: XCTestCase {
         XCTAssertNotEqual(try seals()["a"], beforeNew["a"])
         XCTAssertEqual(rename(dir + "/a/new", dir + "/a/renamed"), 0)
         XCTAssertNotEqual(try seals()["a"], beforeNew["a"])
+    }
+
+    /// Seals are stored in proofs: their bytes must not change between versions. Written out
+    /// here from the format: per file, in listing order, `f`, the name, 0, 1 for a symlink else
+    /// 0, mode, inode, size, mtime and ctime (UInt64 little-endian) and 32 bytes of the linked
+    /// object (zeros); then per subfolder, sorted, `d`, its name, 0 and its seal.
+    func testASealIsTheSHA256OfItsFilesAndSubfoldersRecords() throws {
+        let scanned = try WorkspaceScanner.scan(dir, displayPath: "data", cacheRoot: "/nonexistent", foreignLinks: .report)
+        let seals = FolderSeals(scanned, sealedAt: Int64.max - 10_000_000_000).seals
+        func record(_ file: ScannedFile) -> [UInt8] {
+            let st = file.stat
+            var bytes = [UInt8(ascii: "f")] + Array(PathName.lastComponent(of: file.path).utf8) + [0, st.kind == .symlink ? 1 : 0]
+            for value in [UInt64(st.mode), st.inode, UInt64(bitPattern: st.size), UInt64(bitPattern: st.mtimeNanoseconds), UInt64(bitPattern: st.ctimeNanoseconds)] {
+                withUnsafeBytes(of: value.littleEndian) { bytes += $0 }
+            }
+            return bytes + [UInt8](repeating: 0, count: 32)
+        }
+        let inA = scanned.filter { PathName.parent(of: $0.path) == "a" }
+        XCTAssertEqual(inA.count, 2)
+        var hasher = SHA256()
+        for file in inA { hasher.update(data: record(file)) }
+        hasher.update(data: [UInt8(ascii: "d")] + Array("x".utf8) + [0] + seals["a/x"]!.bytes)
+        XCTAssertEqual(seals["a"], hasher.finalize().withUnsafeBytes { ObjectID(bytes: $0) })
     }
 
     func testAFolderWithAFileChangedInTheRacyWindowHasNoSealNorDoTheFoldersAboveIt() throws {

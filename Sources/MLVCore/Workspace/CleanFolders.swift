@@ -32,8 +32,12 @@ struct FolderSeals {
             if known.insert(parent).inserted { pending.append(parent) }
         }
         var racy = Set<String>()
+        // A folder's records are gathered and hashed at once: the same bytes as one update per
+        // file (so the same seal), without a call and a few small arrays per file.
         var record: [UInt8] = []
-        record.reserveCapacity(512)
+        record.reserveCapacity(1 << 16)
+        let noObject = [UInt8](repeating: 0, count: 32)
+        func append(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { record.append(contentsOf: $0) } }
         for folder in known.sorted(by: { $0.utf8.count > $1.utf8.count }) {
             var hasher = SHA256()
             var isRacy = false
@@ -41,21 +45,21 @@ struct FolderSeals {
                 + (subfolders[folder] ?? []).reduce(0) { $0 + (sizes[$1] ?? 0) }
             // Files in the order the folder lists them, unsorted: an unchanged folder lists
             // the same way, and a new order could only cost a recheck, never hide a change.
+            record.removeAll(keepingCapacity: true)
             for position in filesIn[folder] ?? [] {
                 let file = scanned[position], st = file.stat
                 let changed = max(st.mtimeNanoseconds, st.ctimeNanoseconds)
                 if changed >= sealedAt - StateCache.racyWindow(for: st.mtimeNanoseconds) { isRacy = true; break }
-                record.removeAll(keepingCapacity: true)
+                let path = file.path.utf8
                 record.append(UInt8(ascii: "f"))
-                record += PathName.lastComponent(of: file.path).utf8
+                record.append(contentsOf: path[(path.lastIndex(of: UInt8(ascii: "/")).map { path.index(after: $0) } ?? path.startIndex)...])
                 record.append(0)
                 record.append(st.kind == .symlink ? 1 : 0)
-                for value in [UInt64(st.mode), st.inode, UInt64(bitPattern: st.size), UInt64(bitPattern: st.mtimeNanoseconds), UInt64(bitPattern: st.ctimeNanoseconds)] {
-                    withUnsafeBytes(of: value.littleEndian) { record += $0 }
-                }
-                record += file.linkedObject?.bytes ?? [UInt8](repeating: 0, count: 32)
-                hasher.update(data: record)
+                append(UInt64(st.mode)); append(st.inode); append(UInt64(bitPattern: st.size))
+                append(UInt64(bitPattern: st.mtimeNanoseconds)); append(UInt64(bitPattern: st.ctimeNanoseconds))
+                record.append(contentsOf: file.linkedObject?.bytes ?? noObject)
             }
+            if !isRacy { hasher.update(data: record) }
             for sub in (subfolders[folder] ?? []).sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) where !isRacy {
                 guard let seal = seals[sub], !racy.contains(sub) else { isRacy = true; break }
                 hasher.update(data: [UInt8(ascii: "d")] + Array(PathName.lastComponent(of: sub).utf8) + [0] + seal.bytes)
