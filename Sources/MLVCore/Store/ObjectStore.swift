@@ -126,7 +126,10 @@ public final class ObjectStore: @unchecked Sendable {
         // leaves a loose one to read.
         var damaged: StoreError?
         do {
-            if let bytes = try packs.read(id) { return bytes }
+            if let bytes = try packs.read(id) {
+                guard bytes.count <= limit else { throw FileSystem.FileTooLarge(path: path(for: id), limit: limit) }
+                return bytes
+            }
         } catch let error as StoreError {
             damaged = error
         }
