@@ -27,7 +27,7 @@ public func uploadData(of commits: [GitObjectID], remote name: String?, project:
     if collector.missingManifests.isEmpty && ids.isSubset(of: cached) {
         var result = TransferResult(remote: settings.name)
         result.skipped = ids.count + collector.held.count
-        result.skippedBytes = ids.reduce(0) { $0 + (project.store.size(of: $1) ?? 0) } + collector.held.reduce(0) { $0 + max(0, $1.size) }
+        result.skippedBytes = ids.reduce(0) { $0 + (project.store.size(of: $1) ?? 0) } + collector.heldBytes
         return result
     }
     let result = try uploadObjects(TransferOptions(remote: settings.name, revisions: commits.map(\.hex)), cwd: project.root, project: project)

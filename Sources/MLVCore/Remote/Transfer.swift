@@ -105,7 +105,7 @@ func uploadObjects(_ options: TransferOptions, cwd: String, project: Project) th
     let collector = try collectForTransfer(options, cwd: cwd, project: project, heldWhole: heldWhole)
     var result = TransferResult(remote: settings.name)
     result.skipped = collector.held.count
-    result.skippedBytes = collector.held.reduce(0) { $0 + max(0, $1.size) }
+    result.skippedBytes = collector.heldBytes
     catalog.warnings.forEach(project.reporter.warning)
     project.store.removeAbandonedPackTemporaries()
     let writer = PackWriter(remote: remote, catalog: catalog, temporaryDirectory: project.store.temporaryDirectory,

@@ -43,6 +43,14 @@ struct ReferenceCollector {
         self.heldWhole = heldWhole
     }
 
+    /// The bytes stated beneath the held manifests and nodes. Their sizes come from committed
+    /// pointers and nodes, so the sum stops at the bound a tree walk accepts for a directory
+    /// (2^60) rather than trapping on a forged huge size, leaving room for the sizes a push
+    /// adds to it.
+    var heldBytes: Int64 {
+        held.reduce(Int64(0)) { total, item in min(1 << 60, total + min(1 << 60, max(0, item.size))) }
+    }
+
     private mutating func noteHeld(_ id: ObjectID, size: Int64) {
         if seenHeld.insert(id).inserted { held.append((id, size)) }
     }
