@@ -54,7 +54,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "mlv", dependencies: ["MLVCLI"]),
+        .executableTarget(
+            name: "mlv", dependencies: ["MLVCLI"], exclude: ["symbols.map"],
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/mlv/symbols.map"])]
+        ),
         .testTarget(name: "MLVGitTests", dependencies: ["MLVGit"]),
         .testTarget(name: "MLVCoreTests", dependencies: ["MLVCore", "MLVGit"]),
         .testTarget(name: "MLVServerTests", dependencies: [
