@@ -46,6 +46,8 @@ final class TrackingEndToEndTests: XCTestCase {
             XCTAssertEqual(result.code, 0, result.stderr)
             XCTAssertEqual(try repo.fingerprint("data"), fingerprints[index].data, "data at \(revision)")
             XCTAssertEqual(try repo.fingerprint("models/model.bin"), fingerprints[index].model, "model at \(revision)")
+            // The file replaced in place leaves nothing beside it (its old version went away).
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: repo.path("models")).sorted(), [".gitignore", "model.bin", "model.bin.mlv"])
             let status = try repo.mlv("status", "--exit-code")
             XCTAssertEqual(status.code, 0, status.stdout)
         }

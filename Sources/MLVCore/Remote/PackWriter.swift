@@ -17,6 +17,8 @@ final class PackWriter: @unchecked Sendable {
 
     private let remote: RemoteStore
     private let catalog: RemoteCatalog
+    /// The size at which a pack is closed and sent (tests choose small packs).
+    private let packSize: Int64
     private let directory: String
     private var fd: Int32 = -1
     private var path = ""
@@ -45,8 +47,10 @@ final class PackWriter: @unchecked Sendable {
     var packsSent: Int { lock.withLock { sentPacks } }
     var bytesSent: Int64 { lock.withLock { sentBytes } }
 
-    init(remote: RemoteStore, catalog: RemoteCatalog, temporaryDirectory: String, concurrentUploads: Int = 4) {
+    init(remote: RemoteStore, catalog: RemoteCatalog, temporaryDirectory: String, concurrentUploads: Int = 4,
+         packSize: Int64 = PackWriter.targetSize) {
         self.remote = remote
+        self.packSize = packSize
         self.catalog = catalog
         directory = temporaryDirectory
         slots = DispatchSemaphore(value: max(1, concurrentUploads))
@@ -78,7 +82,7 @@ final class PackWriter: @unchecked Sendable {
             }
             lock.withLock { scheduled.formUnion(items.map(\.id)) }
             size = offset
-            if size >= PackWriter.targetSize { try startUpload() }
+            if size >= packSize { try startUpload() }
         }
     }
 
@@ -105,7 +109,7 @@ final class PackWriter: @unchecked Sendable {
         if fd >= 0 {
             close(fd)
             fd = -1
-            let file = path, packSize = size, packEntries = entries
+            let file = path, filled = size, packEntries = entries
             entries = []
             if inOrder { uploads.wait() }
             slots.wait()
@@ -114,7 +118,7 @@ final class PackWriter: @unchecked Sendable {
                 defer { unlink(file); slots.signal(); uploads.leave() }
                 guard lock.withLock({ failure == nil }) else { return }
                 do {
-                    let index = PackIndex(packSize: packSize, entries: packEntries)
+                    let index = PackIndex(packSize: filled, entries: packEntries)
                     let key = RemoteCatalog.packPrefix + index.pack.hex + ".pack"
                     try remote.put(key, fromFile: file)
                     let indexBytes = index.serialized()
@@ -126,7 +130,7 @@ final class PackWriter: @unchecked Sendable {
                         // otherwise keep every id twice.
                         scheduled.subtract(packEntries.lazy.map(\.id))
                         sentPacks += 1
-                        sentBytes += packSize
+                        sentBytes += filled
                     }
                 } catch {
                     lock.withLock { if failure == nil { failure = error } }

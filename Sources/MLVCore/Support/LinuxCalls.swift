@@ -21,6 +21,20 @@ enum LinuxCalls {
     /// `SYNC_FILE_RANGE_WRITE` from <fcntl.h>.
     static let startWriteback: UInt32 = 2
 
+    /// `renameat2(2)` (glibc 2.28).
+    @_silgen_name("renameat2")
+    static func renameat2(_ oldDirectory: Int32, _ oldPath: UnsafePointer<CChar>, _ newDirectory: Int32,
+                          _ newPath: UnsafePointer<CChar>, _ flags: UInt32) -> Int32
+
+    /// `RENAME_EXCHANGE` from <linux/fs.h>: both paths must exist; they trade places atomically.
+    static let renameExchange: UInt32 = 2
+
+    /// Swaps the files at two paths (relative to the working directory); -1 with `errno` when
+    /// either is missing (ENOENT) or the filesystem cannot (EINVAL).
+    static func exchange(_ first: String, _ second: String) -> Int32 {
+        renameat2(AT_FDCWD, first, AT_FDCWD, second, renameExchange)
+    }
+
     /// `prctl(2)`, declared with its five arguments (the C prototype is variadic).
     @_silgen_name("prctl")
     static func prctl(_ option: Int32, _ a: UInt, _ b: UInt, _ c: UInt, _ d: UInt) -> Int32

@@ -96,6 +96,15 @@ struct Materializer {
     /// Renames over whatever file is there; a folder in the way (the path was a directory
     /// in the other version) is removed first.
     private func moveIntoPlace(_ temp: String, _ destination: String) throws {
+        // A file there trades places with the new one, which is then removed: ext4 writes a
+        // file renamed over another to disk before the rename returns (its guard for editors
+        // that do not fsync), 0.4 s per GiB here, which a checkout need not wait for: the old
+        // content is in the cache and the new one is as durable as a plain write.
+        if FileSystem.lstatFile(destination)?.kind == .file, LinuxCalls.exchange(temp, destination) == 0 {
+            if unlink(temp) == 0 || errno == ENOENT { return }
+            // Something else took the old place meanwhile (a folder): put it back, go the long way.
+            _ = LinuxCalls.exchange(temp, destination)
+        }
         if rename(temp, destination) == 0 { return }
         let failure = errno
         guard failure == EISDIR || failure == ENOTEMPTY || failure == EEXIST,
