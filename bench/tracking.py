@@ -213,6 +213,10 @@ def main():
         ratios = [f"{results[n][0 if w == 'W1' else 1][op] / m:.1f}x" for n in names if n != "mlv" and m]
         print(f"| {w} | {op} | " + " | ".join(f"{v:.3f}" for v in vals) + " | " + " | ".join(ratios) + " |")
     print("| all | peak memory (MiB) | " + " | ".join(f"{results[n][2]:.0f}" for n in names) + " | |")
+    # The 1 GiB steps wait on the disk, whose speed moves between runs: every run is shown.
+    print("\nW2 runs in order (seconds):")
+    for n in names:
+        print(f"  {n}: " + "; ".join(f"{op} " + ", ".join(f"{v:.2f}" for v in w2t[n][op]) for op in w2t[n]))
     print("\nbaselines (seconds):")
     for k, v in base.items():
         print(f"  {k}: {v:.3f}")
