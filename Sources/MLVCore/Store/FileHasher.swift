@@ -69,7 +69,7 @@ public struct FileHasher {
         if first < buffer.count {
             // A file of one block: no thread to hand it to.
             try FileSystem.writeAll(output, block, path: destinationPath)
-            var tail = first
+            var total = first
             var sha = SHA256()
             sha.update(bufferPointer: block)
             // Read on until the end: a pipe or a special file can return less before its end.
@@ -79,9 +79,9 @@ public struct FileHasher {
                 let more = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
                 sha.update(bufferPointer: more)
                 try FileSystem.writeAll(output, more, path: destinationPath)
-                tail += n
+                total += n
             }
-            return (ObjectID(digest: sha.finalize()), Int64(tail))
+            return (ObjectID(digest: sha.finalize()), Int64(total))
         }
         let hashing = HashingBehind()
         defer { hashing.release() }
