@@ -60,41 +60,26 @@ public struct FileHasher {
         return nil
     }
 
-    /// Reads `input` to its end, hashing and writing each block to `output`. Past the first
-    /// block, hashing runs on a second thread, one block behind the reads and writes: a 1 GiB
-    /// add then takes about as long as its hashing alone (0.5 s here), not hashing plus copying.
+    /// Reads `input` to its end, hashing and writing each block to `output`. A full block is
+    /// hashed on a second thread while the next one is read into the other buffer and written:
+    /// a 1 GiB add then takes about as long as its hashing alone (0.5 s here), not hashing plus
+    /// copying. A short block (a small file, or the last block) is hashed here, with no thread
+    /// or second buffer.
     func copyHashing(from input: Int32, sourcePath: String, to output: Int32, destinationPath: String) throws -> (ObjectID, Int64) {
-        let first = try FileSystem.readSome(input, into: buffer, path: sourcePath)
-        var block = UnsafeRawBufferPointer(rebasing: buffer[0..<first])
-        if first < buffer.count {
-            // A file of one block: no thread to hand it to.
-            try FileSystem.writeAll(output, block, path: destinationPath)
-            var total = first
-            var sha = SHA256()
-            sha.update(bufferPointer: block)
-            // Read on until the end: a pipe or a special file can return less before its end.
-            while true {
-                let n = try FileSystem.readSome(input, into: buffer, path: sourcePath)
-                if n == 0 { break }
-                let more = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
-                sha.update(bufferPointer: more)
-                try FileSystem.writeAll(output, more, path: destinationPath)
-                total += n
-            }
-            return (ObjectID(digest: sha.finalize()), Int64(total))
-        }
         let hashing = HashingBehind()
         defer { hashing.release() }
+        var current = buffer
         var total: Int64 = 0
-        while !block.isEmpty {
-            hashing.start(block)
+        var n = try FileSystem.readSome(input, into: current, path: sourcePath)
+        while n > 0 {
+            let block = UnsafeRawBufferPointer(rebasing: current[0..<n])
+            let behind = n == current.count
+            if behind { hashing.start(block) } else { hashing.update(block) }
             try FileSystem.writeAll(output, block, path: destinationPath)
-            total += Int64(block.count)
-            // The next block goes to the buffer that is not being hashed.
-            let next = block.baseAddress == UnsafeRawPointer(buffer.baseAddress!) ? hashing.secondBuffer() : buffer
-            let n = try FileSystem.readSome(input, into: next, path: sourcePath)
+            total += Int64(n)
+            if behind { current = current.baseAddress == buffer.baseAddress ? hashing.secondBuffer() : buffer }
+            n = try FileSystem.readSome(input, into: current, path: sourcePath)
             hashing.wait()
-            block = UnsafeRawBufferPointer(rebasing: next[0..<n])
         }
         return (hashing.finalize(), total)
     }
@@ -120,6 +105,9 @@ private final class HashingBehind: @unchecked Sendable {
     func wait() {
         if running { done.wait(); running = false }
     }
+
+    /// Hashes a block on the caller's thread; only between `wait` and the next `start`.
+    func update(_ block: UnsafeRawBufferPointer) { sha.update(bufferPointer: block) }
 
     /// A second block buffer for the reads made while a block is hashed.
     func secondBuffer() -> UnsafeMutableRawBufferPointer {
