@@ -128,6 +128,27 @@ final class LocalPacksTests: XCTestCase {
         XCTAssertEqual(reason(claimsMore), "counts more records than it holds")
     }
 
+    /// The fanout grows with the pack (about one id per slot): every id is found at its own
+    /// record, none that is absent is, at either end of the id space too.
+    func testALargeLookupFindsEveryIdItHoldsAndNoOther() throws {
+        let edges = [String(repeating: "0", count: 64), String(repeating: "f", count: 64),
+                     "0000" + String(repeating: "f", count: 60), "ffff" + String(repeating: "0", count: 60)]
+        for count in [1, 255, 256, 5_000, 70_000] {
+            var held = (0..<count).map { ObjectID.of(Array("held \($0)".utf8)) }
+            held.replaceSubrange(0..<min(2, count), with: edges.prefix(min(2, count)).map { ObjectID(hex: $0)! })
+            let records = held.sorted().enumerated().map { ($0.element, UInt64($0.offset), UInt64(1)) }
+            let bytes = BinaryWriter.sealed(magic: PackLookup.magic, version: PackLookup.version) { out in
+                out.put(UInt64(count)); out.put(UInt64(0)); out.put(UInt64(0)); out.put(UInt64(0))
+                out.put(UInt32(records.count))
+                for (id, offset, length) in records { out.put(raw: id.bytes); out.put(offset); out.put(length) }
+            }
+            let lookup = try PackLookup.decode(bytes)
+            for (id, offset, _) in records { XCTAssertEqual(lookup.find(id)?.offset, Int64(offset), "\(count) ids") }
+            let absent = (0..<2_000).map { ObjectID.of(Array("absent \($0)".utf8)) } + edges.suffix(2).map { ObjectID(hex: $0)! }
+            XCTAssertEqual(absent.filter { lookup.find($0) != nil }, [], "\(count) ids")
+        }
+    }
+
     func testPackedObjectsAreReadBackVerifiedAndSeenByEveryQuery() throws {
         let ids = try pack(["alpha", "beta", "gamma"])
         // A fresh store (another process) finds them from the index on disk.

@@ -113,11 +113,13 @@ func uploadObjects(_ options: TransferOptions, cwd: String, project: Project) th
     // Files before the manifests that list them: an interrupted push never leaves a
     // manifest on the remote whose files are not there.
     // Tree nodes go after the nodes beneath them, so what is on the remote is whole.
-    let ids = collector.objects.keys.filter { collector.manifestOrder[$0] == nil }.sorted()
-        + collector.manifestOrder.sorted { $0.value < $1.value }.map(\.key)
-    // Presence from one listing per cache folder and sizes from the pointers and manifests,
-    // rather than a stat per object on this thread.
-    let absent = project.store.missing(from: Set(ids))
+    // Files in the order they lie in the cache's packs, so that they are read through, not
+    // sought. Presence from the pack lookups and one listing per cache folder, sizes from
+    // the pointers and manifests, rather than a stat per object on this thread.
+    let manifests = collector.manifestOrder.sorted { $0.value < $1.value }.map(\.key)
+    let files = project.store.storageOrder(collector.objects.keys.filter { collector.manifestOrder[$0] == nil })
+    let absent = files.missing.union(project.store.missing(from: Set(manifests)))
+    let ids = files.ordered + files.missing.sorted() + manifests
     func size(of id: ObjectID) -> Int64? { collector.statedSize(of: id) ?? project.store.size(of: id) }
     let chunker = Chunker()
     let trust = ObjectTrust(file: project.trustPath, store: project.store)

@@ -19,6 +19,8 @@ final class LocalPacks: @unchecked Sendable {
     private var descriptors: [Int32] = []
     /// Each pack's objects by id (`PackLookup`, from `<pack>.ids`).
     private var lookups: [PackLookup] = []
+    /// The pack the last search found an object in.
+    private var lastFound = 0
     /// Each pack's objects in pack order, parsed from its index when gc or a fetch needs them.
     private var contents: [Int: [PackIndex.Entry]] = [:]
     /// Packs whose every item this process checked as it put them in place (a pull's fetch),
@@ -100,8 +102,15 @@ final class LocalPacks: @unchecked Sendable {
     /// Where `id` is (with `lock` held).
     private func locate(_ id: ObjectID) -> Location? {
         loadIfNeeded()
-        for pack in lookups.indices.reversed() {
-            if let found = lookups[pack].find(id) { return Location(pack: pack, offset: found.offset, length: found.length) }
+        // Reads in storage order ask the same pack again and again.
+        if lastFound < lookups.count, let found = lookups[lastFound].find(id) {
+            return Location(pack: lastFound, offset: found.offset, length: found.length)
+        }
+        for pack in lookups.indices.reversed() where pack != lastFound {
+            if let found = lookups[pack].find(id) {
+                lastFound = pack
+                return Location(pack: pack, offset: found.offset, length: found.length)
+            }
         }
         return nil
     }
@@ -138,22 +147,26 @@ final class LocalPacks: @unchecked Sendable {
     func read(_ id: ObjectID) throws -> [UInt8]? {
         guard let location = location(of: id) else { return nil }
         let fd = try descriptor(location.pack)
-        let (path, alreadyChecked) = lock.withLock { (packPath(names[location.pack]), checkedPacks.contains(names[location.pack]) || checkedItems[id] == names[location.pack]) }
-        let bytes = try LocalPacks.readItem(fd, offset: location.offset, length: location.length, path: path)
+        // Only a pull's packs are marked checked: the common read asks nothing of the tables.
+        let (name, alreadyChecked) = lock.withLock {
+            let name = names[location.pack]
+            return (name, (!checkedPacks.isEmpty && checkedPacks.contains(name)) || (!checkedItems.isEmpty && checkedItems[id] == name))
+        }
+        let bytes = try LocalPacks.readItem(fd, offset: location.offset, length: location.length, path: packPath(name))
         guard bytes.count == Int(location.length), alreadyChecked || ObjectID.of(bytes) == id else {
-            throw StoreError.corrupted(id, path: path)
+            throw StoreError.corrupted(id, path: packPath(name))
         }
         return bytes
     }
 
     /// The item's bytes from an open pack; fewer than `length` when the pack is shorter.
-    private static func readItem(_ fd: Int32, offset: Int64, length: Int64, path: String) throws -> [UInt8] {
+    private static func readItem(_ fd: Int32, offset: Int64, length: Int64, path: @autoclosure () -> String) throws -> [UInt8] {
         var filled = 0
         return try [UInt8](unsafeUninitializedCapacity: Int(length)) { buffer, count in
             while filled < buffer.count {
                 let n = pread(fd, buffer.baseAddress! + filled, buffer.count - filled, off_t(offset) + off_t(filled))
                 if n < 0 && errno == EINTR { continue }
-                if n < 0 { throw FileError(path: path, operation: "read", errno: errno) }
+                if n < 0 { throw FileError(path: path(), operation: "read", errno: errno) }
                 if n == 0 { break }
                 filled += n
             }

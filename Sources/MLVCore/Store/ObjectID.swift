@@ -89,6 +89,9 @@ public struct ObjectID: Hashable, Comparable, Sendable, CustomStringConvertible 
     /// The first byte, which names the cache folder the object lives in.
     var firstByte: Int { Int(a >> 56) }
 
+    /// The id's first `count` bits (1 to 63) as a number.
+    func leadingBits(_ count: Int) -> Int { Int(a >> UInt64(64 - count)) }
+
     /// The id of `bytes`.
     public static func of(_ bytes: [UInt8]) -> ObjectID {
         ObjectID(digest: SHA256.hash(data: bytes))

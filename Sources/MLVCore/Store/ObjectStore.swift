@@ -46,11 +46,31 @@ public final class ObjectStore: @unchecked Sendable {
         return Int64(st.st_size)
     }
 
+    /// `ids` in the order their bytes lie in the cache, packed ones by pack and offset, then
+    /// loose ones by id; and those the cache lacks (not in `ordered`). Reading a million small
+    /// objects in id order is a random read of every pack: a push from a cold page cache
+    /// spent 40 s where reading the packs through takes 5.
+    public func storageOrder(_ ids: [ObjectID]) -> (ordered: [ObjectID], missing: Set<ObjectID>) {
+        var byPack: [Int: [(offset: Int64, id: ObjectID)]] = [:]
+        var unpacked = Set<ObjectID>()
+        for id in ids {
+            if let found = packs.location(of: id) { byPack[found.pack, default: []].append((found.offset, id)) } else { unpacked.insert(id) }
+        }
+        let missing = self.missing(from: unpacked)
+        var ordered: [ObjectID] = []
+        ordered.reserveCapacity(ids.count)
+        for pack in byPack.keys.sorted() { ordered += byPack[pack]!.sorted { $0.offset < $1.offset }.map(\.id) }
+        ordered += unpacked.subtracting(missing).sorted()
+        return (ordered, missing)
+    }
+
     /// The ids among `ids` that the cache lacks. Many ids per shard folder: read the folders
     /// (one `getdents` per folder beats a `stat` per object); few: `stat` each.
     public func missing(from ids: Set<ObjectID>) -> Set<ObjectID> {
+        // Packs first: after an add nearly everything is packed, and the loose folders then
+        // need no listing at all.
         var byShard: [Int: [ObjectID]] = [:]
-        for id in ids { byShard[shardIndex(id), default: []].append(id) }
+        for id in ids where packs.location(of: id) == nil { byShard[shardIndex(id), default: []].append(id) }
         var missing = Set<ObjectID>()
         for (shard, wanted) in byShard {
             guard let fd = shardDescriptor(shard) else { missing.formUnion(wanted); continue }
@@ -63,7 +83,7 @@ public final class ObjectStore: @unchecked Sendable {
                 for id in wanted where !containsLoose(id) { missing.insert(id) }
             }
         }
-        return missing.filter { packs.location(of: $0) == nil }
+        return missing
     }
 
     private func listShard(_ fd: Int32) -> Set<String>? {

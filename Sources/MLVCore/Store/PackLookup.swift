@@ -17,8 +17,11 @@ struct PackLookup {
     private(set) var ids: [ObjectID] = []
     private var offsets: [Int64] = []
     private var lengths: [Int64] = []
-    /// `fanout[b]` is the position of the first id whose first byte is `b` or more.
-    private var fanout = [Int](repeating: 0, count: 257)
+    /// `fanout[p]` is the position of the first id whose top `fanoutBits` bits are `p` or more.
+    /// About one id per slot: a push looks each of a million ids up in every pack, and most
+    /// of those searches are misses that an empty slot answers at once.
+    private var fanout: [UInt32] = []
+    private var fanoutBits = 8
 
     /// The lookup for a pack's whole objects (chunks and chunk lists are not cache objects).
     init(index: PackIndex) {
@@ -38,17 +41,22 @@ struct PackLookup {
     private init(packSize: Int64) { self.packSize = packSize }
 
     private mutating func buildFanout() {
+        // Between 8 and 20 bits: 4 bytes of table per id at most.
+        fanoutBits = max(8, min(20, Int.bitWidth - 1 - max(ids.count, 1).leadingZeroBitCount))
+        let slots = 1 << fanoutBits
+        fanout = [UInt32](repeating: 0, count: slots + 1)
         var position = 0
-        for byte in 0..<256 {
-            fanout[byte] = position
-            while position < ids.count && ids[position].firstByte == byte { position += 1 }
+        for slot in 0..<slots {
+            fanout[slot] = UInt32(position)
+            while position < ids.count && ids[position].leadingBits(fanoutBits) == slot { position += 1 }
         }
-        fanout[256] = ids.count
+        fanout[slots] = UInt32(ids.count)
     }
 
     /// Where the object is in the pack.
     func find(_ id: ObjectID) -> (offset: Int64, length: Int64)? {
-        var low = fanout[id.firstByte], high = fanout[id.firstByte + 1]
+        let slot = id.leadingBits(fanoutBits)
+        var low = Int(fanout[slot]), high = Int(fanout[slot + 1])
         while low < high {
             let middle = (low + high) / 2
             if ids[middle] == id { return (offsets[middle], lengths[middle]) }
