@@ -58,6 +58,20 @@ final class LocalPacksTests: XCTestCase {
         XCTAssertEqual(try reopened.readVerified(ids[24]), Array("object 24".utf8))
     }
 
+    /// A push reads objects in the order they lie in the cache: each pack's from its start,
+    /// packs in turn, loose ones after; the absent ones are named apart.
+    func testStorageOrderFollowsPacksAndOffsetsThenLooseObjects() throws {
+        let first = try pack((0..<40).map { "first \($0)" }), second = try pack((0..<40).map { "second \($0)" })
+        let batch = ObjectBatch()
+        let loose = try store.ingest(bytes: Array("loose".utf8), batch: batch)
+        try batch.commit()
+        let absent = ObjectID.of(Array("absent".utf8))
+        let found = store.storageOrder((first + second + [loose, absent]).shuffled())
+        // Packs are taken in the order this store knows them, which for two packs is either.
+        XCTAssertTrue([first + second + [loose], second + first + [loose]].contains(found.ordered), "\(found.ordered)")
+        XCTAssertEqual(found.missing, [absent])
+    }
+
     /// Lookups go through `<pack>.ids`, the pack's objects sorted by id; it is derived from the
     /// index and made again whenever it is missing, damaged or older than the index.
     func testEachPackHasASortedLookupRebuiltWhenMissingDamagedOrStale() throws {
