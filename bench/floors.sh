@@ -4,7 +4,8 @@
 #   catfloor  read every file and write the bytes to one synced file (what add must at least do)
 #   cpfloor   copy the cache's packs and sync them (what a push to a directory must at least do)
 # Steps run one after another in DIR/repo with whatever the page cache holds; status10 is run
-# twice (the second with the work tree's inodes cached again).
+# twice (the second with the work tree's inodes cached again). As root, push runs a second time
+# from a cold page cache (`drop_caches`), beside `cat` of the packs from a cold cache.
 # Usage: bench/floors.sh DIR [MLV]   (MLV defaults to .build/release/mlv of this checkout)
 set -e
 D=$(cd "$1" && pwd); M=${2:-$(cd "$(dirname "$0")/.." && pwd)/.build/release/mlv}
@@ -19,6 +20,13 @@ T add $M add -q data; git add -A; git commit -qm v; sleep 1; $M status >/dev/nul
 T status $M status >/dev/null
 sync; T push $M push -q
 T cpfloor bash -c "cp -r .mlv/cache/packs ../packcopy && sync ../packcopy/*"; rm -rf ../packcopy
+if [ -w /proc/sys/vm/drop_caches ]; then
+  # The same push with nothing cached (as after a reboot), beside reading the packs through.
+  rm -rf "$D/remote"; mkdir "$D/remote"; sync; echo 3 > /proc/sys/vm/drop_caches
+  T push-cold $M push -q
+  sync; echo 3 > /proc/sys/vm/drop_caches
+  T readfloor-cold bash -c 'cat .mlv/cache/packs/*.pack > /dev/null'
+fi
 change 10 3 ten
 sync; T status10 $M status >/dev/null
 T status10-again $M status >/dev/null

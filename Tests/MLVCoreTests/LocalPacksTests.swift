@@ -72,6 +72,24 @@ final class LocalPacksTests: XCTestCase {
         XCTAssertEqual(found.missing, [absent])
     }
 
+    /// Many ids are located by one walk beside each pack's sorted ids; the answer is the one a
+    /// search per id gives (an object held by two packs may be found in either).
+    func testLocatingManyIdsAtOnceAgreesWithOneSearchEach() throws {
+        let first = try pack((0..<3_000).map { "first \($0)" } + ["in both"])
+        let second = try pack((0..<3_000).map { "second \($0)" } + ["in both"])
+        let absent = (0..<200).map { ObjectID.of(Array("absent \($0)".utf8)) }
+        let query = (first + second + absent + [first[7]]).shuffled()
+        let many = store.packs.locations(of: query)
+        XCTAssertEqual(many.compactMap { $0 }.count, query.count - absent.count)
+        let both = ObjectID.of(Array("in both".utf8))
+        for (id, found) in zip(query, many) {
+            if id == both { XCTAssertEqual(found?.length, 7); continue }
+            let one = store.packs.location(of: id)
+            XCTAssertEqual(found.map { [Int64($0.pack), $0.offset, $0.length] }, one.map { [Int64($0.pack), $0.offset, $0.length] }, "\(id)")
+        }
+        XCTAssertEqual(Set(many.compactMap { $0?.pack }).count, 2)
+    }
+
     /// Lookups go through `<pack>.ids`, the pack's objects sorted by id; it is derived from the
     /// index and made again whenever it is missing, damaged or older than the index.
     func testEachPackHasASortedLookupRebuiltWhenMissingDamagedOrStale() throws {

@@ -26,8 +26,10 @@ public func fsck(all: Bool, project: Project) throws -> FsckResult {
         toCheck.remove(missing.id)
         problems.append(ObjectProblem(id: missing.id, kind: .missing, usedBy: [missing.usedBy]))
     }
-    let ids = toCheck.sorted()
     let store = project.store
+    // Read in the order the bytes lie in the packs, not by id: a seek per object otherwise.
+    let order = store.storageOrder(Array(toCheck))
+    let ids = order.ordered + order.missing.sorted()
     let trust = ObjectTrust(file: project.trustPath, store: store)
     let total = Int64(ids.count)
     let outcomes = try ParallelWork.mapHashing(ids.count, progress: { done in

@@ -117,6 +117,26 @@ final class LocalPacks: @unchecked Sendable {
 
     func location(of id: ObjectID) -> Location? { lock.withLock { locate(id) } }
 
+    /// Where each of `ids` is, in their order. Many ids in no order (a push's or fsck's
+    /// million) are sorted once and walked beside each pack's sorted ids: a search per id
+    /// per pack misses the processor's caches twice for each of some twenty packs.
+    func locations(of ids: [ObjectID]) -> [Location?] {
+        guard ids.count >= 4_096 else { return ids.map(location(of:)) }
+        let sorted = ids.enumerated().map { (id: $0.element, position: $0.offset) }.sorted { $0.id < $1.id }
+        var result = [Location?](repeating: nil, count: ids.count)
+        lock.withLock {
+            loadIfNeeded()
+            // Newest pack first, as `locate` asks them.
+            for pack in lookups.indices.reversed() {
+                lookups[pack].forEachMatch(inSorted: sorted.lazy.map(\.id)) { match, offset, length in
+                    let position = sorted[match].position
+                    if result[position] == nil { result[position] = Location(pack: pack, offset: offset, length: length) }
+                }
+            }
+        }
+        return result
+    }
+
     /// Every packed object with its size.
     func all() -> [(id: ObjectID, size: Int64)] {
         lock.withLock {

@@ -53,8 +53,8 @@ public final class ObjectStore: @unchecked Sendable {
     public func storageOrder(_ ids: [ObjectID]) -> (ordered: [ObjectID], missing: Set<ObjectID>) {
         var byPack: [Int: [(offset: Int64, id: ObjectID)]] = [:]
         var unpacked = Set<ObjectID>()
-        for id in ids {
-            if let found = packs.location(of: id) { byPack[found.pack, default: []].append((found.offset, id)) } else { unpacked.insert(id) }
+        for (id, found) in zip(ids, packs.locations(of: ids)) {
+            if let found { byPack[found.pack, default: []].append((found.offset, id)) } else { unpacked.insert(id) }
         }
         let missing = self.missing(from: unpacked)
         var ordered: [ObjectID] = []
@@ -181,8 +181,7 @@ public final class ObjectStore: @unchecked Sendable {
 
     /// Rehashes a present object; returns false when its bytes no longer match its id.
     public func verify(_ id: ObjectID, hasher: FileHasher) throws -> Bool {
-        let objectPath = path(for: id)
-        if FileSystem.exists(objectPath) { return try hasher.hash(path: objectPath).id == id }
+        if containsLoose(id) { return try hasher.hash(path: path(for: id)).id == id }
         do {
             guard try packs.read(id) != nil else { throw StoreError.missing(id) }
             return true

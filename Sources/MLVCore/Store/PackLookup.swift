@@ -65,6 +65,24 @@ struct PackLookup {
         return nil
     }
 
+    /// Calls `body` with the position, offset and length of each of `query` (sorted by id)
+    /// that this pack holds: one walk through both lists.
+    func forEachMatch<Query: RandomAccessCollection>(inSorted query: Query, _ body: (Int, Int64, Int64) -> Void)
+    where Query.Element == ObjectID, Query.Index == Int {
+        var mine = 0, theirs = query.startIndex
+        while mine < ids.count && theirs < query.endIndex {
+            let wanted = query[theirs]
+            if ids[mine] == wanted {
+                body(theirs, offsets[mine], lengths[mine])
+                theirs += 1
+            } else if ids[mine] < wanted {
+                mine += 1
+            } else {
+                theirs += 1
+            }
+        }
+    }
+
     /// Whether this was made from the index file as it is now.
     func matches(index stat: FileStat) -> Bool {
         indexStamp.size == stat.size && indexStamp.mtime == stat.mtimeNanoseconds && indexStamp.inode == stat.inode
