@@ -37,6 +37,28 @@ final class ObjectStoreTests: XCTestCase {
         XCTAssertEqual(temporaries(), [])
     }
 
+    /// A store remembers shard folders it found missing; objects it then stores there, small,
+    /// large or fetched, are still seen, by this store and by another.
+    func testObjectsStoredWhereAShardWasFoundMissingAreSeen() throws {
+        let small = Array("small object".utf8)
+        var large = [UInt8](repeating: 0, count: FileHasher.blockSize + 5)
+        for i in large.indices { large[i] = UInt8(truncatingIfNeeded: i &* 7 &+ i >> 9) }
+        try Data(large).write(to: URL(fileURLWithPath: dir + "/large"))
+        let smallID = ObjectID.of(small), largeID = ObjectID.of(large)
+        XCTAssertFalse(store.contains(smallID) || store.contains(largeID), "asked before their folders exist")
+        store.removeAbandonedTemporaries()
+        let batch = ObjectBatch(), hasher = FileHasher()
+        defer { hasher.release() }
+        XCTAssertEqual(try store.ingest(bytes: small, batch: batch), smallID)
+        XCTAssertEqual(try store.ingest(file: dir + "/large", hasher: hasher, batch: batch).id, largeID)
+        try batch.commit()
+        for reader in [store!, ObjectStore(root: dir + "/cache", temporaryDirectory: dir + "/cache/tmp")] {
+            XCTAssertTrue(reader.contains(smallID) && reader.contains(largeID))
+            XCTAssertEqual(reader.missing(from: [smallID, largeID]), [])
+            XCTAssertEqual(try reader.readVerified(smallID), small)
+        }
+    }
+
     /// Temporary object files anywhere in the cache.
     func temporaries() -> [String] {
         (FileManager.default.enumerator(atPath: dir + "/cache")?.compactMap { $0 as? String } ?? [])

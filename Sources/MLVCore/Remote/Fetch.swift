@@ -255,7 +255,7 @@ struct Fetcher {
         }
         close(temp.fd)
         closed = true
-        batch.stage(temp.path, as: id, final: store.path(for: id), size: list.size)
+        try store.stage(temp.path, as: id, size: list.size, in: batch)
     }
 }
 

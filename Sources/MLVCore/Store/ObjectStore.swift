@@ -113,16 +113,38 @@ public final class ObjectStore: @unchecked Sendable {
     // whole cache path: `status` checks every object a directory needs.
     private let shardLock = NSLock()
     private var shardDescriptors = [Int32](repeating: -1, count: 256)
+    /// Shard folders found missing. With small objects packed most are, and an add of 10,000
+    /// files otherwise failed 20,000 opens asking for them. Every object this process stages
+    /// goes through `ensureShardFolder`, which forgets the mark; other processes that write
+    /// objects hold the project lock, so a writer's view is exact and a reader's is that of
+    /// when it looked, as for the packs it loaded.
+    private var missingShards = [Bool](repeating: false, count: 256)
 
     private func shardDescriptor(_ shard: Int) -> Int32? {
         shardLock.withLock {
             if shardDescriptors[shard] >= 0 { return shardDescriptors[shard] }
+            if missingShards[shard] { return nil }
             let fd = open(shardFolder(shard), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            // A missing shard is not remembered: this process may create it later.
-            guard fd >= 0 else { return nil }
+            guard fd >= 0 else {
+                if errno == ENOENT { missingShards[shard] = true }
+                return nil
+            }
             shardDescriptors[shard] = fd
             return fd
         }
+    }
+
+    /// Creates the shard folder an object of `id` goes in, if missing.
+    private func ensureShardFolder(_ id: ObjectID) throws {
+        guard shardDescriptor(id.firstByte) == nil else { return }
+        try FileSystem.createDirectory(shardFolder(id.firstByte))
+        shardLock.withLock { missingShards[id.firstByte] = false }
+    }
+
+    /// Stages a checked temporary file as object `id` in `batch`; it counts from the commit.
+    func stage(_ temp: String, as id: ObjectID, size: Int64, in batch: ObjectBatch) throws {
+        try ensureShardFolder(id)
+        batch.stage(temp, as: id, final: path(for: id), size: size)
     }
 
     deinit {
@@ -240,7 +262,7 @@ public final class ObjectStore: @unchecked Sendable {
         let directory: String
         if let id {
             directory = shardFolder(id.firstByte)
-            if shardDescriptor(id.firstByte) == nil { try FileSystem.createDirectory(directory) }
+            try ensureShardFolder(id)
         } else {
             try FileSystem.createDirectory(temporaryDirectory)
             directory = temporaryDirectory
@@ -254,7 +276,9 @@ public final class ObjectStore: @unchecked Sendable {
     /// Deletes temporary object files left by mlv processes that no longer run (a killed add).
     public func removeAbandonedTemporaries() {
         removeAbandonedPackTemporaries()
-        for shard in 0..<256 { removeAbandoned(in: shardFolder(shard), prefixes: [ObjectStore.temporaryPrefix]) }
+        for shard in 0..<256 where shardDescriptor(shard) != nil {
+            removeAbandoned(in: shardFolder(shard), prefixes: [ObjectStore.temporaryPrefix])
+        }
     }
 
     /// Deletes what killed processes left in the temporary folder only: object temporaries and
@@ -281,7 +305,7 @@ public final class ObjectStore: @unchecked Sendable {
                 let temp = try createTemporary(for: id)
                 defer { close(temp.fd) }
                 do { try FileSystem.writeAll(temp.fd, bytes, path: temp.path) } catch { unlink(temp.path); throw error }
-                batch.stage(temp.path, as: id, final: path(for: id), size: Int64(bytes.count))
+                try stage(temp.path, as: id, size: Int64(bytes.count), in: batch)
             }
             return (id, Int64(bytes.count))
         }) {
@@ -301,7 +325,7 @@ public final class ObjectStore: @unchecked Sendable {
             if batch.isKnown(id) || contains(id) {
                 unlink(temp.path)
             } else {
-                batch.stage(temp.path, as: id, final: path(for: id), size: size)
+                try stage(temp.path, as: id, size: size, in: batch)
             }
             return (id, size)
         } catch {
