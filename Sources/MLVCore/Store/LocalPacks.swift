@@ -126,7 +126,7 @@ final class LocalPacks: @unchecked Sendable {
         var result = [Location?](repeating: nil, count: ids.count)
         lock.withLock {
             loadIfNeeded()
-            // Newest pack first, as `locate` asks them.
+            // Newest pack first: an object held by two packs is found in the newer.
             for pack in lookups.indices.reversed() {
                 lookups[pack].forEachMatch(inSorted: sorted.lazy.map(\.id)) { match, offset, length in
                     let position = sorted[match].position

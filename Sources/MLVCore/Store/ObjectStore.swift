@@ -56,7 +56,7 @@ public final class ObjectStore: @unchecked Sendable {
         for (id, found) in zip(ids, packs.locations(of: ids)) {
             if let found { byPack[found.pack, default: []].append((found.offset, id)) } else { unpacked.insert(id) }
         }
-        let missing = self.missing(from: unpacked)
+        let missing = missingLoose(from: unpacked)
         var ordered: [ObjectID] = []
         ordered.reserveCapacity(ids.count)
         for pack in byPack.keys.sorted() { ordered += byPack[pack]!.sorted { $0.offset < $1.offset }.map(\.id) }
@@ -69,8 +69,13 @@ public final class ObjectStore: @unchecked Sendable {
     public func missing(from ids: Set<ObjectID>) -> Set<ObjectID> {
         // Packs first: after an add nearly everything is packed, and the loose folders then
         // need no listing at all.
+        missingLoose(from: ids.filter { packs.location(of: $0) == nil })
+    }
+
+    /// The ids among `ids`, none of them packed, that have no file of their own either.
+    private func missingLoose(from ids: Set<ObjectID>) -> Set<ObjectID> {
         var byShard: [Int: [ObjectID]] = [:]
-        for id in ids where packs.location(of: id) == nil { byShard[shardIndex(id), default: []].append(id) }
+        for id in ids { byShard[shardIndex(id), default: []].append(id) }
         var missing = Set<ObjectID>()
         for (shard, wanted) in byShard {
             guard let fd = shardDescriptor(shard) else { missing.formUnion(wanted); continue }
