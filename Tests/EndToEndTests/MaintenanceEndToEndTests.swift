@@ -71,6 +71,64 @@ final class MaintenanceEndToEndTests: XCTestCase {
         XCTAssertTrue(cached(repo, "a"))
     }
 
+    /// Eight adds of 1,000 files (the fewest an add packs) make eight small packs, 64 MiB of
+    /// 8 KiB files that do not repeat; gc merges them into one. Killed once the merged pack holds about 40% of the bytes.
+    func testAGCKilledWhileRepackingLosesNothingAndARerunCompletesIt() throws {
+        let repo = try TestRepository()
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for folder in 0..<8 {
+            for file in 0..<1_000 {
+                var bytes = [UInt8](repeating: 0, count: 8 << 10)
+                bytes.withUnsafeMutableBytes { raw in
+                    for word in raw.bindMemory(to: UInt64.self).indices {
+                        state ^= state << 13; state ^= state >> 7; state ^= state << 17
+                        raw.bindMemory(to: UInt64.self)[word] = state
+                    }
+                }
+                try repo.write("data\(folder)/f\(file).bin", Data(bytes))
+            }
+            XCTAssertEqual(try repo.mlv("add", "data\(folder)").code, 0)
+        }
+        try repo.git("add", ".")
+        try repo.git("commit", "-q", "-m", "eight folders")
+        let folders = (0..<8).map { "data\($0)" }
+        let expected = try folders.map { try repo.fingerprint($0) }
+        func packs(_ suffix: String) -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: repo.path(".mlv/cache/packs"))) ?? [])
+                .filter { $0.hasSuffix(suffix) && !$0.hasPrefix(".") }.sorted()
+        }
+        let before = packs(".idx")
+        XCTAssertEqual(before.count, 8, "one pack per add")
+
+        let gc = try repo.startMLV(["gc", "--workspace"])
+        repo.kill(gc) {
+            let tmp = repo.path(".mlv/cache/tmp")
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? []
+            return names.contains { name in
+                name.hasPrefix(".tmp-obj-") && ((try? FileManager.default.attributesOfItem(atPath: tmp + "/" + name)[.size] as? Int) ?? 0) > (64 << 20) * 2 / 5
+            }
+        }
+        XCTAssertEqual(packs(".idx"), before, "the packs being merged are all still there and nothing new counts")
+        XCTAssertEqual(try repo.mlv("fsck").code, 0)
+        XCTAssertEqual(try repo.mlv("status", "--exit-code").code, 0)
+
+        let rerun = try repo.mlv("gc", "--workspace", "--json")
+        XCTAssertEqual(rerun.code, 0, rerun.stderr)
+        let result = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(rerun.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(result["packs_merged"] as? Int, 8)
+        XCTAssertEqual(result["packs_written"] as? Int, 1)
+        XCTAssertEqual(result["removed_objects"] as? Int, 0)
+        XCTAssertEqual(packs(".idx").count, 1)
+        XCTAssertEqual(packs(".pack").count, 1, "no pack is left without its index")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: repo.path(".mlv/cache/tmp")), [],
+                       "the killed merge's half-written pack is gone")
+        XCTAssertEqual(try repo.mlv("fsck").code, 0)
+        for folder in folders { try FileManager.default.removeItem(atPath: repo.path(folder)) }
+        let checkout = try repo.mlv("checkout")
+        XCTAssertEqual(checkout.code, 0, checkout.stderr)
+        XCTAssertEqual(try folders.map { try repo.fingerprint($0) }, expected)
+    }
+
     func testHardlinkAndSymlinkModesLinkToReadOnlyCache() throws {
         for mode in ["hardlink", "symlink"] {
             let repo = try TestRepository()
