@@ -108,14 +108,16 @@ final class MaintenanceEndToEndTests: XCTestCase {
                 name.hasPrefix(".tmp-obj-") && ((try? FileManager.default.attributesOfItem(atPath: tmp + "/" + name)[.size] as? Int) ?? 0) > (64 << 20) * 2 / 5
             }
         }
-        XCTAssertEqual(packs(".idx"), before, "the packs being merged are all still there and nothing new counts")
+        // Every pack being merged still counts (a kill landing after the merged pack was
+        // installed would add it beside them, which loses nothing either).
+        XCTAssertTrue(Set(packs(".idx")).isSuperset(of: before), "the packs being merged are all still there: \(packs(".idx"))")
         XCTAssertEqual(try repo.mlv("fsck").code, 0)
         XCTAssertEqual(try repo.mlv("status", "--exit-code").code, 0)
 
         let rerun = try repo.mlv("gc", "--workspace", "--json")
         XCTAssertEqual(rerun.code, 0, rerun.stderr)
         let result = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(rerun.stdout.utf8)) as? [String: Any])
-        XCTAssertEqual(result["packs_merged"] as? Int, 8)
+        XCTAssertGreaterThanOrEqual(result["packs_merged"] as? Int ?? 0, 8)
         XCTAssertEqual(result["packs_written"] as? Int, 1)
         XCTAssertEqual(result["removed_objects"] as? Int, 0)
         XCTAssertEqual(packs(".idx").count, 1)
