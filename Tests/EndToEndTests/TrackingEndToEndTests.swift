@@ -301,7 +301,12 @@ final class TrackingEndToEndTests: XCTestCase {
     func testAnAddOfManyFilesPacksTheirObjectsAndEveryCommandReadsThem() throws {
         let repo = try TestRepository()
         for i in 0..<1_500 { try repo.write("data/d\(i % 30)/f\(i).txt", "file \(i % 1_400)\n") }
-        XCTAssertEqual(try repo.mlv("add", "data").code, 0)
+        let add = try repo.mlv("add", "--verbose", "data")
+        XCTAssertEqual(add.code, 0, add.stderr)
+        // Packed objects are counted as new like any other.
+        XCTAssertEqual(add.stdout.split(separator: "\n").filter { $0.hasPrefix("  hashed") }
+            .map { $0.replacingOccurrences(of: #", [0-9.]+ (B|KiB|MiB) stored$"#, with: ", SIZE stored", options: .regularExpression) },
+                       ["  hashed 1500 file(s); 1431 new object(s), SIZE stored"])
         try repo.git("commit", "-q", "-m", "data")
         // 1,400 distinct contents and the tree's 31 nodes (30 folders and the root) in one
         // pack: no object has a file of its own.

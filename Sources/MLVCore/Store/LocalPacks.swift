@@ -455,6 +455,9 @@ final class LocalPackBuilder: @unchecked Sendable {
         let pending = lock.withLock { () -> PackBlock in
             let pending = block
             block = PackBlock(offset: size, capacity: block.capacity)
+            // Its batch keeps every id it packed and sends none here twice; a million-file add
+            // waits with ten full packs, whose id sets held some 40 MB.
+            ids = []
             return pending
         }
         defer { pending.release() }

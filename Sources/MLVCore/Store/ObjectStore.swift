@@ -386,9 +386,12 @@ public final class ObjectBatch: @unchecked Sendable {
     private let lock = NSLock()
     private var staged: [(temp: String, final: String)] = []
     private var bytes: Int64 = 0
-    /// The objects the last `commit` made visible.
+    /// The objects the last `commit` made visible as files of their own. Packed objects (at
+    /// most 1 MiB each) are only counted: a list of a million of them held 40 MB for nothing.
     public private(set) var committedObjects: [(id: ObjectID, size: Int64)] = []
     private var stagedObjects: [(id: ObjectID, size: Int64)] = []
+    /// How many objects this batch put in packs.
+    private var packedTotal = 0
     private var ids: Set<ObjectID> = []
     private var packs: LocalPacks?
     /// The pack being filled, then the full ones waiting for `commit`.
@@ -429,7 +432,7 @@ public final class ObjectBatch: @unchecked Sendable {
             }
             packedObjects += 1
             packedBytes += Int64(bytes.count)
-            stagedObjects.append((id, Int64(bytes.count)))
+            packedTotal += 1
             self.bytes += Int64(bytes.count)
             return (builder, true)
         }
@@ -438,7 +441,7 @@ public final class ObjectBatch: @unchecked Sendable {
         return true
     }
 
-    public var count: Int { lock.withLock { stagedObjects.count } }
+    public var count: Int { lock.withLock { stagedObjects.count + packedTotal } }
 
     /// The total size of the staged objects.
     func stagedBytes() -> Int64 { lock.withLock { bytes } }
@@ -467,7 +470,7 @@ public final class ObjectBatch: @unchecked Sendable {
         guard let first = items.first else {
             lock.withLock {
                 committedObjects = stagedObjects
-                stagedObjects.removeAll(); bytes = 0
+                stagedObjects.removeAll(); packedTotal = 0; bytes = 0
             }
             return
         }
@@ -484,7 +487,7 @@ public final class ObjectBatch: @unchecked Sendable {
         try syncFilesystem(containing: first.final)
         lock.withLock {
             committedObjects = stagedObjects
-            staged.removeAll(); stagedObjects.removeAll(); bytes = 0
+            staged.removeAll(); stagedObjects.removeAll(); packedTotal = 0; bytes = 0
         }
     }
 
@@ -492,7 +495,7 @@ public final class ObjectBatch: @unchecked Sendable {
     public func discard() {
         for item in lock.withLock({ staged }) { unlink(item.temp) }
         // An uncommitted pack builder removes its temporary file when it goes.
-        lock.withLock { staged.removeAll(); stagedObjects.removeAll(); ids.removeAll(); bytes = 0; packBuilder = nil; fullBuilders = [] }
+        lock.withLock { staged.removeAll(); stagedObjects.removeAll(); packedTotal = 0; ids.removeAll(); bytes = 0; packBuilder = nil; fullBuilders = [] }
     }
 
     private func syncFilesystem(containing path: String) throws {
