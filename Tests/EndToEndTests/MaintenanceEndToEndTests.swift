@@ -72,7 +72,8 @@ final class MaintenanceEndToEndTests: XCTestCase {
     }
 
     /// Eight adds of 1,000 files (the fewest an add packs) make eight small packs, 64 MiB of
-    /// 8 KiB files that do not repeat; gc merges them into one. Killed once the merged pack holds about 40% of the bytes.
+    /// 8 KiB files that do not repeat; gc merges them into one. Killed once the merged pack
+    /// holds about 40% of the bytes.
     func testAGCKilledWhileRepackingLosesNothingAndARerunCompletesIt() throws {
         let repo = try TestRepository()
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15

@@ -456,7 +456,7 @@ final class LocalPackBuilder: @unchecked Sendable {
             let pending = block
             block = PackBlock(offset: size, capacity: block.capacity)
             // Its batch keeps every id it packed and sends none here twice; a million-file add
-            // waits with ten full packs, whose id sets held some 40 MB.
+            // waits with some twenty full packs, whose id sets held about 40 MB.
             ids = []
             return pending
         }
