@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -159,13 +160,18 @@ struct Tracker {
         defer { if !committed { batch.discard() } }
         let hashedAt = StateCache.now()
         let total = Int64(targets.count)
-        var results = try ParallelWork.mapHashing(targets.count, progress: { done in
+        // The hashing returns the manifest's entries themselves: no array of results beside
+        // them. How many files were read is counted on the side.
+        let hashed = Atomic<Int>(0)
+        let entries = try ParallelWork.mapHashing(targets.count, progress: { done in
             project.reporter.progress(phase: "add \(relative)", done: done, total: total)
-        }) { index, hasher -> (ObjectID, Int64, Bool) in
+        }) { index, hasher -> DirectoryManifest.Entry in
             let file = targets[index]
+            // A symlink's own mode (777) says nothing of the file; its object is read-only.
+            let executable = file.linkedObject == nil && file.stat.isExecutable
             let statePath = file.path.isEmpty ? relative : relative + "/" + file.path
             if let id = file.linkedObject ?? state.id(for: statePath, stat: file.stat), store.contains(id) {
-                return (id, size(file), false)
+                return DirectoryManifest.Entry(path: file.path, id: id, size: size(file), executable: executable)
             }
             let (id, size) = try store.ingest(file: file.path.isEmpty ? absolute : absolute + "/" + file.path, hasher: hasher, batch: batch)
             // The file changed while being read: its id would not match what is on disk.
@@ -174,19 +180,16 @@ struct Tracker {
                 throw AddError.changedWhileReading(statePath)
             }
             state.record(statePath, stat: file.stat, id: id, hashedAt: hashedAt)
-            return (id, size, true)
+            hashed.add(1, ordering: .relaxed)
+            return DirectoryManifest.Entry(path: file.path, id: id, size: size, executable: executable)
         }
         let pointer: PointerFile
         var built: [(folder: String, id: ObjectID)] = []
-        let hashedFiles = results.filter(\.2).count, fileCount = files.count
+        let fileCount = files.count
         if isDirectory {
-            let entries = zip(targets, results).map { file, result in
-                // A symlink's own mode (777) says nothing of the file; its object is read-only.
-                DirectoryManifest.Entry(path: file.path, id: result.0, size: result.1, executable: file.linkedObject == nil && file.stat.isExecutable)
-            }
-            // The entries hold all the tree needs (their paths are the scan's strings): the
-            // scan and the hashing results go before the nodes are built, 155 MB at a million.
-            files = []; targets = []; results = []
+            // The entries hold all the tree needs (their paths are the scan's strings): the scan
+            // goes before the nodes are built, 107 MB at a million files.
+            files = []; targets = []
             // A tree of nodes (format 2): an unchanged folder's node is already in the cache.
             // Each node sorts its own children, so the entries need no sorted copy; each node's
             // bytes are dropped once stored (a million files make about 90 MB of them).
@@ -197,8 +200,8 @@ struct Tracker {
             pointer = PointerFile(name: PathName.lastComponent(of: relative), kind: .directory, id: built.last!.id,
                                   size: entries.reduce(0) { $0 + $1.size } + unchanged.values.reduce(0) { $0 + $1.size }, fileCount: fileCount)
         } else {
-            pointer = PointerFile(name: PathName.lastComponent(of: relative), kind: .file, id: results[0].0,
-                                  size: results[0].1, fileCount: nil)
+            pointer = PointerFile(name: PathName.lastComponent(of: relative), kind: .file, id: entries[0].id,
+                                  size: entries[0].size, fileCount: nil)
         }
         let newObjects = batch.count
         let newBytes = try batch.commitMeasured()
@@ -212,7 +215,7 @@ struct Tracker {
         if let clean, let seals {
             try? recordProofs(relative, pointer: pointer, built: built, unchanged: unchanged, seals: seals, clean: clean)
         }
-        return StoredPath(pointer: pointer, hashedFiles: hashedFiles, newObjects: newObjects, newBytes: newBytes)
+        return StoredPath(pointer: pointer, hashedFiles: hashed.load(ordering: .relaxed), newObjects: newObjects, newBytes: newBytes)
     }
 
     /// The topmost folders whose seals match what `clean` proved, when the cache's generation
