@@ -14,9 +14,10 @@
 set -e
 D=$(cd "$1" && pwd); M=${2:-$(cd "$(dirname "$0")/.." && pwd)/.build/release/mlv}
 BENCH=$(cd "$(dirname "$0")" && pwd)
+drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 T() {
   local name=$1; shift
-  if [ "${COLD:-0}" = 1 ]; then sync; echo 3 > /proc/sys/vm/drop_caches; name="$name-cold"; fi
+  if [ "${COLD:-0}" = 1 ]; then drop; name="$name-cold"; fi
   /usr/bin/time -f "$name %e s %M KB" "$@"
 }
 change() { python3 -c "import sys; sys.path.insert(0, '$BENCH'); from scale import change; change('$D/repo/data', $1, $2, b'$3')"; }
@@ -30,9 +31,9 @@ sync; T push $M push -q
 T cpfloor bash -c "cp -r .mlv/cache/packs ../packcopy && sync ../packcopy/*"; rm -rf ../packcopy
 if [ "${COLD:-0}" != 1 ] && [ -w /proc/sys/vm/drop_caches ]; then
   # The same push with nothing cached (as after a reboot), beside reading the packs through.
-  rm -rf "$D/remote"; mkdir "$D/remote"; sync; echo 3 > /proc/sys/vm/drop_caches
+  rm -rf "$D/remote"; mkdir "$D/remote"; drop
   T push-cold $M push -q
-  sync; echo 3 > /proc/sys/vm/drop_caches
+  drop
   T readfloor-cold bash -c 'cat .mlv/cache/packs/*.pack > /dev/null'
 fi
 change 10 3 ten

@@ -68,8 +68,9 @@ public final class ObjectStore: @unchecked Sendable {
     /// (one `getdents` per folder beats a `stat` per object); few: `stat` each.
     public func missing(from ids: Set<ObjectID>) -> Set<ObjectID> {
         // Packs first: after an add nearly everything is packed, and the loose folders then
-        // need no listing at all.
-        missingLoose(from: ids.filter { packs.location(of: $0) == nil })
+        // need no listing at all. Located together, as `storageOrder` locates them.
+        let list = Array(ids)
+        return missingLoose(from: Set(zip(list, packs.locations(of: list)).compactMap { $1 == nil ? $0 : nil }))
     }
 
     /// The ids among `ids`, none of them packed, that have no file of their own either.
