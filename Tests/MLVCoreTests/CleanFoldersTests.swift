@@ -76,6 +76,76 @@ final class CleanFoldersTests: XCTestCase {
         XCTAssertEqual(sealed["b"] != nil, max(others.mtimeNanoseconds, others.ctimeNanoseconds) < max(st.mtimeNanoseconds, st.ctimeNanoseconds) - 15_000_000)
     }
 
+    /// Seals are made from runs of one folder's files across cores; they must equal seals
+    /// made the plain way (group every file by its parent, in scan order), also when a folder's
+    /// files come in several runs, a folder holds only folders, a file is a symlink into the
+    /// cache, or one file is racy. A scan of 300 folders, its order shuffled with a fixed seed.
+    func testSealsMadeFromRunsAcrossCoresEqualSealsMadeFileByFile() throws {
+        var files: [ScannedFile] = []
+        var inode: UInt64 = 1
+        func file(_ path: String, kind: FileStat.Kind = .file, linked: ObjectID? = nil, changed: Int64 = 1_000_000_000) {
+            var raw = stat()
+            raw.st_mode = (kind == .symlink ? S_IFLNK : S_IFREG) | 0o644
+            raw.st_ino = UInt(inode); raw.st_size = Int(inode % 97)
+            raw.st_mtim = timespec(tv_sec: Int(changed / 1_000_000_000), tv_nsec: Int(changed % 1_000_000_000))
+            raw.st_ctim = raw.st_mtim
+            inode += 1
+            files.append(ScannedFile(path: path, stat: FileStat(raw), linkedObject: linked))
+        }
+        for top in 0..<10 {
+            for sub in 0..<30 { for n in 0..<(sub % 4) { file("t\(top)/only-folders/s\(sub)/f\(n)") } }
+            file("t\(top)/file")
+        }
+        file("top-file")
+        file("t3/link", kind: .symlink, linked: ObjectID.of(Array("object".utf8)))
+        file("t7/only-folders/s5/racy", changed: 9_000_000_000)
+        var generator = SeededGenerator(seed: 7)
+        files.shuffle(using: &generator)
+        files.append(contentsOf: [files[0], files[1]].map { ScannedFile(path: PathName.parent(of: $0.path).isEmpty ? "again" : PathName.parent(of: $0.path) + "/again", stat: $0.stat, linkedObject: nil) })
+
+        let sealedAt: Int64 = 9_000_000_000 + 1_000_000
+        let made = FolderSeals(files, sealedAt: sealedAt)
+        let expected = Self.plainSeals(files, sealedAt: sealedAt)
+        XCTAssertEqual(made.seals.count, expected.count)
+        XCTAssertEqual(made.seals, expected)
+        XCTAssertNil(made.seals["t7/only-folders/s5"], "the racy file's folder has no seal")
+        XCTAssertNil(made.seals[""], "nor the folders above it")
+        XCTAssertNotNil(made.seals["t7/only-folders/s6"], "a folder beside it has one")
+        XCTAssertEqual(made.sizes[""], files.reduce(0) { $0 + $1.stat.size })
+        XCTAssertEqual(made.sizes["t2"], files.filter { $0.path.hasPrefix("t2/") }.reduce(0) { $0 + $1.stat.size })
+        let outside = made.files(of: files, outside: ["t1", "t2/only-folders"]).map(\.path)
+        XCTAssertEqual(outside.sorted(), files.map(\.path).filter { !$0.hasPrefix("t1/") && !$0.hasPrefix("t2/only-folders/") }.sorted())
+    }
+
+    /// Seals as the format defines them, one file at a time.
+    private static func plainSeals(_ scanned: [ScannedFile], sealedAt: Int64) -> [String: ObjectID] {
+        var records: [String: [UInt8]] = [:], folders: Set<String> = [""], racy: Set<String> = []
+        for file in scanned {
+            let folder = PathName.parent(of: file.path), st = file.stat
+            var ancestor = folder
+            while folders.insert(ancestor).inserted { ancestor = PathName.parent(of: ancestor) }
+            if max(st.mtimeNanoseconds, st.ctimeNanoseconds) >= sealedAt - StateCache.racyWindow(for: st.mtimeNanoseconds) { racy.insert(folder) }
+            var bytes = [UInt8(ascii: "f")] + Array(PathName.lastComponent(of: file.path).utf8) + [0, st.kind == .symlink ? 1 : 0]
+            for value in [UInt64(st.mode), st.inode, UInt64(bitPattern: st.size), UInt64(bitPattern: st.mtimeNanoseconds), UInt64(bitPattern: st.ctimeNanoseconds)] {
+                withUnsafeBytes(of: value.littleEndian) { bytes += $0 }
+            }
+            records[folder, default: []] += bytes + (file.linkedObject?.bytes ?? [UInt8](repeating: 0, count: 32))
+        }
+        var seals: [String: ObjectID] = [:]
+        for folder in folders.sorted(by: { $0.utf8.count > $1.utf8.count }) where !racy.contains(folder) {
+            var hasher = SHA256()
+            hasher.update(data: records[folder] ?? [])
+            var complete = true
+            let subs = folders.filter { !$0.isEmpty && PathName.parent(of: $0) == folder }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            for sub in subs {
+                guard let seal = seals[sub] else { complete = false; break }
+                hasher.update(data: [UInt8(ascii: "d")] + Array(PathName.lastComponent(of: sub).utf8) + [0] + seal.bytes)
+            }
+            if complete { seals[folder] = hasher.finalize().withUnsafeBytes { ObjectID(bytes: $0) } }
+        }
+        return seals
+    }
+
     func testTheProofsFileRoundTripsAndADamagedOrNewerOneIsIgnoredWithItsReason() throws {
         let file = dir + "/clean"
         let proof = CleanFolders.Proof(node: ObjectID.of(Array("node".utf8)), seal: ObjectID.of(Array("seal".utf8)))
@@ -104,5 +174,18 @@ final class CleanFoldersTests: XCTestCase {
         let lying = BinaryWriter.sealed(magic: CleanFolders.magic, version: CleanFolders.version) { $0.put(UInt32(1_000_000)) }
         try Data(lying).write(to: URL(fileURLWithPath: file))
         XCTAssertEqual(CleanFolders(file: file).problem, "ignoring \(file): it counts more records than it holds; it will be rebuilt")
+    }
+}
+
+/// A small deterministic generator (splitmix64), so a shuffled scan is the same every run.
+private struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 
 /// Digests of what a tracked directory's folders hold on disk, read from `lstat` alone: each
 /// file's name, kind, mode, inode, size, mtime and ctime, and each subfolder's name and digest.
@@ -18,8 +19,21 @@ struct FolderSeals {
     /// `size` gives a file's bytes for `sizes` (a symlink into the cache stands for its object,
     /// whose size only the cache knows).
     init(_ scanned: [ScannedFile], sealedAt: Int64, size: (ScannedFile) -> Int64 = { $0.stat.size }) {
-        for (position, file) in scanned.enumerated() {
-            filesIn[PathName.parent(of: file.path), default: []].append(position)
+        // The scanner lists each folder's files together, so folders are found by runs of
+        // one parent: a comparison of bytes per file, not a parent string and a lookup.
+        var runs: [(folder: String, positions: Range<Int>)] = []
+        var start = 0
+        while start < scanned.count {
+            let folder = PathName.parent(of: scanned[start].path)
+            var end = start + 1
+            while end < scanned.count, FolderSeals.path(scanned[end].path, isDirectlyIn: folder) { end += 1 }
+            runs.append((folder, start..<end))
+            start = end
+        }
+        var runsOf: [String: [Int]] = [:]
+        for (index, run) in runs.enumerated() { runsOf[run.folder, default: []].append(index) }
+        for (folder, indexes) in runsOf {
+            filesIn[folder] = indexes.count == 1 ? Array(runs[indexes[0]].positions) : indexes.flatMap { runs[$0].positions }
         }
         // Every folder on the way to a file, so folders holding only folders are sealed too.
         var pending = Array(filesIn.keys)
@@ -31,41 +45,84 @@ struct FolderSeals {
             subfolders[parent, default: []].append(folder)
             if known.insert(parent).inserted { pending.append(parent) }
         }
+        // Each folder's own files are hashed across cores (a seal reads nothing but the
+        // scan); its subfolders' seals are added below, deepest folders first.
+        let folders = Array(filesIn.keys), positions = folders.map { filesIn[$0]! }
+        func hash(_ index: Int) -> FileRecords { FolderSeals.hashFiles(positions[index], of: scanned, sealedAt: sealedAt, size: size) }
+        // The hashing throws nothing; were the workers to fail, the same work runs here.
+        let fileParts = (try? ParallelWork.map(folders.count, hash)) ?? folders.indices.map(hash)
+        var ownFiles: [String: FileRecords] = [:]
+        ownFiles.reserveCapacity(folders.count)
+        for (folder, part) in zip(folders, fileParts) { ownFiles[folder] = part }
         var racy = Set<String>()
-        // A folder's records are gathered and hashed at once: the same bytes as one update per
-        // file (so the same seal), without a call and a few small arrays per file.
-        var record: [UInt8] = []
-        record.reserveCapacity(1 << 16)
-        let noObject = [UInt8](repeating: 0, count: 32)
-        func append(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { record.append(contentsOf: $0) } }
         for folder in known.sorted(by: { $0.utf8.count > $1.utf8.count }) {
-            var hasher = SHA256()
-            var isRacy = false
-            sizes[folder] = (filesIn[folder] ?? []).reduce(0) { $0 + size(scanned[$1]) }
-                + (subfolders[folder] ?? []).reduce(0) { $0 + (sizes[$1] ?? 0) }
-            // Files in the order the folder lists them, unsorted: an unchanged folder lists
-            // the same way, and a new order could only cost a recheck, never hide a change.
-            record.removeAll(keepingCapacity: true)
-            for position in filesIn[folder] ?? [] {
-                let file = scanned[position], st = file.stat
-                let changed = max(st.mtimeNanoseconds, st.ctimeNanoseconds)
-                if changed >= sealedAt - StateCache.racyWindow(for: st.mtimeNanoseconds) { isRacy = true; break }
-                let path = file.path.utf8
-                record.append(UInt8(ascii: "f"))
-                record.append(contentsOf: path[(path.lastIndex(of: UInt8(ascii: "/")).map { path.index(after: $0) } ?? path.startIndex)...])
-                record.append(0)
-                record.append(st.kind == .symlink ? 1 : 0)
-                append(UInt64(st.mode)); append(st.inode); append(UInt64(bitPattern: st.size))
-                append(UInt64(bitPattern: st.mtimeNanoseconds)); append(UInt64(bitPattern: st.ctimeNanoseconds))
-                record.append(contentsOf: file.linkedObject?.bytes ?? noObject)
-            }
-            if !isRacy { hasher.update(data: record) }
+            let own = ownFiles[folder]
+            sizes[folder] = (own?.bytes ?? 0) + (subfolders[folder] ?? []).reduce(0) { $0 + (sizes[$1] ?? 0) }
+            var isRacy = own?.isRacy ?? false
+            var hasher = own?.hasher ?? SHA256()
             for sub in (subfolders[folder] ?? []).sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) where !isRacy {
                 guard let seal = seals[sub], !racy.contains(sub) else { isRacy = true; break }
                 hasher.update(data: [UInt8(ascii: "d")] + Array(PathName.lastComponent(of: sub).utf8) + [0] + seal.bytes)
             }
             if isRacy { racy.insert(folder); continue }
             seals[folder] = hasher.finalize().withUnsafeBytes { ObjectID(bytes: $0) }
+        }
+    }
+
+    /// A folder's own files as its seal reads them: the hash of their records so far, their
+    /// bytes, and whether one changed within the racy window (then the folder gets no seal).
+    private struct FileRecords {
+        var hasher = SHA256()
+        var bytes: Int64 = 0
+        var isRacy = false
+    }
+
+    /// Hashes the records of the files at `positions`, in that order (the order the folder
+    /// lists them, unsorted: an unchanged folder lists the same way, and a new order could
+    /// only cost a recheck, never hide a change). All records are gathered and hashed at
+    /// once: the same bytes as one update per file, without a call per file.
+    private static func hashFiles(_ positions: [Int], of scanned: [ScannedFile], sealedAt: Int64,
+                                  size: (ScannedFile) -> Int64) -> FileRecords {
+        var result = FileRecords()
+        var record: [UInt8] = []
+        record.reserveCapacity(positions.count * 96)
+        func append(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { record.append(contentsOf: $0) } }
+        for position in positions {
+            let file = scanned[position], st = file.stat
+            result.bytes += size(file)
+            if result.isRacy { continue }
+            let changed = max(st.mtimeNanoseconds, st.ctimeNanoseconds)
+            if changed >= sealedAt - StateCache.racyWindow(for: st.mtimeNanoseconds) { result.isRacy = true; continue }
+            record.append(UInt8(ascii: "f"))
+            var path = file.path
+            path.withUTF8 { bytes in
+                let name = bytes.lastIndex(of: UInt8(ascii: "/")).map { $0 + 1 } ?? 0
+                record.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[name...]))
+            }
+            record.append(0)
+            record.append(st.kind == .symlink ? 1 : 0)
+            append(UInt64(st.mode)); append(st.inode); append(UInt64(bitPattern: st.size))
+            append(UInt64(bitPattern: st.mtimeNanoseconds)); append(UInt64(bitPattern: st.ctimeNanoseconds))
+            if let object = file.linkedObject { record.append(contentsOf: object.bytes) } else { record.append(contentsOf: noObject) }
+        }
+        if !result.isRacy { result.hasher.update(data: record) }
+        return result
+    }
+
+    private static let noObject = [UInt8](repeating: 0, count: 32)
+
+    /// Whether `path` names an entry directly inside `folder` ("" for the top).
+    private static func path(_ path: String, isDirectlyIn folder: String) -> Bool {
+        var path = path, folder = folder
+        return path.withUTF8 { p in
+            folder.withUTF8 { f in
+                let nameStart = f.isEmpty ? 0 : f.count + 1
+                guard p.count > nameStart else { return false }
+                if !f.isEmpty {
+                    guard p[f.count] == UInt8(ascii: "/"), memcmp(p.baseAddress!, f.baseAddress!, f.count) == 0 else { return false }
+                }
+                return !UnsafeBufferPointer(rebasing: p[nameStart...]).contains(UInt8(ascii: "/"))
+            }
         }
     }
 
