@@ -87,29 +87,35 @@ struct FolderSeals {
         var record: [UInt8] = []
         record.reserveCapacity(positions.count * 96)
         func append(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { record.append(contentsOf: $0) } }
-        for position in positions {
-            let file = scanned[position], st = file.stat
-            result.bytes += size(file)
-            if result.isRacy { continue }
-            let changed = max(st.mtimeNanoseconds, st.ctimeNanoseconds)
-            if changed >= sealedAt - StateCache.racyWindow(for: st.mtimeNanoseconds) { result.isRacy = true; continue }
-            record.append(UInt8(ascii: "f"))
-            var path = file.path
-            path.withUTF8 { bytes in
-                let name = bytes.lastIndex(of: UInt8(ascii: "/")).map { $0 + 1 } ?? 0
-                record.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[name...]))
+        // Read in place: a copy of each file's entry would retain its strings, and two cores
+        // retaining and releasing side by side wait on each other.
+        scanned.withUnsafeBufferPointer { files in
+            for position in positions {
+                let st = files[position].stat
+                result.bytes += size(files[position])
+                if result.isRacy { continue }
+                let changed = max(st.mtimeNanoseconds, st.ctimeNanoseconds)
+                if changed >= sealedAt - StateCache.racyWindow(for: st.mtimeNanoseconds) { result.isRacy = true; continue }
+                record.append(UInt8(ascii: "f"))
+                let appended = files[position].path.utf8.withContiguousStorageIfAvailable { bytes in
+                    let name = bytes.lastIndex(of: UInt8(ascii: "/")).map { $0 + 1 } ?? 0
+                    record.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[name...]))
+                }
+                if appended == nil { record.append(contentsOf: PathName.lastComponent(of: files[position].path).utf8) }
+                record.append(0)
+                record.append(st.kind == .symlink ? 1 : 0)
+                append(UInt64(st.mode)); append(st.inode); append(UInt64(bitPattern: st.size))
+                append(UInt64(bitPattern: st.mtimeNanoseconds)); append(UInt64(bitPattern: st.ctimeNanoseconds))
+                if let object = files[position].linkedObject {
+                    record.append(contentsOf: object.bytes)
+                } else {
+                    for _ in 0..<4 { append(0) }
+                }
             }
-            record.append(0)
-            record.append(st.kind == .symlink ? 1 : 0)
-            append(UInt64(st.mode)); append(st.inode); append(UInt64(bitPattern: st.size))
-            append(UInt64(bitPattern: st.mtimeNanoseconds)); append(UInt64(bitPattern: st.ctimeNanoseconds))
-            if let object = file.linkedObject { record.append(contentsOf: object.bytes) } else { record.append(contentsOf: noObject) }
         }
         if !result.isRacy { result.hasher.update(data: record) }
         return result
     }
-
-    private static let noObject = [UInt8](repeating: 0, count: 32)
 
     /// Whether `path` names an entry directly inside `folder` ("" for the top).
     private static func path(_ path: String, isDirectlyIn folder: String) -> Bool {
