@@ -21,7 +21,9 @@ struct StatusCommand: ParsableCommand {
         var dirty = false
         try runReportingErrors(progress) {
             let project = try openProject(progress)
-            let result = try status(paths, cwd: currentDirectory, project: project)
+            // Selected once: finding the pointers walks the work tree's folders.
+            let tracked = try project.selectPointers(paths, cwd: currentDirectory)
+            let result = try status(tracked, project: project)
             progress.finish()
             dirty = result.contains { !$0.isClean }
             if json {
@@ -29,7 +31,7 @@ struct StatusCommand: ParsableCommand {
             } else if !global.quiet {
                 render(result)
                 // Imports whose source moved on (their repositories are asked for references only).
-                for behind in importsBehind(try project.selectPointers(paths, cwd: currentDirectory), project: project) {
+                for behind in importsBehind(tracked, project: project) {
                     if let current = behind.current {
                         print("Import \(behind.dataPath) is behind: \(behind.revision) is now \(current.prefix(8)), it has \(behind.recorded.prefix(8)); run `mlv update \(behind.dataPath)`.")
                     } else {

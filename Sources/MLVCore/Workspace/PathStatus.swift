@@ -23,7 +23,11 @@ public struct PathStatus: Sendable, Equatable {
 
 /// Compares tracked paths with their pointers (`mlv status`).
 public func status(_ paths: [String], cwd: String, project: Project) throws -> [PathStatus] {
-    let tracked = try project.selectPointers(paths, cwd: cwd)
+    try status(try project.selectPointers(paths, cwd: cwd), project: project)
+}
+
+/// Compares the given tracked paths (from `Project.selectPointers`) with their pointers.
+public func status(_ tracked: [TrackedPath], project: Project) throws -> [PathStatus] {
     let state = project.openStateCache()
     let version = WorkspaceVersion(project: project, state: state)
     // Read before any object is looked at, so a gc running meanwhile voids what is recorded.
