@@ -42,18 +42,53 @@ enum StandardLayout {
     }
 
     /// Whether the repository's config sets nothing that moves or removes the work tree.
+    /// Read as bytes, with Git's ASCII case and spaces; when unsure it says no (libgit2 then
+    /// decides), so a line naming includes or a work tree anywhere, or `bare` other than as a
+    /// plain false value, is enough.
     private static func configIsPlain(_ path: String) -> Bool {
-        guard let data = FileManager.default.contents(atPath: path), data.count <= 1 << 16,
-              let text = String(data: data, encoding: .utf8) else { return false }
-        for raw in text.split(whereSeparator: \.isNewline) {
-            let line = raw.trimmingCharacters(in: .whitespaces).lowercased()
-            if line.hasPrefix("[include") || line.hasPrefix("worktree") { return false }
-            if line.hasPrefix("bare") {
-                let value = line.split(separator: "=", maxSplits: 1).dropFirst().first?.trimmingCharacters(in: .whitespaces)
-                if value != "false" && value != "no" && value != "off" && value != "0" { return false }
+        guard let bytes = readSmallFile(path, limit: 1 << 16) else { return false }
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
+        for raw in bytes.split(separator: 0x0A) {
+            let line = raw.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }
+            if contains(line, "include") || contains(line, "worktree") { return false }
+            guard contains(line, "bare") else { continue }
+            // A variable may follow its section's header on the same line: `[core] bare = 1`.
+            var rest = line.drop(while: isSpace)
+            if rest.first == UInt8(ascii: "["), let close = rest.lastIndex(of: UInt8(ascii: "]")) { rest = rest[(close + 1)...] }
+            let parts = rest.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            func trimmed(_ part: ArraySlice<UInt8>) -> String {
+                String(decoding: part.drop(while: isSpace).reversed().drop(while: isSpace).reversed(), as: UTF8.self)
             }
+            guard parts.count == 2, trimmed(parts[0]) == "bare", ["false", "no", "off", "0"].contains(trimmed(parts[1])) else { return false }
         }
         return true
+    }
+
+    private static func contains(_ line: [UInt8], _ word: StaticString) -> Bool {
+        let needle = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
+        guard line.count >= needle.count else { return false }
+        return (0...(line.count - needle.count)).contains { start in
+            line[start..<(start + needle.count)].elementsEqual(needle)
+        }
+    }
+
+    /// A file's bytes when it is a regular file of at most `limit` bytes (POSIX: this runs
+    /// before anything else of a command, and Foundation's file manager costs more to start).
+    private static func readSmallFile(_ path: String, limit: Int) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size <= limit else { return nil }
+        var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
+        var filled = 0
+        while filled < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return nil }
+            filled += n
+        }
+        return bytes
     }
 
     private static func status(_ path: String) -> stat? {

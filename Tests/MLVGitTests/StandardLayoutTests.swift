@@ -50,7 +50,10 @@ final class StandardLayoutTests: XCTestCase {
         try shell("mkdir moved && git init -q moved-repo && git -C moved-repo config core.worktree \(root)/moved")
         try shell("git init -q flagged && git -C flagged config core.bare true")
         try shell("git init -q included && git -C included config include.path extra")
-        for path in ["linked", "separate", "bare.git", "main/.git", "main/.git/refs", "moved-repo", "flagged", "included"] {
+        // A variable on its section header's line, in upper case, with a tab: Git reads it.
+        try shell("git init -q inline && printf '[Core]\\tBARE = yes\\n' >> inline/.git/config")
+        try shell("git init -q conditional && printf '[includeIf \"gitdir:/x/\"]\\n\\tpath = extra\\n' >> conditional/.git/config")
+        for path in ["linked", "separate", "bare.git", "main/.git", "main/.git/refs", "moved-repo", "flagged", "included", "inline", "conditional"] {
             XCTAssertNil(StandardLayout.find(from: root + "/" + path), path)
             try assertAgrees(from: root + "/" + path)
         }
