@@ -56,6 +56,12 @@ enum WorkspaceScanner {
             if PathName.isGitFolderName(name) { continue }
             let childRelative = relative.isEmpty ? name : relative + "/" + name
             if RelativePath.problem(with: name) != nil { throw WorkspaceError.unsafePathName(displayPath + "/" + childRelative) }
+            // A folder's own stat is never used: the listing's type spares the call (a tenth
+            // of a status's `lstat`s with ten files a folder). Other types are confirmed.
+            if entry.pointee.d_type == UInt8(DT_DIR) {
+                subdirectories.append((absolute + "/" + name, childRelative))
+                continue
+            }
             var raw = stat()
             guard fstatat(fd, name, &raw, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
             let st = FileStat(raw)
