@@ -79,7 +79,7 @@ final class CleanFoldersTests: XCTestCase {
     /// Seals are made from runs of one folder's files across cores; they must equal seals
     /// made the plain way (group every file by its parent, in scan order), also when a folder's
     /// files come in several runs, a folder holds only folders, a file is a symlink into the
-    /// cache, or one file is racy. A scan of 300 folders, its order shuffled with a fixed seed.
+    /// cache, or one file is racy. A scan of some 240 folders, shuffled with a fixed seed.
     func testSealsMadeFromRunsAcrossCoresEqualSealsMadeFileByFile() throws {
         var files: [ScannedFile] = []
         var inode: UInt64 = 1
