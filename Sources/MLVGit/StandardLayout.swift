@@ -50,8 +50,8 @@ enum StandardLayout {
         func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
         for raw in bytes.split(separator: 0x0A) {
             let line = raw.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }
-            if contains(line, "include") || contains(line, "worktree") { return false }
-            guard contains(line, "bare") else { continue }
+            if line.contains(Array("include".utf8)) || line.contains(Array("worktree".utf8)) { return false }
+            guard line.contains(Array("bare".utf8)) else { continue }
             // A variable may follow its section's header on the same line: `[core] bare = 1`.
             var rest = line.drop(while: isSpace)
             if rest.first == UInt8(ascii: "["), let close = rest.lastIndex(of: UInt8(ascii: "]")) { rest = rest[(close + 1)...] }
@@ -62,14 +62,6 @@ enum StandardLayout {
             guard parts.count == 2, trimmed(parts[0]) == "bare", ["false", "no", "off", "0"].contains(trimmed(parts[1])) else { return false }
         }
         return true
-    }
-
-    private static func contains(_ line: [UInt8], _ word: StaticString) -> Bool {
-        let needle = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
-        guard line.count >= needle.count else { return false }
-        return (0...(line.count - needle.count)).contains { start in
-            line[start..<(start + needle.count)].elementsEqual(needle)
-        }
     }
 
     /// A file's bytes when it is a regular file of at most `limit` bytes (POSIX: this runs
