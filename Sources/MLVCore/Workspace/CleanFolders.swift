@@ -21,19 +21,13 @@ struct FolderSeals {
     init(_ scanned: [ScannedFile], sealedAt: Int64, size: (ScannedFile) -> Int64 = { $0.stat.size }) {
         // The scanner lists each folder's files together, so folders are found by runs of
         // one parent: a comparison of bytes per file, not a parent string and a lookup.
-        var runs: [(folder: String, positions: Range<Int>)] = []
         var start = 0
         while start < scanned.count {
             let folder = PathName.parent(of: scanned[start].path)
             var end = start + 1
             while end < scanned.count, FolderSeals.path(scanned[end].path, isDirectlyIn: folder) { end += 1 }
-            runs.append((folder, start..<end))
+            filesIn[folder, default: []].append(contentsOf: start..<end)
             start = end
-        }
-        var runsOf: [String: [Int]] = [:]
-        for (index, run) in runs.enumerated() { runsOf[run.folder, default: []].append(index) }
-        for (folder, indexes) in runsOf {
-            filesIn[folder] = indexes.count == 1 ? Array(runs[indexes[0]].positions) : indexes.flatMap { runs[$0].positions }
         }
         // Every folder on the way to a file, so folders holding only folders are sealed too.
         var pending = Array(filesIn.keys)
